@@ -1,0 +1,202 @@
+"""The model every other part agrees on: parameters, residual layout, configuration.
+
+A compiled model (written by ``compiler``) and a trained one (fitted by
+``runtime.train``) are both a ``Model``: the same architecture, the same parameter
+pytree, the same file format. The residual ``Layout`` is the contract between the
+compiler, the runtime and the lens: which directions of the residual stream hold
+which RASP variable, and what each direction means.
+
+Architecture (``runtime.forward`` runs it): token embedding + position embedding;
+``n_layers`` x (multi-head attention, then a ReLU MLP), both added to the residual;
+no layer norm; non-causal attention; a BOS token at position 0.
+
+Parameters, as a pytree of arrays (``Params``)::
+
+    token_embed  (vocab_size, d_model)      row 0 is BOS
+    pos_embed    (max_len + 1, d_model)     row 0 is BOS's position
+    layers[l]    w_q, w_k, w_v  (n_heads_l, d_model, d_head)
+                 w_o            (n_heads_l, d_head, d_model)
+                 w_in (d_model, d_mlp_l)  b_in (d_mlp_l,)
+                 w_out (d_mlp_l, d_model)  b_out (d_model,)
+    unembed      (d_model, n_outputs)       reads the output s-op's directions
+
+Attention scores are ``attn_scale * q . k``; the compiler writes its own softmax
+temperature into ``w_q`` and uses ``attn_scale = 1``; a trained model uses
+``1 / sqrt(d_head)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+Value = Union[str, int, float, bool]
+Params = dict[str, Any]
+
+BOS = "<BOS>"
+
+CATEGORICAL = "categorical"
+NUMERICAL = "numerical"
+
+
+@dataclass(frozen=True)
+class Subspace:
+    """One named block of residual directions.
+
+    ``values`` labels each direction of a categorical subspace (direction
+    ``start + k`` means "this s-op equals values[k]"); a numerical subspace has one
+    direction whose coordinate is the value itself, and ``values`` lists the values
+    it can take where they are known (may be empty). ``writer`` says who writes it:
+    ``"embed"``, or ``"L{layer}.attn"`` / ``"L{layer}.mlp"``.
+    """
+
+    name: str
+    start: int
+    stop: int
+    encoding: str
+    values: tuple[Value, ...] = ()
+    writer: str = "embed"
+
+    @property
+    def width(self) -> int:
+        return self.stop - self.start
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "start": self.start, "stop": self.stop,
+                "encoding": self.encoding, "values": list(self.values), "writer": self.writer}
+
+    @staticmethod
+    def from_json(data: dict) -> "Subspace":
+        return Subspace(data["name"], int(data["start"]), int(data["stop"]), data["encoding"],
+                        tuple(data.get("values", ())), data.get("writer", "embed"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The residual stream's named subspaces. Two subspaces may share directions
+    when the second is written only after the first's last reader (reuse)."""
+
+    d_model: int
+    subspaces: tuple[Subspace, ...]
+
+    def __getitem__(self, name: str) -> Subspace:
+        for subspace in self.subspaces:
+            if subspace.name == name:
+                return subspace
+        raise KeyError(name)
+
+    def __contains__(self, name: str) -> bool:
+        return any(s.name == name for s in self.subspaces)
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.subspaces]
+
+    def to_json(self) -> dict:
+        return {"d_model": self.d_model, "subspaces": [s.to_json() for s in self.subspaces]}
+
+    @staticmethod
+    def from_json(data: dict) -> "Layout":
+        return Layout(int(data["d_model"]), tuple(Subspace.from_json(s) for s in data["subspaces"]))
+
+
+@dataclass(frozen=True)
+class HeadLabel:
+    """What one attention head implements, for the lens: the selector it computes
+    (``"indices == length - indices - 1"``), the s-op it reads and the one it writes."""
+
+    layer: int
+    head: int
+    selector: str
+    reads: str
+    writes: str
+
+    def to_json(self) -> dict:
+        return {"layer": self.layer, "head": self.head, "selector": self.selector,
+                "reads": self.reads, "writes": self.writes}
+
+    @staticmethod
+    def from_json(data: dict) -> "HeadLabel":
+        return HeadLabel(int(data["layer"]), int(data["head"]), data["selector"], data["reads"],
+                         data["writes"])
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shapes, vocabulary and how to read the output.
+
+    ``vocab`` lists the input tokens in embedding order, BOS first. ``output`` names
+    the output s-op, ``output_encoding`` says how to decode it, and
+    ``output_values`` labels the columns of ``unembed`` (categorical) or is empty.
+    """
+
+    vocab: tuple[Value, ...]
+    max_len: int
+    d_model: int
+    d_head: int
+    n_layers: int
+    output: str
+    output_encoding: str
+    output_values: tuple[Value, ...] = ()
+    attn_scale: float = 1.0
+    kind: str = "compiled"
+
+    def to_json(self) -> dict:
+        return {"vocab": list(self.vocab), "max_len": self.max_len, "d_model": self.d_model,
+                "d_head": self.d_head, "n_layers": self.n_layers, "output": self.output,
+                "output_encoding": self.output_encoding, "output_values": list(self.output_values),
+                "attn_scale": self.attn_scale, "kind": self.kind}
+
+    @staticmethod
+    def from_json(data: dict) -> "ModelConfig":
+        return ModelConfig(tuple(data["vocab"]), int(data["max_len"]), int(data["d_model"]),
+                           int(data["d_head"]), int(data["n_layers"]), data["output"],
+                           data["output_encoding"], tuple(data.get("output_values", ())),
+                           float(data.get("attn_scale", 1.0)), data.get("kind", "compiled"))
+
+
+@dataclass
+class Model:
+    """Weights plus everything needed to run and read them.
+
+    ``params`` holds numpy arrays (``runtime.forward`` converts them for JAX);
+    ``layout`` maps residual directions to RASP variables (empty for a trained model
+    that has none); ``head_labels`` and ``neuron_labels`` (per layer, one string per
+    MLP hidden unit) say what each component implements; ``settings`` records the
+    compile or training settings, ``stats`` figures such as compile seconds.
+    """
+
+    config: ModelConfig
+    params: Params
+    layout: Layout
+    head_labels: tuple[HeadLabel, ...] = ()
+    neuron_labels: tuple[tuple[str, ...], ...] = ()
+    settings: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def n_heads(self) -> int:
+        return sum(int(layer["w_q"].shape[0]) for layer in self.params["layers"])
+
+    @property
+    def d_mlp(self) -> int:
+        """The widest MLP (what a single-width architecture would need)."""
+        return max((int(layer["w_in"].shape[1]) for layer in self.params["layers"]), default=0)
+
+    @property
+    def n_params(self) -> int:
+        return int(sum(np.asarray(a).size for a in _leaves(self.params)))
+
+    def token_id(self, token: Value) -> int:
+        return self.config.vocab.index(token)
+
+
+def _leaves(tree: Any):
+    if isinstance(tree, dict):
+        for value in tree.values():
+            yield from _leaves(value)
+    elif isinstance(tree, (list, tuple)):
+        for value in tree:
+            yield from _leaves(value)
+    else:
+        yield tree
