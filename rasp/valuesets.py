@@ -1,0 +1,359 @@
+"""Value-set inference: the finite set of values every s-op can take, and its encoding.
+
+A compiled model is exact only on values it was built for, so before any weight is
+written we enumerate, for every s-op, every value it can hold on any input of length
+1..max_len over the vocabulary. Maps and sequence maps are applied to their operands'
+value sets (combinations on which a function fails are impossible inputs and are
+skipped, as the interpreter would never reach them on a valid input).
+
+Each s-op also gets an encoding. Categorical (one direction per value) is the
+default, because a one-hot can be moved by attention and looked up by an MLP
+exactly. Numerical (one direction holding the number) is chosen when the user asks
+for it, or when an aggregate may average several numbers: the mean is not one of
+the source values, so it cannot be one-hot of them.
+
+    >>> from rasp import ir
+    >>> sets = infer((ir.LENGTH,), vocab=("a", "b"), max_len=3)
+    >>> sets[ir.LENGTH.id].values
+    (1, 2, 3)
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Iterable
+
+from rasp import ir
+from rasp.errors import CompileError, RaspcError
+
+CATEGORICAL = ir.Encoding.CATEGORICAL.value
+NUMERICAL = ir.Encoding.NUMERICAL.value
+
+#: Above this many distinct means, a numerical aggregate's value set is left unknown.
+MAX_MEAN_VALUES = 5_000
+#: Above this many operand combinations, a sequence map is not enumerated.
+MAX_COMBINATIONS = 1_000_000
+
+
+@dataclass(frozen=True)
+class ValueSet:
+    """What one s-op can hold.
+
+    ``values`` are sorted and distinct (type-exactly: ``1``, ``1.0`` and ``True`` are
+    three values, since the interpreter prints them differently). ``known`` is False
+    when the set was too large to list (only numerical aggregates); such an s-op can
+    be read by attention but not by an MLP.
+    """
+
+    values: tuple[Any, ...]
+    encoding: str
+    known: bool = True
+
+    @property
+    def is_numeric(self) -> bool:
+        return all(is_number(v) for v in self.values)
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+
+def is_number(value: Any) -> bool:
+    """An int or float that is not a bool: what the interpreter agrees to average."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def value_key(value: Any) -> tuple:
+    """A type-exact identity for a value (``1`` and ``True`` differ)."""
+    return (type(value).__name__, value)
+
+
+def _order_key(value: Any) -> tuple:
+    if is_number(value):
+        return (1, float(value), type(value).__name__)
+    if isinstance(value, bool):
+        return (0, int(value), "")
+    if isinstance(value, tuple):
+        return (3, tuple(_order_key(v) for v in value), "")
+    return (2, str(value), "")
+
+
+def distinct_sorted(values: Iterable[Any]) -> tuple[Any, ...]:
+    """Distinct values (type-exactly), in a stable order that mixed types allow."""
+    unique: dict[tuple, Any] = {}
+    for value in values:
+        unique.setdefault(value_key(value), value)
+    return tuple(sorted(unique.values(), key=_order_key))
+
+
+# ------------------------------------------------------------ selectors
+
+def conjuncts(predicate: ir.Predicate) -> list[ir.Predicate]:
+    """The leaves of a tree of ``and``s."""
+    if isinstance(predicate, ir.PredAnd):
+        return conjuncts(predicate.left) + conjuncts(predicate.right)
+    return [predicate]
+
+
+def _injective(fn, domain: Iterable[tuple]) -> bool:
+    seen: set[tuple] = set()
+    for args in domain:
+        try:
+            key = value_key(fn(*args))
+        except Exception:  # an impossible combination: no value, no collision
+            continue
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
+
+
+def position_injective(sop: ir.SOp, sets: dict[int, ValueSet]) -> bool:
+    """True when no two positions of one input can hold the same value.
+
+    ``indices`` is; so is an injective function of an s-op that includes an
+    injective one among its operands.
+    """
+    if isinstance(sop, ir.Indices):
+        return True
+    if isinstance(sop, ir.Map):
+        values = sets[sop.inner.id].values
+        return position_injective(sop.inner, sets) and _injective(sop.fn, ((v,) for v in values))
+    if isinstance(sop, ir.SequenceMap):
+        if not any(position_injective(s, sets) for s in sop.inputs):
+            return False
+        domains = [sets[s.id].values for s in sop.inputs]
+        if _product_size(domains) > MAX_COMBINATIONS:
+            return False
+        return _injective(sop.fn, itertools.product(*domains))
+    return False
+
+
+def selects_at_most_one(select: ir.Selector, sets: dict[int, ValueSet]) -> bool:
+    """Whether every query selects at most one key, provably from the graph.
+
+    A conjunct ``key == query`` whose key s-op is position-injective matches at most
+    one key position for any query value.
+    """
+    if not isinstance(select, ir.Select):
+        return False
+    for leaf in conjuncts(select.predicate):
+        if isinstance(leaf, ir.Compare) and leaf.op == "==" and \
+                position_injective(select.keys[leaf.key_slot], sets):
+            return True
+    return False
+
+
+# ------------------------------------------------------------- inference
+
+def _product_size(domains: list[tuple]) -> int:
+    size = 1
+    for domain in domains:
+        size *= max(len(domain), 1)
+    return size
+
+
+def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
+    if _product_size(domains) > MAX_COMBINATIONS:
+        raise CompileError(
+            f"{node.label}: its operands have {_product_size(domains):,} value combinations, "
+            f"too many to enumerate; reduce the vocabulary or max_len")
+    results = []
+    for args in itertools.product(*domains):
+        try:
+            results.append(fn(*args))
+        except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+            continue
+    return distinct_sorted(results)
+
+
+def mean_values(source: tuple[Any, ...], default: Any, max_len: int,
+                limit: int = MAX_MEAN_VALUES) -> tuple[tuple[Any, ...], bool]:
+    """Every mean of a multiset of 1..max_len source values, plus the default.
+
+    Computed exactly with fractions (sums of exactly k values, k = 1..max_len), so
+    that two equal means are one value. Returns (values, known).
+    """
+    exact = [Fraction(v) for v in distinct_sorted(source)]
+    sums: set[Fraction] = {Fraction(0)}
+    means: set[Fraction] = set()
+    for count in range(1, max_len + 1):
+        sums = {s + v for s in sums for v in exact}
+        if len(sums) > limit * 4:
+            return (), False
+        means.update(s / count for s in sums)
+        if len(means) > limit:
+            return (), False
+    single = {Fraction(v): v for v in source}
+    values = [single.get(m, float(m)) for m in means]
+    return distinct_sorted(values + [default]), True
+
+
+def index_function(sop: ir.SOp):
+    """``sop`` as a function of the position alone (indices, constants and maps of
+    them), or None."""
+    if isinstance(sop, ir.Indices):
+        return lambda i: i
+    if isinstance(sop, ir.Constant):
+        value = sop.value
+        return lambda i: value
+    if isinstance(sop, ir.Map):
+        inner = index_function(sop.inner)
+        if inner is not None:
+            fn = sop.fn
+            return lambda i: fn(inner(i))
+    return None
+
+
+def _whole_sequence_means(node: ir.Aggregate, max_len: int):
+    """A mean over every position of a function of the position takes one value
+    per length: far fewer than the means of arbitrary multisets."""
+    selector = node.selector
+    if not (isinstance(selector, ir.Select) and isinstance(selector.predicate, ir.PredTrue)):
+        return None
+    per_index = index_function(node.sop)
+    if per_index is None:
+        return None
+    values = []
+    try:
+        for n in range(1, max_len + 1):
+            column = [per_index(i) for i in range(n)]
+            values.append(column[0] if n == 1 else sum(column) * 1.0 / n)
+    except (ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+        return None
+    return distinct_sorted(values)
+
+
+def position_function(sop: ir.SOp):
+    """``sop`` as a function of (length, index) alone, or None.
+
+    Such s-ops are related at one position (an index is always below the length),
+    so a map over several of them never sees most of the combinations of their
+    value sets; enumerating positions instead gives its exact domain."""
+    if isinstance(sop, ir.Indices):
+        return lambda n, i: i
+    if isinstance(sop, ir.Length):
+        return lambda n, i: n
+    if isinstance(sop, ir.Constant):
+        value = sop.value
+        return lambda n, i: value
+    if hasattr(sop, "position_value"):  # the compiler's own nodes (a length count)
+        return sop.position_value
+    if isinstance(sop, ir.Map):
+        inner = position_function(sop.inner)
+        if inner is not None:
+            fn = sop.fn
+            return lambda n, i: fn(inner(n, i))
+    if isinstance(sop, ir.SequenceMap):
+        parts = [position_function(s) for s in sop.inputs]
+        if all(p is not None for p in parts):
+            fn = sop.fn
+            return lambda n, i: fn(*(p(n, i) for p in parts))
+    return None
+
+
+def possible_arguments(node: ir.SequenceMap, max_len: int) -> list[tuple] | None:
+    """Every argument tuple a sequence map of position functions can receive (at
+    some position of some length), or None when its inputs are not all such."""
+    parts = [position_function(s) for s in node.inputs]
+    if any(p is None for p in parts):
+        return None
+    found: dict[tuple, tuple] = {}
+    for n in range(1, max_len + 1):
+        for i in range(n):
+            try:
+                args = tuple(p(n, i) for p in parts)
+            except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+                continue
+            found.setdefault(tuple(value_key(a) for a in args), args)
+    return list(found.values())
+
+
+def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) -> ValueSet:
+    source = sets[node.sop.id]
+    hint = node.encoding_hint.value if node.encoding_hint else None
+    numeric = source.known and source.is_numeric and is_number(node.default)
+    single = selects_at_most_one(node.selector, sets)
+    whole = _whole_sequence_means(node, max_len) if numeric and not single else None
+    if whole is not None and hint != CATEGORICAL:
+        return ValueSet(whole, NUMERICAL)
+    if not numeric or not source.known:
+        if not source.known:
+            return ValueSet((), NUMERICAL, known=False)
+        # Strings and bools are never averaged (the interpreter refuses), so one
+        # value moves: the source's values or the default.
+        return ValueSet(distinct_sorted(source.values + (node.default,)), hint or CATEGORICAL)
+    if single or hint == CATEGORICAL:
+        encoding = NUMERICAL if source.encoding == NUMERICAL else (hint or CATEGORICAL)
+        return ValueSet(distinct_sorted(source.values + (node.default,)), encoding)
+    values, known = mean_values(source.values, node.default, max_len)
+    return ValueSet(values, NUMERICAL, known)
+
+
+def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_len: int) -> ValueSet | None:
+    hint = node.encoding_hint.value if node.encoding_hint else None
+    encoding = hint or CATEGORICAL
+    if hasattr(node, "infer_values"):  # the compiler's own nodes know their values
+        return node.infer_values(max_len, sets)
+    if isinstance(node, ir.Tokens):
+        return ValueSet(distinct_sorted(vocab), encoding)
+    if isinstance(node, ir.Indices):
+        return ValueSet(tuple(range(max_len)), encoding)
+    if isinstance(node, ir.Length):
+        return ValueSet(tuple(range(1, max_len + 1)), encoding)
+    if isinstance(node, ir.Constant):
+        return ValueSet((node.value,), encoding)
+    if isinstance(node, ir.SelectorWidth):
+        return ValueSet(tuple(range(0, max_len + 1)), encoding)
+    if isinstance(node, (ir.Map, ir.SequenceMap)):
+        operands = node.children
+        for operand in operands:
+            if not sets[operand.id].known:
+                raise CompileError(
+                    f"{node.label} reads {operand.label}, whose values cannot be listed "
+                    f"(an average over too many combinations); mark it categorical or "
+                    f"lower max_len")
+        possible = possible_arguments(node, max_len) if isinstance(node, ir.SequenceMap) else None
+        if possible is not None:
+            values = _apply_all(node, lambda args: node.fn(*args), [tuple(possible)])
+        else:
+            values = _apply_all(node, node.fn, [sets[s.id].values for s in operands])
+        return ValueSet(values, encoding)
+    if isinstance(node, ir.Aggregate):
+        return _aggregate_set(node, sets, max_len)
+    return None  # selectors have no values
+
+
+def infer(roots, vocab, max_len: int) -> dict[int, ValueSet]:
+    """Every s-op's ValueSet, by node id, for the graph under ``roots``.
+
+    Selectors are not in the result. Raises CompileError when a set cannot be
+    enumerated.
+    """
+    if isinstance(roots, ir.RaspExpr):
+        roots = (roots,)
+    vocab = tuple(vocab)
+    sets: dict[int, ValueSet] = {}
+    for node in ir.ancestors(tuple(roots)):
+        found = _infer_node(node, sets, vocab, max_len)
+        if found is not None:
+            sets[node.id] = found
+    return sets
+
+
+def categorical_readers(roots, sets: dict[int, ValueSet]) -> set[int]:
+    """Ids of numerical s-ops that some reader needs one-hot: select keys and queries.
+
+    The compiler gives each of these a categorical copy (a numerical->categorical
+    map MLP) that the selector reads instead.
+    """
+    if isinstance(roots, ir.RaspExpr):
+        roots = (roots,)
+    needed: set[int] = set()
+    for node in ir.ancestors(tuple(roots)):
+        if isinstance(node, ir.Select):
+            for sop in tuple(node.keys) + tuple(node.queries):
+                if sets[sop.id].encoding == NUMERICAL:
+                    needed.add(sop.id)
+    return needed

@@ -1,0 +1,238 @@
+"""The forward pass in JAX, for compiled and trained models alike.
+
+One readable function (``_run``) does the work: embed, then per layer attention
+(all heads, summed into the residual) and a ReLU MLP (added too). ``forward`` returns
+the last residual, ``trace`` every intermediate, and ``Runner`` batches inputs,
+pads them into a few fixed shapes so that jit compiles each shape once, and decodes
+the output s-op.
+
+Padding never changes a result: padded positions get token id -1, are masked out as
+keys (no real query can attend to them), and are dropped from the outputs.
+
+    >>> runner = Runner(model)                                  # doctest: +SKIP
+    >>> runner.run([("a", "b", "c"), ("c", "a")])               # doctest: +SKIP
+    [['c', 'b', 'a'], ['a', 'c']]
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rasp.errors import RaspInputError
+from runtime.model import CATEGORICAL, Model, ModelConfig
+
+PAD = -1
+_MASKED = -1e9
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything a forward pass computed.
+
+    ``residuals[k]`` is the residual at ``points[k]`` (``"embed"``, ``"L0.attn"``,
+    ``"L0.mlp"``, ...), shape (batch, positions, d_model); ``patterns[l]`` layer l's
+    attention (batch, heads, query, key); ``mlp_hidden[l]`` its MLP's activations
+    after the ReLU (batch, positions, d_mlp). Arrays keep a batch axis even for one
+    input.
+    """
+
+    points: tuple[str, ...]
+    residuals: tuple[np.ndarray, ...]
+    patterns: tuple[np.ndarray, ...]
+    mlp_hidden: tuple[np.ndarray, ...]
+
+    def residual(self, point: str) -> np.ndarray:
+        return self.residuals[self.points.index(point)]
+
+
+# ------------------------------------------------------------------ encode
+
+def _same_token(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b or (
+        not isinstance(a, bool) and not isinstance(b, bool)
+        and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
+
+
+def _shown(token: Any) -> str:
+    return token if isinstance(token, str) else repr(token)
+
+
+def encode(config: ModelConfig, tokens: Sequence[Any]) -> np.ndarray:
+    """Token ids with BOS (id 0) first; a RaspInputError for a bad input."""
+    if isinstance(tokens, str):
+        tokens = tuple(tokens)
+    tokens = tuple(tokens)
+    if not tokens:
+        raise RaspInputError("the input is empty; RASP sequences have at least one token")
+    if len(tokens) > config.max_len:
+        raise RaspInputError(f"the input has {len(tokens)} tokens, more than max_len {config.max_len}")
+    vocab = config.vocab[1:]
+    ids = [0]
+    for position, token in enumerate(tokens):
+        found = next((k for k, t in enumerate(vocab) if _same_token(t, token)), None)
+        if found is None:
+            shown = ", ".join(_shown(t) for t in vocab)
+            raise RaspInputError(
+                f"token {token!r} at position {position} is not in the vocabulary {{{shown}}}")
+        ids.append(found + 1)
+    return np.asarray(ids, np.int32)
+
+
+# ----------------------------------------------------------------- forward
+
+def _attention(x, layer, mask, attn_scale):
+    q = jnp.einsum("btd,hde->bhte", x, layer["w_q"], precision=_HIGHEST)
+    k = jnp.einsum("btd,hde->bhte", x, layer["w_k"], precision=_HIGHEST)
+    v = jnp.einsum("btd,hde->bhte", x, layer["w_v"], precision=_HIGHEST)
+    scores = jnp.einsum("bhqe,bhke->bhqk", q, k, precision=_HIGHEST) * attn_scale
+    scores = jnp.where(mask[:, None, None, :], scores, _MASKED)
+    pattern = jax.nn.softmax(scores, axis=-1)
+    mixed = jnp.einsum("bhqk,bhke->bhqe", pattern, v, precision=_HIGHEST)
+    return jnp.einsum("bhqe,hed->bqd", mixed, layer["w_o"], precision=_HIGHEST), pattern
+
+
+def _mlp(x, layer):
+    hidden = jax.nn.relu(jnp.einsum("btd,dm->btm", x, layer["w_in"], precision=_HIGHEST) + layer["b_in"])
+    return jnp.einsum("btm,md->btd", hidden, layer["w_out"], precision=_HIGHEST) + layer["b_out"], hidden
+
+
+def _run(params, token_ids, attn_scale: float, keep: bool):
+    """Embed, then attention + MLP per layer. With ``keep``, also every residual,
+    pattern and hidden activation."""
+    mask = token_ids >= 0
+    positions = jnp.arange(token_ids.shape[1])
+    x = params["token_embed"][jnp.maximum(token_ids, 0)] + params["pos_embed"][positions][None]
+    residuals, patterns, hiddens = [x], [], []
+    for layer in params["layers"]:
+        attended, pattern = _attention(x, layer, mask, attn_scale)
+        x = x + attended
+        residuals.append(x)
+        mlp_out, hidden = _mlp(x, layer)
+        x = x + mlp_out
+        residuals.append(x)
+        patterns.append(pattern)
+        hiddens.append(hidden)
+    if keep:
+        return x, residuals, patterns, hiddens
+    return x
+
+
+def to_jax(params) -> Any:
+    """The parameter pytree as float32 JAX arrays."""
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), params)
+
+
+def _batched(token_ids) -> tuple[jnp.ndarray, bool]:
+    ids = jnp.asarray(token_ids, jnp.int32)
+    return (ids[None], True) if ids.ndim == 1 else (ids, False)
+
+
+_run_jit = jax.jit(_run, static_argnames=("attn_scale", "keep"))
+
+
+def forward(params, token_ids, config: ModelConfig) -> jnp.ndarray:
+    """The residual after the last layer: (positions, d_model) for one input,
+    (batch, positions, d_model) for a batch (pad with -1)."""
+    ids, single = _batched(token_ids)
+    out = _run_jit(to_jax(params), ids, attn_scale=float(config.attn_scale), keep=False)
+    return out[0] if single else out
+
+
+def trace(params, token_ids, config: ModelConfig) -> Trace:
+    """Every residual, attention pattern and MLP activation of one forward pass."""
+    ids, _ = _batched(token_ids)
+    _, residuals, patterns, hiddens = _run_jit(to_jax(params), ids, attn_scale=float(config.attn_scale),
+                                               keep=True)
+    points = ["embed"]
+    for l in range(len(patterns)):
+        points += [f"L{l}.attn", f"L{l}.mlp"]
+    return Trace(tuple(points), tuple(np.asarray(r) for r in residuals),
+                 tuple(np.asarray(p) for p in patterns), tuple(np.asarray(h) for h in hiddens))
+
+
+# ------------------------------------------------------------------ runner
+
+def _bucket(n: int, cap: int, floor: int = 1) -> int:
+    """The padded size for n: the next power of two (at least ``floor``), at most
+    ``cap``. Few sizes means few compilations."""
+    return min(cap, max(floor, 1 << max(0, math.ceil(math.log2(max(n, 1))))))
+
+
+#: Up to this many positions (BOS included), every input is padded to max_len + 1:
+#: one compiled shape serves every length.
+SINGLE_LENGTH_BUCKET = 64
+
+
+def _logits_of(params, token_ids, attn_scale):
+    x = _run(params, token_ids, attn_scale, keep=False)
+    return jnp.einsum("btd,dn->btn", x, params["unembed"], precision=_HIGHEST)
+
+
+# One jitted function for every Runner: models of the same shapes share compilations.
+_logits_jit = jax.jit(_logits_of, static_argnames=("attn_scale",))
+
+
+class Runner:
+    """Runs a model on many inputs: jit once per (batch, length) bucket.
+
+    ``run`` returns, per input, the decoded output at every real position (BOS
+    dropped): categorical outputs by argmax over the output values, numerical ones
+    as numbers (ints when every value the output can take is an int).
+    """
+
+    def __init__(self, model: Model, max_batch: int = 512):
+        self.model = model
+        self.config = model.config
+        self.params = to_jax(model.params)
+        self.max_batch = max_batch
+        self._logits = partial(_logits_jit, attn_scale=float(self.config.attn_scale))
+        self._integral = self._integral_output()
+
+    def _integral_output(self) -> bool:
+        if self.config.output_encoding == CATEGORICAL or self.config.output not in self.model.layout:
+            return False
+        values = self.model.layout[self.config.output].values
+        return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+    def logits(self, batch: Sequence[Sequence[Any]]) -> list[np.ndarray]:
+        """Per input, the output logits at positions 1..n (BOS dropped)."""
+        encoded = [encode(self.config, tokens) for tokens in batch]
+        results: list[np.ndarray | None] = [None] * len(encoded)
+        by_length: dict[int, list[int]] = {}
+        full = self.config.max_len + 1
+        for k, ids in enumerate(encoded):
+            length = full if full <= SINGLE_LENGTH_BUCKET else _bucket(len(ids), full)
+            by_length.setdefault(length, []).append(k)
+        for length, members in sorted(by_length.items()):
+            for start in range(0, len(members), self.max_batch):
+                chunk = members[start:start + self.max_batch]
+                rows = _bucket(len(chunk), self.max_batch, floor=64)
+                ids = np.full((rows, length), PAD, np.int32)
+                for row, k in enumerate(chunk):
+                    ids[row, :len(encoded[k])] = encoded[k]
+                out = np.asarray(self._logits(self.params, jnp.asarray(ids)))
+                for row, k in enumerate(chunk):
+                    results[k] = out[row, 1:len(encoded[k])]
+        return results  # type: ignore[return-value]
+
+    def _decode_logits(self, logits: np.ndarray) -> list[Any]:
+        if self.config.output_encoding == CATEGORICAL:
+            values = self.config.output_values
+            return [values[int(k)] for k in np.argmax(logits, axis=-1)]
+        numbers = [float(v) for v in logits[:, 0]]
+        return [int(round(v)) for v in numbers] if self._integral else numbers
+
+    def decode(self, residual, n: int) -> list[Any]:
+        """The output at positions 1..n of one residual (positions, d_model)."""
+        logits = np.asarray(residual, np.float64)[1:n + 1] @ np.asarray(self.model.params["unembed"], np.float64)
+        return self._decode_logits(logits)
+
+    def run(self, batch: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        return [self._decode_logits(l) for l in self.logits(batch)]

@@ -1,0 +1,156 @@
+"""Compiled models against the reference interpreter, on every input up to length 4
+(or 5) over a small vocabulary and on seeded random inputs up to max_len."""
+from __future__ import annotations
+
+import pytest
+
+import compile_cases as cases
+from compile_cases import check, select
+from compiler import PASSES
+from rasp import ir
+
+ABC = ("a", "b", "c")
+NUMS = (1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("name, depth", [("reverse", 2), ("hist", 1), ("double_hist", 2),
+                                         ("sort_unique", 2), ("most_freq", 3)])
+def test_paper_programs_exact_with_paper_depth(name, depth):
+    model = check(getattr(cases, name)(), ABC, 8, exhaustive_len=5)
+    assert model.config.n_layers == depth
+
+
+def test_sort_of_numbers_unique_keys():
+    check(cases.sort_unique(), NUMS, 6, exhaustive_len=4)
+
+
+def test_stable_sort_with_duplicates():
+    # The lexicographic selector is an "or" of two disjoint selectors: two heads
+    # whose widths add, so no joint key and no extra layer.
+    model = check(cases.sort_stable(), NUMS, 6, exhaustive_len=4)
+    assert model.config.n_layers == 2
+
+
+def test_frac_prevs_is_a_numerical_mean():
+    model = check(cases.frac_prevs(), ABC, 8, exhaustive_len=5)
+    assert model.config.output_encoding == "numerical"
+
+
+def test_length():
+    model = check(ir.LENGTH, ABC, 8, exhaustive_len=3)
+    assert model.config.n_layers == 1
+
+
+def test_selector_combinations():
+    lt = ir.Compare("<", 0, 0)
+    eq = ir.Compare("==", 1, 1)
+    for predicate in (ir.PredAnd(lt, ir.PredNot(eq)), ir.PredOr(lt, eq), ir.PredNot(ir.PredAnd(lt, eq)),
+                      ir.PredOr(ir.PredNot(lt), ir.PredAnd(eq, lt))):
+        sel = ir.Select(keys=(ir.INDICES, ir.TOKENS), queries=(ir.INDICES, ir.TOKENS), predicate=predicate)
+        check(ir.SelectorWidth(sel), ABC, 5, exhaustive_len=4, n_random=40)
+
+
+@pytest.mark.parametrize("op", ["==", "!=", "<", ">", "<=", ">="])
+def test_every_comparison(op):
+    moved = ir.Aggregate(select(ir.TOKENS, ir.TOKENS, op), ir.INDICES, default=0)
+    check(moved, ABC, 5, exhaustive_len=4, n_random=40)
+
+
+def test_numerical_aggregate_with_nonzero_default():
+    values = ir.Map(fn=lambda t: {"a": 1, "b": 3, "c": 6}[t], inner=ir.TOKENS)
+    mean = ir.Aggregate(select(ir.TOKENS, ir.TOKENS, "<"), values, default=5)
+    check(mean, ABC, 6, exhaustive_len=4, n_random=60)
+
+
+def test_numerical_mean_read_categorically():
+    ones = ir.Map(fn=lambda t: 1 if t == "a" else 0, inner=ir.TOKENS)
+    frac = ir.Aggregate(select(ir.INDICES, ir.INDICES, "<="), ones)
+    bucket = ir.Map(fn=lambda x: "high" if x > 0.5 else "low", inner=frac)
+    check(bucket, ABC, 5, exhaustive_len=4, n_random=40)
+    # ... and as a select key (a numerical -> categorical copy)
+    same = ir.SelectorWidth(select(frac, frac))
+    check(same, ABC, 4, exhaustive_len=4)
+
+
+def test_maps_of_maps_and_sequence_maps():
+    width = ir.SelectorWidth(select(ir.TOKENS, ir.TOKENS))
+    chain = ir.Map(fn=lambda x: x % 3, inner=ir.Map(fn=lambda x: x * 2 + 1, inner=width))
+    two = ir.SequenceMap(fn=lambda a, b: a + b, inputs=(chain, ir.INDICES))
+    three = ir.SequenceMap(fn=lambda a, b, c: f"{a}{b}{c}", inputs=(two, ir.TOKENS, width))
+    check(three, ABC, 5, exhaustive_len=4, n_random=40)
+
+
+def test_string_and_bool_values():
+    flags = ir.Map(fn=lambda t: t == "a", inner=ir.TOKENS)
+    moved = ir.Aggregate(select(ir.INDICES, ir.INDICES, "<"), flags, default=False)  # several -> error rows
+    shifted = ir.Aggregate(select(ir.INDICES, ir.INDICES + 1), ir.TOKENS, default="_")
+    words = ir.SequenceMap(fn=lambda a, b: a + b, inputs=(shifted, ir.TOKENS))
+    check(shifted, ABC, 5, exhaustive_len=4, n_random=40)
+    check(words, ABC, 5, exhaustive_len=4, n_random=40)
+    check(ir.Map(fn=lambda f: not f, inner=flags), ABC, 4)
+    single = ir.Aggregate(select(ir.INDICES, ir.INDICES), flags, default=False)
+    check(single, ABC, 4)
+    check(moved, ABC, 3, exhaustive_len=3)  # only inputs the interpreter accepts
+
+
+def test_constants_and_folded_maps():
+    const = ir.Constant(value=7)
+    mixed = ir.SequenceMap(fn=lambda i, c: i + c, inputs=(ir.INDICES, const))
+    model = check(mixed, ABC, 5, exhaustive_len=3)
+    assert model.config.n_layers == 0  # folded into the position embedding
+    model = check(ir.Map(fn=lambda t: t.upper(), inner=ir.TOKENS), ABC, 4, exhaustive_len=3)
+    assert model.config.n_layers == 0
+
+
+@pytest.mark.parametrize("name", PASSES)
+def test_each_pass_can_be_disabled(name):
+    programs = (cases.reverse(), cases.most_freq())
+    if name == "compact_numerical":
+        programs += (cases.frac_prevs(),)
+    for program in programs:
+        check(program, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=(name,))
+
+
+def test_all_passes_disabled():
+    for program in (cases.reverse(), cases.sort_stable(), cases.double_hist()):
+        check(program, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=PASSES)
+
+
+def test_random_inputs_up_to_max_len_20():
+    for program in (cases.reverse(), cases.sort_unique(), cases.hist()):
+        check(program, ABC, 20, exhaustive_len=3, n_random=200, seed=7)
+
+
+def test_heads_with_one_pattern_are_shared():
+    prev = select(ir.INDICES, ir.INDICES + 1)
+    letters = ir.Aggregate(prev, ir.TOKENS, default="_")
+    places = ir.Aggregate(prev, ir.INDICES, default=0)
+    both = ir.SequenceMap(fn=lambda t, i: f"{t}{i}", inputs=(letters, places))
+    shared = check(both, ABC, 5, exhaustive_len=4, n_random=30)
+    separate = check(both, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=("share_heads",))
+    assert shared.n_heads == 1 and separate.n_heads == 2
+
+
+def test_most_freq_and_stable_sort_at_max_len_20():
+    check(cases.most_freq(), ABC, 20, exhaustive_len=2, n_random=150, seed=5)
+    check(cases.sort_stable(), NUMS, 20, exhaustive_len=2, n_random=150, seed=6)
+
+
+def test_numerical_hints_and_conversions():
+    width = ir.SelectorWidth(select(ir.TOKENS, ir.TOKENS, "<")).hinted(ir.Encoding.NUMERICAL)
+    model = check(width, ABC, 6, exhaustive_len=4)
+    assert model.config.output_encoding == "numerical"
+    # read as a key: the numerical -> categorical copy fuses with the width decoding
+    moved = ir.Aggregate(select(width, width), ir.TOKENS, default="x")
+    assert check(moved, ABC, 5, exhaustive_len=4).config.n_layers == 2
+    # a mean of means, and a mean added to a categorical s-op
+    weights = ir.Map(fn=lambda t: {"a": 1, "b": 2, "c": 4}[t], inner=ir.TOKENS)
+    mean = ir.Aggregate(select(ir.INDICES, ir.INDICES, "<="), weights)
+    check(ir.Aggregate(select(ir.TOKENS, ir.TOKENS), mean), ABC, 5, exhaustive_len=4, n_random=40)
+    check(ir.SequenceMap(fn=lambda a, b: a + b, inputs=(mean, ir.INDICES)), ABC, 5, exhaustive_len=4,
+          n_random=40)
+
+
+def test_inputs_as_outputs():
+    assert check(ir.TOKENS, ABC, 4).config.n_layers == 0
+    assert check(ir.INDICES, ABC, 4).config.n_layers == 0

@@ -1,0 +1,251 @@
+"""Map and sequence-map MLPs against the plain Python function, on every value of
+their finite domains, in float32."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from block_reference import Residual, apply_mlp
+from compiler import mlp
+from compiler.blocks import Space
+from rasp.errors import CompileError
+from runtime.model import CATEGORICAL, NUMERICAL
+
+
+def evaluate(block, inputs, output, columns, dtype=np.float32, noise=None):
+    residual = Residual([*inputs, output])
+    x = residual.build({s.name: c for s, c in zip(inputs, columns)}, dtype)
+    if noise is not None:  # on the inputs' directions at the real positions
+        for space in inputs:
+            cols = residual.slices[space.name]
+            x[1:, cols] += noise(x[1:, cols].shape).astype(dtype)
+    after, hidden = apply_mlp(residual, block, x)
+    return residual, after
+
+
+def check_exhaustive(fn, inputs, output, label="m", atol=1e-5):
+    """Every combination of input values, one per position; returns the block."""
+    if len(inputs) == 1:
+        block, margin = mlp.map_mlp(fn, inputs[0], output, label)
+    else:
+        block, margin = mlp.sequence_map_mlp(fn, tuple(inputs), output, label)
+    combos = list(itertools.product(*(s.values for s in inputs)))
+    columns = [list(c) for c in zip(*combos)]
+    residual, after = evaluate(block, inputs, output, columns)
+    want = [fn(*c) for c in combos]
+    part = residual.read(after, output)
+    assert np.all(np.abs(part[0]) < 1e-6), "an MLP must write zero at BOS"
+    if output.encoding == CATEGORICAL:
+        hot = np.zeros((len(combos), output.width))
+        hot[np.arange(len(combos)), [output.index_of(w) for w in want]] = 1
+        error = np.abs(part[1:] - hot).max()
+        assert error < atol, error
+    else:
+        error = np.abs(part[1:, 0] - np.array(want, dtype=float)).max()
+        assert error < atol * max(1.0, max(abs(w) for w in want)), error
+    return block, margin
+
+
+TOK = Space("tok", CATEGORICAL, ("a", "b", "c", "d"))
+IDX = Space("idx", CATEGORICAL, tuple(range(10)))
+
+
+def test_categorical_lookup_groups_equal_outputs():
+    out = Space("out", CATEGORICAL, ("a", "b", "c", "d", "x"))
+    shift = {"a": "b", "b": "c", "c": "d", "d": "a"}
+    block, _ = check_exhaustive(lambda t: shift[t], [TOK], out)
+    assert block.hidden == 4
+    vowel = Space("vowel", CATEGORICAL, (True, False))
+    block, _ = check_exhaustive(lambda t: t in "ae", [TOK], vowel)
+    assert block.hidden == 2
+    assert any("tok == 'a'" in label for label in block.neuron_labels)
+
+
+def test_categorical_to_numerical_skips_zeros():
+    out = Space("out", NUMERICAL, ())
+    block, _ = check_exhaustive(lambda i: 0 if i % 3 else i * 1.5, [IDX], out)
+    assert block.hidden == 3  # values 4.5, 9.0, 13.5
+
+
+def test_free_values_cost_nothing():
+    """A value on which the function fails never reaches the map at run time."""
+    out = Space("out", NUMERICAL, ())
+    block, _ = mlp.map_mlp(lambda i: 10 / i, IDX, out, "inv")
+    residual, after = evaluate(block, [IDX], out, [list(range(1, 10))])
+    assert np.allclose(residual.decode(after, out), [10 / i for i in range(1, 10)], atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [10, 64, 100])
+def test_numerical_to_categorical_identity(size):
+    values = tuple(range(size))
+    block, margin = check_exhaustive(lambda v: v, [Space("x", NUMERICAL, values)],
+                                     Space("out", CATEGORICAL, values), atol=1e-4)
+    assert block.hidden <= 2 * (size - 1) + 1
+    assert margin.value <= 1e-4
+
+
+@pytest.mark.parametrize("size", [10, 64, 100])
+def test_numerical_thresholds_on_dense_means(size):
+    """Values k/n (what a mean over n keys gives), mapped to a boolean."""
+    values = tuple(sorted({k / n for n in range(1, size + 1) for k in range(n + 1)} if size <= 10 else
+                          {k / size for k in range(size + 1)}))
+    out = Space("out", CATEGORICAL, (False, True))
+    block, _ = check_exhaustive(lambda v: v > 0.5, [Space("x", NUMERICAL, values)], out)
+    assert block.hidden <= 3  # one step, and a base
+
+
+@pytest.mark.parametrize("fn,units", [(lambda v: v + 1, 2), (lambda v: 3 * v, 1), (lambda v: v * v, None),
+                                      (lambda v: abs(v - 5), 3)])
+def test_numerical_to_numerical_interpolates(fn, units):
+    x = Space("x", NUMERICAL, tuple(range(11)))
+    block, margin = check_exhaustive(fn, [x], Space("out", NUMERICAL, ()))
+    if units is not None:
+        assert block.hidden == units
+    assert margin.value <= 1e-5 * max(abs(fn(v)) for v in range(11))
+
+
+def test_numerical_to_numerical_on_dense_set_uses_flat_steps():
+    values = tuple(sorted({k / n for n in range(1, 12) for k in range(n + 1)}))
+    block, margin = check_exhaustive(lambda v: round(v * 4), [Space("x", NUMERICAL, values)],
+                                     Space("out", NUMERICAL, ()))
+    assert "staircase" in margin.reason
+
+
+def test_sequence_map_categorical_pairs():
+    a = Space("a", CATEGORICAL, tuple(range(5)))
+    b = Space("b", CATEGORICAL, tuple(range(4)))
+    out = Space("out", CATEGORICAL, tuple(range(5)))
+    block, _ = check_exhaustive(lambda x, y: (x + y) % 5, [a, b], out)
+    assert block.hidden <= 5 * 4 - 4 + 1
+    same = Space("same", CATEGORICAL, (False, True))
+    block, _ = check_exhaustive(lambda x, y: x == y, [a, b], same)
+    assert block.hidden == 4 + 1  # the four equal pairs and the constant "False"
+
+
+def test_sequence_map_three_inputs_and_strings():
+    a = Space("a", CATEGORICAL, ("x", "y"))
+    b = Space("b", CATEGORICAL, ("p", "q", "r"))
+    c = Space("c", CATEGORICAL, (0, 1))
+    out = Space("out", CATEGORICAL, tuple(p + q + str(r) for p in "xy" for q in "pqr" for r in (0, 1)))
+    check_exhaustive(lambda p, q, r: p + q + str(r), [a, b, c], out)
+
+
+def test_separable_numerical_sequence_map_is_small():
+    """length - indices - 1 over categorical length and indices: two lookups."""
+    length = Space("length", CATEGORICAL, tuple(range(1, 65)))
+    indices = Space("indices", CATEGORICAL, tuple(range(64)))
+    block, _ = check_exhaustive(lambda n, i: n - i - 1, [length, indices], Space("opp", NUMERICAL, ()))
+    assert block.hidden <= 64 + 63 + 1
+
+
+def test_non_separable_numerical_sequence_map():
+    a = Space("a", CATEGORICAL, tuple(range(6)))
+    b = Space("b", CATEGORICAL, tuple(range(6)))
+    check_exhaustive(lambda x, y: x * y, [a, b], Space("out", NUMERICAL, ()))
+
+
+@pytest.mark.parametrize("output", [Space("out", NUMERICAL, ()), Space("out", CATEGORICAL, tuple(range(-12, 40)))])
+def test_mixed_numerical_and_categorical_inputs(output):
+    x = Space("x", NUMERICAL, (0.0, 0.5, 1.0, 2.5, 4.0))
+    c = Space("c", CATEGORICAL, ("add", "sub", "mul"))
+
+    def fn(v, op):
+        r = {"add": v + 3, "sub": v - 3, "mul": v * 4}[op]
+        return int(r * 2) if output.encoding == CATEGORICAL else r
+
+    check_exhaustive(fn, [x, c], output)
+
+
+def test_two_numerical_inputs():
+    x = Space("x", NUMERICAL, (0, 1, 2, 3))
+    y = Space("y", NUMERICAL, (0.0, 0.25, 0.5))
+    check_exhaustive(lambda a, b: a + 2 * b * b, [x, y], Space("out", NUMERICAL, ()))
+    check_exhaustive(lambda a, b: a * 4 >= b * 10, [x, y], Space("out", CATEGORICAL, (False, True)))
+
+
+def test_noisy_inputs_still_exact():
+    """Categorical entries off by 0.1 (zeros stay exact zeros, the hot entry moves
+    by at most twice that) and numerical inputs off by a fifth of a gap."""
+    out = Space("out", CATEGORICAL, ("a", "b", "c", "d"))
+    block, _ = mlp.map_mlp(lambda t: {"a": "b", "b": "c", "c": "d", "d": "a"}[t], TOK, out, "shift")
+    rng = np.random.default_rng(0)
+    values = list("abcdabcd")
+    residual, after = evaluate(block, [TOK], out, [values], noise=lambda s: rng.uniform(-0.1, 0.1, s))
+    part = residual.read(after, out)[1:]
+    want = np.zeros_like(part)
+    want[np.arange(8), [out.index_of({"a": "b", "b": "c", "c": "d", "d": "a"}[v]) for v in values]] = 1
+    off = part[want == 0]
+    assert np.all(off == 0), "noise on zero entries must give exact zeros"
+    assert np.abs(part[want == 1] - 1).max() <= 2 * 0.1 + 1e-6
+
+    x = Space("x", NUMERICAL, tuple(range(20)))
+    cat = Space("cat", CATEGORICAL, tuple(range(20)))
+    block, _ = mlp.map_mlp(lambda v: v, x, cat, "to_cat")
+    residual = Residual([x, cat])
+    xs = residual.build({"x": list(range(20))})
+    xs[1:, residual.slices["x"]] += rng.uniform(-0.2, 0.2, size=(20, 1)).astype(np.float32)
+    after, _ = apply_mlp(residual, block, xs)
+    assert residual.decode(after, cat) == list(range(20))
+    assert np.abs(residual.read(after, cat)[1:] - np.eye(20)).max() < 1e-5
+
+
+def test_bos_gate_holds_for_any_valid_input_at_bos():
+    """Whatever valid encoding the inputs hold at BOS, the block writes zero there."""
+    a = Space("a", CATEGORICAL, tuple(range(5)))
+    x = Space("x", NUMERICAL, (-3.0, 0.0, 2.0, 8.0))
+    out = Space("out", NUMERICAL, ())
+    block, _ = mlp.sequence_map_mlp(lambda p, q: p * q + 1, (a, x), out, "m")
+    residual = Residual([a, x, out])
+    for value_a, value_x in itertools.product(range(5), (-3.0, 8.0)):
+        xs = residual.build({"a": [1], "x": [2.0]})
+        xs[0, residual.slices["a"].start + value_a] = 1
+        xs[0, residual.slices["x"]] = value_x
+        after, _ = apply_mlp(residual, block, xs)
+        assert residual.read(after, out)[0, 0] == 0
+        assert residual.read(after, out)[1, 0] == pytest.approx(3.0, abs=1e-4)
+
+
+def test_errors_name_the_label():
+    with pytest.raises(CompileError, match="shifted.*'z'"):
+        mlp.map_mlp(lambda t: "z", TOK, Space("out", CATEGORICAL, ("a",)), "shifted")
+    with pytest.raises(CompileError, match="half.*finite value set"):
+        mlp.map_mlp(lambda v: v / 2, Space("x", NUMERICAL, ()), Space("out", NUMERICAL, ()), "half")
+    with pytest.raises(CompileError, match="neg.*non-number"):
+        mlp.map_mlp(lambda t: t, TOK, Space("out", NUMERICAL, ()), "neg")
+
+
+@pytest.mark.parametrize("size", [16, 64])
+def test_collapsing_projection_for_categorical_sums(size):
+    """opp = length - indices - 1 as a one-hot, from numerical length and
+    categorical indices: one line through the results, not size^2 combinations."""
+    length = Space("length", NUMERICAL, tuple(range(1, size + 1)))
+    indices = Space("indices", CATEGORICAL, tuple(range(size)))
+    opp = Space("opp", CATEGORICAL, tuple(range(-size, size)))
+    block, margin = check_exhaustive(lambda n, i: n - i - 1, [length, indices], opp)
+    assert block.hidden <= 4 * size + 1
+    assert "collapsing" in margin.reason
+
+
+def test_gated_function_of_numbers_per_category():
+    """A product is not a sum of parts: one function of x per category."""
+    x = Space("x", NUMERICAL, (0.0, 1.0, 2.0, 3.0, 5.0))
+    c = Space("c", CATEGORICAL, (1, 2, 3))
+    block, _ = check_exhaustive(lambda v, k: v * k, [x, c], Space("out", NUMERICAL, ()))
+    assert block.hidden <= 3 * 4
+    check_exhaustive(lambda v, k: int(v * k) % 4, [x, c], Space("out", CATEGORICAL, (0, 1, 2, 3)))
+
+
+def test_two_dense_numerical_inputs_are_refused_with_a_way_out():
+    """Two selector-width scratches (values 1/(w+1)) summed into a one-hot: no
+    projection of both separates their combinations in float32."""
+    scratch = tuple(1.0 / (w + 1) for w in range(65))
+    a = Space("a", NUMERICAL, scratch)
+    b = Space("b", NUMERICAL, scratch)
+    out = Space("out", CATEGORICAL, tuple(range(129)))
+    with pytest.raises(CompileError, match="total.*earlier MLP"):
+        mlp.sequence_map_mlp(lambda x, y: round(1 / x) + round(1 / y) - 2, (a, b), out, "total")
+    block, _ = mlp.sequence_map_mlp(lambda x, y: round(1 / x) + round(1 / y) - 2, (a, b),
+                                    Space("n", NUMERICAL, ()), "total")
+    assert block.hidden <= 2 * 65  # as a number it is a sum of two decodes

@@ -1,0 +1,131 @@
+"""Value-set inference: each expected set is worked out by hand from the program."""
+from __future__ import annotations
+
+from rasp import ir
+from rasp.valuesets import (CATEGORICAL, NUMERICAL, categorical_readers, infer, mean_values,
+                            position_injective, selects_at_most_one)
+
+VOCAB = ("a", "b", "c")
+
+
+def sets_of(expr, vocab=VOCAB, max_len=4):
+    return infer((expr,), vocab, max_len)
+
+
+def test_leaves():
+    sets = infer((ir.TOKENS, ir.INDICES, ir.LENGTH), VOCAB, 4)
+    assert sets[ir.TOKENS.id].values == ("a", "b", "c")
+    assert sets[ir.INDICES.id].values == (0, 1, 2, 3)
+    assert sets[ir.LENGTH.id].values == (1, 2, 3, 4)
+    assert all(s.encoding == CATEGORICAL for s in sets.values())
+
+
+def test_map_applies_function_to_every_value():
+    shifted = ir.INDICES + 10
+    assert sets_of(shifted)[shifted.id].values == (10, 11, 12, 13)
+
+
+def test_sequence_map_over_product_skips_failures():
+    numbers = ir.Map(fn=lambda t: {"a": 5, "b": 6, "c": 7}[t], inner=ir.TOKENS)
+    ratio = ir.SequenceMap(fn=lambda a, b: a // b, inputs=(numbers, ir.INDICES))
+    # b = 0 fails (division by zero) and is skipped: 5..7 // 1..3.
+    assert sets_of(ratio)[ratio.id].values == (1, 2, 3, 5, 6, 7)
+
+
+def test_position_functions_only_meet_at_real_positions():
+    # length and indices meet only where index < length: n // i for 1 <= i < n <= 4
+    # gives 2 (2//1), 3, 1 (3//1, 3//2), 4, 2, 1 (4//1, 4//2, 4//3).
+    ratio = ir.SequenceMap(fn=lambda a, b: a // b, inputs=(ir.LENGTH, ir.INDICES))
+    assert sets_of(ratio)[ratio.id].values == (1, 2, 3, 4)
+    opp = ir.LENGTH - ir.INDICES - 1
+    assert sets_of(opp)[opp.id].values == (0, 1, 2, 3)
+
+
+def test_values_are_type_exact():
+    mixed = ir.Map(fn=lambda i: True if i == 0 else (1 if i == 1 else 1.0), inner=ir.INDICES)
+    values = sets_of(mixed)[mixed.id].values
+    assert len(values) == 3 and {type(v) for v in values} == {bool, int, float}
+
+
+def test_selector_width_values():
+    width = ir.SelectorWidth(ir.Select(keys=(ir.TOKENS,), queries=(ir.TOKENS,), predicate=ir.Compare("==", 0, 0)))
+    assert sets_of(width, max_len=3)[width.id].values == (0, 1, 2, 3)
+
+
+def test_string_aggregate_is_categorical_with_default():
+    sel = ir.Select(keys=(ir.TOKENS,), queries=(ir.TOKENS,), predicate=ir.Compare("<", 0, 0))
+    moved = ir.Aggregate(sel, ir.TOKENS, default="z")
+    found = sets_of(moved)[moved.id]
+    assert found.encoding == CATEGORICAL and found.values == ("a", "b", "c", "z")
+
+
+def test_numeric_aggregate_of_single_selection_is_categorical():
+    flip = ir.Select(keys=(ir.INDICES,), queries=(ir.LENGTH - ir.INDICES - 1,), predicate=ir.Compare("==", 0, 0))
+    moved = ir.Aggregate(flip, ir.INDICES)
+    found = sets_of(moved)[moved.id]
+    assert found.encoding == CATEGORICAL and found.values == (0, 1, 2, 3)
+
+
+def test_numeric_aggregate_of_several_is_numerical_means():
+    ones = ir.Map(fn=lambda t: 1 if t == "a" else 0, inner=ir.TOKENS)
+    prevs = ir.Select(keys=(ir.INDICES,), queries=(ir.INDICES,), predicate=ir.Compare("<=", 0, 0))
+    frac = ir.Aggregate(prevs, ones, default=0)
+    found = sets_of(frac, max_len=3)[frac.id]
+    assert found.encoding == NUMERICAL
+    # means of 1..3 values from {0, 1}: 0, 1, 1/2, 1/3, 2/3
+    assert sorted(float(v) for v in found.values) == sorted([0.0, 1.0, 0.5, 1 / 3, 2 / 3])
+
+
+def test_mean_values_counts_multisets():
+    values, known = mean_values((0, 2), default=5, max_len=2)
+    assert known and sorted(float(v) for v in values) == [0.0, 1.0, 2.0, 5.0]
+    _, known = mean_values(tuple(range(100)), default=0, max_len=50, limit=100)
+    assert not known
+
+
+def test_whole_sequence_mean_of_positions_is_one_value_per_length():
+    first = ir.Map(fn=lambda i: 1 if i == 0 else 0, inner=ir.INDICES)
+    inverse = ir.Aggregate(ir.Select(predicate=ir.PredTrue()), first)
+    found = sets_of(inverse, max_len=4)[inverse.id]
+    assert found.encoding == NUMERICAL
+    assert sorted(float(v) for v in found.values) == [0.25, 1 / 3, 0.5, 1.0]
+
+
+def test_hints_override():
+    hinted = (ir.INDICES + 1).hinted(ir.Encoding.NUMERICAL)
+    assert sets_of(hinted)[hinted.id].encoding == NUMERICAL
+    sel = ir.Select(keys=(ir.TOKENS,), queries=(ir.TOKENS,), predicate=ir.Compare("<", 0, 0))
+    nums = ir.Map(fn=lambda t: ord(t), inner=ir.TOKENS)
+    forced = ir.Aggregate(sel, nums).hinted(ir.Encoding.CATEGORICAL)
+    assert sets_of(forced)[forced.id].encoding == CATEGORICAL
+
+
+def test_bool_aggregate_is_never_averaged():
+    flags = ir.Map(fn=lambda t: t == "a", inner=ir.TOKENS)
+    sel = ir.Select(keys=(ir.TOKENS,), queries=(ir.TOKENS,), predicate=ir.Compare("<", 0, 0))
+    moved = ir.Aggregate(sel, flags, default=False)
+    found = sets_of(moved)[moved.id]
+    assert found.encoding == CATEGORICAL and found.values == (False, True)
+
+
+def test_injectivity_and_single_selection():
+    sets = infer((ir.INDICES + 1, ir.INDICES * 0, ir.TOKENS), VOCAB, 4)
+    plus, zero = ir.INDICES + 1, ir.INDICES * 0
+    sets = infer((plus, zero), VOCAB, 4)
+    assert position_injective(plus, sets)
+    assert not position_injective(zero, sets)
+    by_index = ir.Select(keys=(plus,), queries=(ir.INDICES,), predicate=ir.Compare("==", 0, 0))
+    by_zero = ir.Select(keys=(zero,), queries=(ir.INDICES,), predicate=ir.Compare("==", 0, 0))
+    sets = infer((ir.SelectorWidth(by_index), ir.SelectorWidth(by_zero)), VOCAB, 4)
+    assert selects_at_most_one(by_index, sets)
+    assert not selects_at_most_one(by_zero, sets)
+
+
+def test_numerical_select_operands_need_categorical_copies():
+    ones = ir.Map(fn=lambda t: 1 if t == "a" else 0, inner=ir.TOKENS)
+    prevs = ir.Select(keys=(ir.INDICES,), queries=(ir.INDICES,), predicate=ir.Compare("<=", 0, 0))
+    frac = ir.Aggregate(prevs, ones)
+    reread = ir.Select(keys=(frac,), queries=(frac,), predicate=ir.Compare("==", 0, 0))
+    width = ir.SelectorWidth(reread)
+    sets = infer((width,), VOCAB, 3)
+    assert categorical_readers((width,), sets) == {frac.id}
