@@ -1,0 +1,423 @@
+"""``raspc fuzz``: differential testing of the compiler, and fuzzing of the front end.
+
+Differential: random well-typed programs (``rasp.random_programs``) are staged,
+compiled and run; every output is compared with the reference interpreter's, on every
+input up to ``max_len`` when there are few, else on 200 seeded random inputs. A
+mismatch is shrunk to a small program and saved under ``tests/regressions/``, which
+the regression tests run forever after.
+
+Compiled models differ in shape, and a jit compilation per shape would cost more
+than everything else together. So the models are padded with zeros to a few bucketed
+shapes (more layers, heads, residual and MLP directions, all zero) before they go
+through ``runtime.forward.forward``, whose jit compilations are then shared: a zero layer, head or direction adds
+exact zeros, so the outputs are those of the unpadded model; ``Runner.decode`` reads
+them. The tests check this path against ``Runner.run`` itself.
+
+Front end: random and mutated source text must end, within a time bound, in a
+program or a ``RaspcError`` with a line and column; anything else is counted.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import random
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from rasp.errors import CompileError, RaspcError
+from rasp.random_programs import FULL, SMALL, FuzzConfig, generate, mutate_source, random_source, shrink
+
+REGRESSIONS = Path(__file__).resolve().parents[2] / "tests" / "regressions"
+#: Inputs checked per program: all of them up to this many, else this many sampled.
+EXHAUSTIVE_LIMIT = 400
+SAMPLED_INPUTS = 200
+TOLERANCE = 1e-4
+#: Batches are padded to 32, 128 or 512 rows, so that few batch sizes are compiled.
+MAX_ROWS = 512
+
+
+# ------------------------------------------------------------------ comparing outputs
+
+def same_output(expected: Sequence[Any], got: Sequence[Any]) -> bool:
+    """Categorical values exactly (a bool is not a number here), numbers within 1e-4."""
+    if len(expected) != len(got):
+        return False
+    for e, g in zip(expected, got):
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (e, g))
+        if numbers:
+            if not abs(float(e) - float(g)) <= TOLERANCE:
+                return False
+        elif isinstance(e, bool) != isinstance(g, bool) or e != g:
+            return False
+    return True
+
+
+def inputs_for(vocab: Sequence[Any], max_len: int, seed: int = 0) -> list[tuple]:
+    """Every input up to max_len when there are at most EXHAUSTIVE_LIMIT, else a
+    seeded sample of SAMPLED_INPUTS (always including the shortest and longest)."""
+    total = sum(len(vocab) ** n for n in range(1, max_len + 1))
+    if total <= EXHAUSTIVE_LIMIT:
+        return [tuple(t) for n in range(1, max_len + 1) for t in itertools.product(vocab, repeat=n)]
+    rng = random.Random(seed)
+    chosen = [tuple(vocab[:1]), tuple(vocab[-1:] * max_len)]
+    while len(chosen) < SAMPLED_INPUTS:
+        n = rng.randint(1, max_len)
+        chosen.append(tuple(rng.choice(vocab) for _ in range(n)))
+    return chosen
+
+
+# ------------------------------------------------------------------ the shared jit
+
+def _bucket(n: int, floor: int) -> int:
+    """The smallest of floor, 4 floor, 16 floor, ... that holds n: few sizes, few
+    compilations (extra zeros cost little at these sizes)."""
+    size = floor
+    while size < n:
+        size *= 4
+    return size
+
+
+def _pad(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, np.float32)
+    out[tuple(slice(0, s) for s in array.shape)] = array
+    return out
+
+
+def padded_params(model, positions: int) -> dict:
+    """The model's parameters with zeros added up to bucketed shapes."""
+    params = model.params
+    layers = params["layers"]
+    d_model = _bucket(model.config.d_model, 64)
+    n_layers = _bucket(len(layers), 4)
+    heads = _bucket(max((l["w_q"].shape[0] for l in layers), default=1), 2)
+    d_head = _bucket(max((l["w_q"].shape[2] for l in layers), default=1), 32)
+    d_mlp = _bucket(max((l["w_in"].shape[1] for l in layers), default=1), 64)
+    vocab_rows = _bucket(params["token_embed"].shape[0], 8)
+    shapes = {"w_q": (heads, d_model, d_head), "w_k": (heads, d_model, d_head),
+              "w_v": (heads, d_model, d_head), "w_o": (heads, d_head, d_model),
+              "w_in": (d_model, d_mlp), "b_in": (d_mlp,), "w_out": (d_mlp, d_model), "b_out": (d_model,)}
+    empty = {name: np.zeros((0,) * len(shape)) for name, shape in shapes.items()}
+    padded_layers = [{name: _pad(np.asarray((layers[k] if k < len(layers) else empty)[name]), shape)
+                      for name, shape in shapes.items()} for k in range(n_layers)]
+    return {"token_embed": _pad(np.asarray(params["token_embed"]), (vocab_rows, d_model)),
+            "pos_embed": _pad(np.asarray(params["pos_embed"]), (positions, d_model)),
+            "layers": padded_layers}
+
+
+class SharedRunner:
+    """Runs any compiled model through one shared jit (see the module docstring).
+
+    ``run(batch)`` returns what ``runtime.forward.Runner(model).run(batch)`` returns.
+    """
+
+    def __init__(self, model, positions: int = 9):
+        from runtime.forward import Runner
+
+        self.model = model
+        self.runner = Runner(model)
+        self.positions = max(positions, model.config.max_len + 1)
+        self.params = padded_params(model, self.positions)
+
+    def run(self, batch: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        import jax.numpy as jnp
+
+        from runtime.forward import PAD, encode, forward
+
+        encoded = [encode(self.model.config, tokens) for tokens in batch]
+        outputs: list[list[Any]] = []
+        for start in range(0, len(encoded), MAX_ROWS):
+            chunk = encoded[start:start + MAX_ROWS]
+            ids = np.full((_bucket(len(chunk), 32), self.positions), PAD, np.int32)
+            for row, one in enumerate(chunk):
+                ids[row, :len(one)] = one
+            residual = np.asarray(forward(self.params, jnp.asarray(ids), self.model.config))
+            residual = residual[:, :, :self.model.config.d_model]
+            outputs += [self.runner.decode(residual[row], len(one) - 1) for row, one in enumerate(chunk)]
+        return outputs
+
+
+# ------------------------------------------------------------------ one program
+
+@dataclass
+class Outcome:
+    """What happened to one program: ``ok``, ``mismatch``, ``invalid`` (the
+    interpreter or staging rejects it: not the compiler's business) or
+    ``compile_error`` (a CompileError: a limitation, reported, not a wrong answer)."""
+
+    status: str
+    detail: str = ""
+    input: tuple | None = None
+    expected: list | None = None
+    got: list | None = None
+    n_inputs: int = 0
+
+
+def check_source(source: str, seed: int = 0, runner_class: Callable = SharedRunner) -> Outcome:
+    """Stage, interpret, compile and run one program on its inputs; compare."""
+    from compiler import compile_program
+    from rasp.interpreter import evaluate
+    from rasp.parser import parse
+    from rasp.stage import stage
+
+    try:
+        program = stage(parse(source, "<fuzz>"))
+        output = program.output_expr()
+        inputs = inputs_for(program.vocab, program.max_len, seed)
+        expected = [evaluate(output, tokens) for tokens in inputs]
+    except RaspcError as error:
+        return Outcome("invalid", error.message)
+    try:
+        model = compile_program(program)
+    except CompileError as error:
+        return Outcome("compile_error", error.message)
+    got = runner_class(model).run(inputs)
+    for tokens, want, have in zip(inputs, expected, got):
+        if not same_output(want, have):
+            return Outcome("mismatch", "", tokens, want, have, len(inputs))
+    return Outcome("ok", n_inputs=len(inputs))
+
+
+def shrink_mismatch(source: str, seed: int = 0) -> str:
+    """The smallest program found that still compiles to a wrong answer."""
+    return shrink(source, lambda candidate: check_source(candidate, seed).status == "mismatch",
+                  max_attempts=400)
+
+
+def save_regression(source: str, outcome: Outcome, folder: Path = REGRESSIONS) -> Path:
+    """Write a shrunk failing program as ``<hash>.rasp``, with what it showed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    path = folder / f"{digest}.rasp"
+    note = (f"# Found by the differential fuzzer: on input {list(outcome.input or ())!r}\n"
+            f"# the interpreter gives {outcome.expected!r}\n# the compiled model gave {outcome.got!r}\n")
+    path.write_text(note + source, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ many programs
+
+@dataclass
+class DifferentialReport:
+    programs: int = 0
+    ok: int = 0
+    mismatches: int = 0
+    invalid: int = 0
+    compile_errors: int = 0
+    inputs_checked: int = 0
+    seconds: float = 0.0
+    compile_error_reasons: dict[str, int] = field(default_factory=dict)
+    failures: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _reason(message: str) -> str:
+    """A compile error's message without the s-op names, to count alike ones together."""
+    import re
+
+    return re.sub(r"[A-Za-z_]+_\d+|v\d+|acc\d+|'[^']*'|\d+(\.\d+)?", "_", message)[:90]
+
+
+def run_differential(count: int, seed: int = 0, config: FuzzConfig = SMALL, *, save: bool = False,
+                     shrink_failures: bool = True, folder: Path = REGRESSIONS,
+                     workers: int = 1) -> DifferentialReport:
+    """Generate ``count`` programs from seeds seed, seed+1, ... and check each.
+
+    With ``workers`` > 1 the seeds are split into slices run by that many fresh
+    processes (spawned, not forked: JAX does not survive a fork); the counts are the
+    same as in one process.
+    """
+    if workers > 1 and count > 1:
+        return _run_parallel(count, seed, config, save, shrink_failures, folder, workers)
+    report = DifferentialReport()
+    started = time.perf_counter()
+    for program_seed in range(seed, seed + count):
+        source = generate(program_seed, config).source
+        outcome = check_source(source, program_seed)
+        report.programs += 1
+        report.inputs_checked += outcome.n_inputs
+        if outcome.status == "ok":
+            report.ok += 1
+        elif outcome.status == "invalid":
+            report.invalid += 1
+        elif outcome.status == "compile_error":
+            report.compile_errors += 1
+            key = _reason(outcome.detail)
+            report.compile_error_reasons[key] = report.compile_error_reasons.get(key, 0) + 1
+        else:
+            report.mismatches += 1
+            small = shrink_mismatch(source, program_seed) if shrink_failures else source
+            final = check_source(small, program_seed)
+            failure = {"seed": program_seed, "source": small, "input": list(final.input or ()),
+                       "expected": final.expected, "got": final.got}
+            if save:
+                failure["saved"] = str(save_regression(small, final, folder))
+            report.failures.append(failure)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_slice(arguments: tuple) -> DifferentialReport:
+    count, seed, config, save, shrink_failures, folder = arguments
+    return run_differential(count, seed, config, save=save, shrink_failures=shrink_failures, folder=folder)
+
+
+def _run_parallel(count, seed, config, save, shrink_failures, folder, workers) -> DifferentialReport:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.perf_counter()
+    slices = min(count, workers * 4)
+    bounds = [seed + count * k // slices for k in range(slices + 1)]
+    jobs = [(bounds[k + 1] - bounds[k], bounds[k], config, save, shrink_failures, folder) for k in range(slices)]
+    merged = DifferentialReport()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part in pool.map(_run_slice, jobs):
+            for name in ("programs", "ok", "mismatches", "invalid", "compile_errors", "inputs_checked"):
+                setattr(merged, name, getattr(merged, name) + getattr(part, name))
+            for reason, n in part.compile_error_reasons.items():
+                merged.compile_error_reasons[reason] = merged.compile_error_reasons.get(reason, 0) + n
+            merged.failures += part.failures
+    merged.seconds = time.perf_counter() - started
+    return merged
+
+
+# ------------------------------------------------------------------ front end
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):  # pragma: no cover - only on a hang
+    raise _Timeout()
+
+
+@dataclass
+class FrontendReport:
+    sources: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    uncaught: int = 0
+    without_location: int = 0
+    timeouts: int = 0
+    seconds: float = 0.0
+    kinds: dict[str, int] = field(default_factory=dict)
+    examples: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def front_end(source: str, seconds: float = 2.0) -> tuple[str, str]:
+    """Parse and stage ``source`` under a time bound: ``(verdict, detail)`` with
+    verdict ``accepted``, ``rejected`` (a RaspcError with a line and column),
+    ``no_location`` (a RaspcError without one), ``timeout`` or ``uncaught``."""
+    from rasp.parser import parse
+    from rasp.stage import stage
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        stage(parse(source, "<fuzz>"))
+        return "accepted", ""
+    except _Timeout:
+        return "timeout", ""
+    except RaspcError as error:
+        location = error.location
+        if location is None or not (location.line >= 1 and location.column >= 1):
+            return "no_location", error.message
+        return "rejected", ""
+    except Exception as failure:  # noqa: BLE001 - exactly what this fuzzer looks for
+        return "uncaught", f"{type(failure).__name__}: {failure}"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_frontend(count: int, seed: int = 0) -> FrontendReport:
+    """Fuzz the front end with ``count`` sources: mutated random programs and random text."""
+    report = FrontendReport()
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    for k in range(count):
+        if k % 5 == 4:
+            source = random_source(rng)
+        else:
+            source = mutate_source(generate(rng.randrange(10 ** 6), SMALL).source, rng)
+        verdict, detail = front_end(source)
+        report.sources += 1
+        if verdict == "accepted":
+            report.accepted += 1
+        elif verdict == "rejected":
+            report.rejected += 1
+        else:
+            if verdict == "timeout":
+                report.timeouts += 1
+            elif verdict == "no_location":
+                report.without_location += 1
+            else:
+                report.uncaught += 1
+            kind = f"{verdict}: {detail.split(':')[0] if verdict == 'uncaught' else detail[:60]}"
+            if kind not in report.kinds:
+                report.examples.append({"verdict": verdict, "detail": detail[:200], "source": source[:500]})
+            report.kinds[kind] = report.kinds.get(kind, 0) + 1
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# ------------------------------------------------------------------ the command
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "fuzz", help="differential-test the compiler and fuzz the front end",
+        description="Compile random well-typed programs and compare every output with the reference "
+                    "interpreter; feed random and mutated source text to the parser and staging.",
+        epilog="example:\n  raspc fuzz --programs 200 --sources 2000 --seed 1 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--programs", type=int, default=200, help="random programs to compile and check")
+    parser.add_argument("--sources", type=int, default=1000, help="random source texts for the front end")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (runs are reproducible)")
+    parser.add_argument("--full", action="store_true", help="draw programs from the full ranges "
+                        "(max_len up to 8, vocabularies up to 4) instead of the small ones")
+    parser.add_argument("--save", action="store_true",
+                        help="save each shrunk mismatch under tests/regressions/")
+    parser.add_argument("--workers", type=int, default=1, help="processes for the differential part")
+    parser.add_argument("--json", action="store_true", help="print the counts as JSON")
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args) -> int:
+    if args.programs < 0 or args.sources < 0:
+        raise RaspcError("--programs and --sources must not be negative")
+    differential = run_differential(args.programs, args.seed, FULL if args.full else SMALL, save=args.save,
+                                    workers=max(1, args.workers))
+    frontend = run_frontend(args.sources, args.seed)
+    if args.json:
+        print(json.dumps({"differential": differential.to_json(), "frontend": frontend.to_json()},
+                         indent=2, default=repr))
+    else:
+        d, f = differential, frontend
+        print(f"differential: {d.programs} programs in {d.seconds:.1f}s: {d.ok} agree on "
+              f"{d.inputs_checked} inputs, {d.mismatches} mismatches, {d.compile_errors} compile errors, "
+              f"{d.invalid} rejected by the interpreter")
+        for reason, n in sorted(d.compile_error_reasons.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"  compile error x{n}: {reason}")
+        for failure in d.failures:
+            print(f"  mismatch (seed {failure['seed']}) on {failure['input']!r}: expected "
+                  f"{failure['expected']!r}, got {failure['got']!r}\n    " +
+                  failure["source"].strip().replace("\n", "\n    "))
+        print(f"front end: {f.sources} sources in {f.seconds:.1f}s: {f.accepted} accepted, {f.rejected} "
+              f"rejected with a location, {f.uncaught} uncaught exceptions, {f.without_location} errors "
+              f"without a location, {f.timeouts} timeouts")
+        for example in f.examples[:5]:
+            print(f"  {example['verdict']}: {example['detail']}")
+    return 1 if differential.mismatches or frontend.uncaught or frontend.timeouts or \
+        frontend.without_location else 0
