@@ -16,6 +16,9 @@ show that each one preserves the program's meaning:
   s-op of the program is kept).
 * ``compact_numerical``: a categorical s-op of numbers that is only ever averaged
   is stored as one numerical direction.
+* ``split_lexicographic``: a select comparing a map that orders like the pairs
+  of its two operands (``hist * 1000 - indices``) compares the pairs instead: two
+  disjoint parts whose widths add, rather than one-hots of every pair.
 * ``share_heads``, ``reuse_residual``: applied later (in assembly and layout);
   their names are listed here so one switch list covers all.
 
@@ -26,6 +29,14 @@ over which any predicate is a single table; a numerical s-op read by a selector
 gets a categorical copy; and ``selector_width``/``length`` become a head writing
 ``1/(w+1)`` plus an ordinary map decoding it, so that maps reading a width fuse
 with its decoding (``length - indices - 1`` costs no extra layer).
+
+One limit on that fusion is a matter of exactness, not size: two scratches lie
+on a grid whose points are as close as ``1/(n(n+1))^2`` apart in every mixed
+projection, which no float32 MLP separates beyond a short max_len. A map may read
+several scratches only through a difference (``w1 == w2`` is ``a1 - a2 == 0``);
+otherwise each width is first decoded to an exact integer in one numerical
+direction (one MLP), and the map reads the integers (``smaller + equal_before``
+is then one projection of them).
 """
 from __future__ import annotations
 
@@ -39,10 +50,14 @@ from rasp.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, categorical_reader
                             value_key)
 
 PASSES = ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
-          "compact_numerical")
+          "compact_numerical", "split_lexicographic")
 
 #: A fused MLP may read this many operand combinations, or as many as its parts did.
 FUSE_LIMIT = 512
+#: What one numerical operand of a fused map counts for in those combinations: a
+#: function along its axis costs a pair of units per change, and maps of a width
+#: or a mean change at a few places.
+NUMERICAL_AXIS_COST = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,7 +264,16 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
     origin: dict[int, int] = {}
 
     def size(frontier) -> int:
-        return _domain([sets_by_origin(s) for s in frontier])
+        """What a fused MLP over ``frontier`` costs, in operand combinations. One
+        numerical operand among categorical ones is read along its axis, where only
+        the places the result changes cost units (a pair each): it counts as
+        NUMERICAL_AXIS_COST, not as its number of values."""
+        found = [sets_by_origin(s) for s in frontier]
+        numerical = [v for v in found if v.encoding == NUMERICAL]
+        if len(numerical) == 1:
+            rest = _domain([v for v in found if v.encoding != NUMERICAL])
+            return rest * min(NUMERICAL_AXIS_COST, max(numerical[0].size, 1))
+        return _domain(found)
 
     def sets_by_origin(sop):
         return sets[origin.get(sop.id, sop.id)]
@@ -257,18 +281,100 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
     def own(node) -> Expansion:
         return expansions.get(node.id) or (_constant(node) if isinstance(node, ir.Constant) else _leaf(node))
 
+    twins: dict[int, WidthDecode] = {}
+    compared = {s.id for node in ir.ancestors(outputs) if isinstance(node, ir.Select)
+                for s in tuple(node.keys) + tuple(node.queries)}
+
+    def adds_widths(expansion: Expansion) -> bool:
+        """The map is a sum of one function per scratch with numbers as results
+        (``opened - closed``): one MLP decodes every width into a single numerical
+        direction, with no grid of scratch pairs, when nothing compares the result
+        (a select would need its one-hot)."""
+        if not all(isinstance(s, WidthScratch) for s in expansion.frontier):
+            return False
+        domains = [sets_by_origin(s).values for s in expansion.frontier]
+        if _domain([sets_by_origin(s) for s in expansion.frontier]) > 100_000:
+            return False
+        base = tuple(d[0] for d in domains)
+        try:
+            origin_value = expansion.fn(*base)
+            parts = [{v: expansion.fn(*(base[:k] + (v,) + base[k + 1:])) - origin_value for v in domain}
+                     for k, domain in enumerate(domains)]
+            for combo in itertools.product(*domains):
+                value = expansion.fn(*combo)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    return False
+                if abs(origin_value + sum(p[v] for p, v in zip(parts, combo)) - value) > 1e-9:
+                    return False
+        except Exception:
+            return False
+        return True
+
+    def scratches_separate(expansion: Expansion) -> bool:
+        """A map may read two or more width scratches (``1/(w+1)``, values as close as
+        ``1/(n(n+1))``) directly only through a well-separated +-1 projection (an
+        equality of widths is ``a - b == 0``); any other combination of them is
+        decoded first, each width to an exact integer, so that no MLP has to
+        resolve a grid of scratch pairs in float32."""
+        from compiler.mlp import find_projection
+
+        scratches = [s for s in expansion.frontier if isinstance(s, WidthScratch)]
+        if len(scratches) < 2:
+            return True
+        if len(expansion.frontier) != len(scratches):
+            return False
+        domains = [[float(v) for v in sets_by_origin(s).values] for s in expansion.frontier]
+        return find_projection(expansion.fn, domains, differences_only=True) is not None
+
+    def numeric_twin(decode: WidthDecode) -> WidthDecode:
+        """The width as one numerical direction holding the integer, for a map that
+        combines it with another width."""
+        scratch = decode.inner
+        if scratch.id not in twins:
+            twin = WidthDecode(fn=_decode_width, inner=scratch, description="1 / {0} - 1")
+            twin.name = f"{decode.label}_number"
+            twin.encoding_hint = ir.Encoding.NUMERICAL
+            twins[scratch.id] = twin
+            origin[twin.id] = origin.get(decode.id, decode.id)
+        return twins[scratch.id]
+
+    def fuse(node, decode_first: bool) -> list[Expansion]:
+        parts = [_leaf(c) if not isinstance(c, ir.Constant) else _constant(c) for c in node.children]
+        budget = max(FUSE_LIMIT, size([c for c in node.children if not isinstance(c, ir.Constant)]))
+        for k, child in enumerate(node.children):
+            if decode_first and isinstance(child, WidthDecode):
+                parts[k] = _leaf(numeric_twin(child))
+                continue
+            if decode_first and any(isinstance(s, WidthScratch) for s in own(child).frontier):
+                continue
+            if isinstance(child, ELEMENTWISE) and origin.get(child.id, child.id) not in embedded:
+                trial = parts[:k] + [own(child)] + parts[k + 1:]
+                frontier = _merge(node, trial).frontier
+                # A chain that reads no more than the operand's own MLP already
+                # reads costs no more: fusing it saves a layer however large that is.
+                if size(frontier) <= budget or {s.id for s in frontier} <= {s.id for s in own(child).frontier}:
+                    parts = trial
+        return parts
+
     def visit(node, original):
         origin[node.id] = original.id
         if not isinstance(node, ELEMENTWISE) or original.id in embedded:
             return None
-        parts = [_leaf(c) if not isinstance(c, ir.Constant) else _constant(c) for c in node.children]
-        budget = max(FUSE_LIMIT, size([c for c in node.children if not isinstance(c, ir.Constant)]))
-        for k, child in enumerate(node.children):
-            if isinstance(child, ELEMENTWISE) and origin.get(child.id, child.id) not in embedded:
-                trial = parts[:k] + [own(child)] + parts[k + 1:]
-                if size(_merge(node, trial).frontier) <= budget:
-                    parts = trial
+        parts = fuse(node, decode_first=False)
         expansion = _merge(node, parts)
+        as_number = False
+        if not scratches_separate(expansion):
+            if original.id not in compared and original.encoding_hint is None and adds_widths(expansion):
+                as_number = True  # each width decoded into one shared direction
+            else:
+                parts = fuse(node, decode_first=True)
+                expansion = _merge(node, parts)
+        if as_number:
+            fused = _as_node(node, expansion)
+            fused.encoding_hint = ir.Encoding.NUMERICAL
+            expansions[fused.id] = expansion
+            origin[fused.id] = original.id
+            return fused
         if [s.id for s in expansion.frontier] == [c.id for c in node.children]:
             expansions[node.id] = expansion
             return None
@@ -315,6 +421,112 @@ def split_selects(outputs: tuple[ir.SOp, ...]) -> tuple[ir.SOp, ...]:
         return _with_identity(ir.Select(keys=keys, queries=queries, predicate=predicate), node)
 
     return rewrite(outputs, visit)
+
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def lexicographic_order(node: ir.SOp, sets: dict[int, ValueSet]) -> tuple[ir.SOp, ir.SOp, int, int] | None:
+    """``(a, b, da, db)`` when ``node`` is a two-operand map whose values order
+    like the pairs ``(da * a, db * b)`` lexicographically, strictly (``hist * 1000 -
+    indices``: more frequent first, then earlier first), checked on every pair of
+    operand values; else None."""
+    if not isinstance(node, ir.SequenceMap) or len(node.inputs) != 2:
+        return None
+    a, b = node.inputs
+    if a is b or any(isinstance(s, ir.Constant) for s in (a, b)):
+        return None
+    first, second = sets[a.id].values, sets[b.id].values
+    if not (sets[a.id].is_numeric and sets[b.id].is_numeric) or len(first) * len(second) > 200_000:
+        return None
+    try:
+        table = {(x, y): node.fn(x, y) for x in first for y in second}
+    except Exception:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in table.values()):
+        return None
+    for da, db in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+        order = sorted(table, key=lambda pair: (da * pair[0], db * pair[1]))
+        values = [table[pair] for pair in order]
+        if all(u < v for u, v in zip(values, values[1:])):
+            return a, b, da, db
+    return None
+
+
+def split_lexicographic(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet]) -> tuple[ir.SOp, ...]:
+    """A comparison ``p OP p`` (OP one of < > <= >=) of a map ``p`` that orders
+    like the pairs of its two operands becomes the comparison of the pairs:
+    ``a OP a' or (a == a' and b OP' b')``, with ``and``-ed parts of the selector
+    distributed into both sides. One-hots of ``p`` would need a direction per pair
+    and a full-rank table; the two sides are disjoint, so a width splits into two
+    heads whose tables read ``a`` and ``b`` alone."""
+    def visit(node, original):
+        if not isinstance(node, ir.Select) or not isinstance(node.predicate, (ir.Compare, ir.PredAnd)):
+            return None
+        leaves = conjuncts(node.predicate)
+        if not all(isinstance(leaf, ir.Compare) for leaf in leaves):
+            return None
+        for position, leaf in enumerate(leaves):
+            key, query = node.keys[leaf.key_slot], node.queries[leaf.query_slot]
+            if leaf.op not in _FLIP or key is not query:
+                continue
+            found = lexicographic_order(original.keys[leaf.key_slot], sets)
+            if found is None:
+                continue
+            a, b, da, db = found
+            inner = key.children  # the rebuilt operands of the map
+            keys = node.keys + tuple(inner)
+            queries = node.queries + tuple(inner)
+            ka, kb, qa, qb = len(node.keys), len(node.keys) + 1, len(node.queries), len(node.queries) + 1
+            strict = leaf.op.rstrip("=")
+            op_a = strict if da > 0 else _FLIP[strict]
+            op_b = leaf.op if db > 0 else _FLIP[leaf.op]
+            rest = [other for k, other in enumerate(leaves) if k != position]
+            first = [ir.Compare(op_a, ka, qa)]
+            second = [ir.Compare("==", ka, qa), ir.Compare(op_b, kb, qb)]
+            predicate = ir.PredOr(_conjunction(rest + first), _conjunction(rest + second))
+            keys, queries, predicate = _used_slots(keys, queries, predicate)
+            return _with_identity(ir.Select(keys=keys, queries=queries, predicate=predicate), node)
+        return None
+
+    return rewrite(outputs, visit)
+
+
+def _used_slots(keys: tuple, queries: tuple, predicate) -> tuple[tuple, tuple, ir.Predicate]:
+    """Drop the key and query slots the predicate no longer reads, renumbering."""
+    def leaves(p):
+        if isinstance(p, ir.Compare):
+            return [p]
+        if isinstance(p, (ir.PredAnd, ir.PredOr)):
+            return leaves(p.left) + leaves(p.right)
+        if isinstance(p, ir.PredNot):
+            return leaves(p.inner)
+        return []
+
+    used_keys = sorted({leaf.key_slot for leaf in leaves(predicate)})
+    used_queries = sorted({leaf.query_slot for leaf in leaves(predicate)})
+    key_map = {old: new for new, old in enumerate(used_keys)}
+    query_map = {old: new for new, old in enumerate(used_queries)}
+
+    def renumber(p):
+        if isinstance(p, ir.Compare):
+            return ir.Compare(p.op, key_map[p.key_slot], query_map[p.query_slot])
+        if isinstance(p, ir.PredAnd):
+            return ir.PredAnd(renumber(p.left), renumber(p.right))
+        if isinstance(p, ir.PredOr):
+            return ir.PredOr(renumber(p.left), renumber(p.right))
+        if isinstance(p, ir.PredNot):
+            return ir.PredNot(renumber(p.inner))
+        return p
+
+    return (tuple(keys[k] for k in used_keys), tuple(queries[q] for q in used_queries), renumber(predicate))
+
+
+def _conjunction(parts: list) -> ir.Predicate:
+    result = parts[0]
+    for part in parts[1:]:
+        result = ir.PredAnd(result, part)
+    return result
 
 
 def selects_itself(select: ir.Selector, sets: dict[int, ValueSet]) -> bool:
@@ -409,20 +621,25 @@ def split_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet] | None =
 
 
 def _width_sum(parts: list[ir.Select], max_len: int) -> ir.SOp:
-    scratches = []
+    """The sum of the parts' widths, each decoded from its own scratch (``fuse_maps``
+    inlines the decodings where the scratches can be read together exactly)."""
+    decodes = []
     for k, part in enumerate(parts):
         scratch = WidthScratch(selector=part)
         scratch.name = f"width_part{k}_{part.id}"
-        scratches.append(scratch)
+        decode = WidthDecode(fn=_decode_width, inner=scratch, description="1 / {0} - 1")
+        decode.name = f"width_part{k}_{part.id}_count"
+        decode.encoding_hint = ir.Encoding.NUMERICAL
+        decodes.append(decode)
 
-    def total(*fractions):
-        count = sum(_decode_width(f) for f in fractions)
+    def total(*counts):
+        count = sum(counts)
         if count > max_len:  # disjoint selections never select more than n keys
             raise ValueError("more keys than positions")
         return count
 
-    text = " + ".join(f"(1 / {{{k}}} - 1)" for k in range(len(parts)))
-    return ir.SequenceMap(fn=total, inputs=tuple(scratches), description=text)
+    text = " + ".join(f"{{{k}}}" for k in range(len(parts)))
+    return ir.SequenceMap(fn=total, inputs=tuple(decodes), description=text)
 
 
 def disjoint_parts(select: ir.Selector, sets: dict[int, ValueSet], limit: int = 3) -> list | None:
@@ -504,7 +721,7 @@ def compact_numerical(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
         found = readers.get(node.id, [])
         return bool(found) and all(
             isinstance(r, ir.Aggregate) and r.sop is node and sets[r.id].encoding == NUMERICAL
-            and all(s is not node for s in operands(r) if s is not r.sop) for r in found)
+            and sum(s is node for s in operands(r)) == 1 for r in found)
 
     def visit(node, original):
         value_set = sets.get(original.id)
@@ -557,6 +774,8 @@ def lower(outputs: tuple[ir.SOp, ...], vocab, max_len: int,
         raise CompileError(f"unknown compiler pass {unknown[0]!r}; passes are {', '.join(PASSES)}")
     vocab = tuple(vocab)
     outputs = tuple(outputs)
+    if "split_lexicographic" not in disabled:
+        outputs = split_lexicographic(outputs, infer(outputs, vocab, max_len))
     if "fuse_maps" not in disabled:
         outputs = split_widths(outputs, infer(outputs, vocab, max_len), max_len)
     outputs = split_selects(outputs)

@@ -23,11 +23,23 @@ function rather than to its domain:
     parts that are affine in the numerical inputs (a one-hot of ``n - i - 1``
     costs about twice its number of results, not n times i units);
   - a mixed-radix projection on which every combination is a distinct point;
+  - one numerical input x and one categorical c with a result that depends on
+    ``p(x) + q(c)``, p monotone (``2 w - i`` over a width scratch and indices):
+    each change of the result is a ramp pair along x whose threshold is shifted
+    per value of c by a bias on c's one-hot (a few units per distinct result);
+  - all inputs numerical and the result a function of one +-1 projection of
+    them (``a - b`` for an equality of two widths): a staircase there, with steps
+    only between runs of different results;
   - per value of the categorical inputs, the function of the numerical ones,
     switched off for the other values.
   Two inputs as dense as selector-width scratches (values 1/(w+1)) cannot share
-  one projection in float32 unless the result is a sum: that is a CompileError
-  saying to decode them first.
+  a mixed-radix projection in float32: that is a CompileError saying to decode
+  them first (the lowering does so before it gets here).
+* a one-hot written from a number uses the flat staircase wherever it is robust,
+  not the interpolation: attention reads one-hots through penalty tables of size
+  T, and an off-entry that moves with the input's noise moves a score by T times
+  that noise (enough to bias a mean in its fourth digit); flat steps keep the
+  off-entries at the float32 rounding of their pair.
 
 A float32 note: a unit's pre-activation is rounded relative to its size, so a
 staircase on points z with gap g is good to about 2^-22 |z| / g of a step. Each
@@ -391,7 +403,7 @@ def _numeric_units(axis: _Axis, points: list[float], targets: list[np.ndarray | 
     if form == "interpolation":
         return interp, interp_margin
     fits = error <= INTERPOLATION_TOLERANCE * scale
-    if fits and (len(interp) <= len(stairs) or not robust):
+    if fits and (not robust or (output.encoding != CATEGORICAL and len(interp) <= len(stairs))):
         return interp, interp_margin
     if not robust:
         raise CompileError(f"{label}: the values of {axis.name} are closer together than the noise they "
@@ -481,7 +493,21 @@ def function_on_points(input: Space, points: Sequence[float], targets: Sequence[
 
 # ---------------------------------------------------------- mixed inputs
 
+_ADDITIVE_CACHE: dict[tuple, Any] = {}
+
+
 def _additive_parts(fn, inputs: Sequence[Space], label: str):
+    """Cached per (function, input spaces): several constructions ask the same
+    question of one map, and the check enumerates every combination."""
+    key = (id(fn), tuple(inputs))
+    if key not in _ADDITIVE_CACHE or _ADDITIVE_CACHE[key][0] is not fn:
+        if len(_ADDITIVE_CACHE) > 64:
+            _ADDITIVE_CACHE.clear()
+        _ADDITIVE_CACHE[key] = (fn, _additive_parts_uncached(fn, inputs, label))
+    return _ADDITIVE_CACHE[key][1]
+
+
+def _additive_parts_uncached(fn, inputs: Sequence[Space], label: str):
     """``fn = origin + sum_i part_i(x_i)`` on every combination (checked
     exhaustively; free combinations are skipped): (origin, parts, domains), or None."""
     domains = [_domain(s, label) for s in inputs]
@@ -562,6 +588,230 @@ def _collapsed_units(fn, inputs: Sequence[Space], output: Space, label: str
     units, margin = _numeric_units(axis, points, [values[z] for z in points], output, [noise] * len(points),
                                    label)
     return units, Margin(margin.value, f"one projection collapsing equal results; {margin.reason}")
+
+
+# Smallest gap between distinct points of a projection, relative to the largest
+# magnitude on it, that a projection of raw numerical inputs must keep: far above
+# float32's resolution (2^-24), so that a softmax weight's few ulps never matter.
+PROJECTION_RELATIVE_GAP = 2.0 ** -14
+
+
+def _signed_directions(count: int) -> list[tuple[float, ...]]:
+    """Candidate projections of ``count`` numerical inputs: every +-1 combination
+    with the first coefficient +1 (``x - y`` for an equality, ``x + y`` for a sum)."""
+    return [(1.0,) + signs for signs in itertools.product((1.0, -1.0), repeat=count - 1)]
+
+
+def find_projection(fn, domains: Sequence[Sequence[Any]], limit: int = 200_000, differences_only: bool = False
+                    ) -> tuple[tuple[float, ...], dict[float, Any]] | None:
+    """A projection ``z = sum_i c_i x_i`` (c_i = +-1) of numerical inputs through
+    which ``fn`` factors: every combination with the same z gives the same result
+    (combinations where ``fn`` fails are free). Returns (coefficients, result by z),
+    or None. Used where the inputs are too dense for a mixed radix in float32: two
+    selector-width scratches compared for equality differ by ``a - b``, which is
+    exactly 0 when the widths agree and at least the smallest gap of the scratch
+    values otherwise. The distinct points must keep PROJECTION_RELATIVE_GAP.
+    ``differences_only`` tries only projections with a negative coefficient: a
+    comparison of scratches is one at every max_len, a sum of them only by
+    coincidence of small value sets."""
+    if len(domains) < 2 or len(domains) > 4:
+        return None
+    size = 1
+    for domain in domains:
+        size *= max(len(domain), 1)
+    if size > limit:
+        return None
+    combos = list(itertools.product(*domains))
+    results = [_apply(fn, combo) for combo in combos]
+    for coefficients in _signed_directions(len(domains)):
+        if differences_only and min(coefficients) > 0:
+            continue
+        by_z: dict[float, Any] = {}
+        consistent = True
+        for combo, (ok, result) in zip(combos, results):
+            if not ok:
+                continue
+            z = round(sum(c * float(x) for c, x in zip(coefficients, combo)), 12)
+            key = (type(result).__name__, result)
+            if z in by_z and by_z[z][0] != key:
+                consistent = False
+                break
+            by_z[z] = (key, result)
+        if not consistent or not by_z:
+            continue
+        points = sorted(by_z)
+        magnitude = max(abs(p) for p in points) or 1.0
+        # Only where the result changes must the points be apart; inside a run of
+        # equal results its two ends suffice (the function is flat between them).
+        runs: list[list[float]] = []
+        for z in points:
+            if runs and by_z[runs[-1][0]][0] == by_z[z][0]:
+                runs[-1].append(z)
+            else:
+                runs.append([z])
+        changes = [b[0] - a[-1] for a, b in zip(runs, runs[1:])]
+        if min(changes, default=math.inf) < PROJECTION_RELATIVE_GAP * magnitude:
+            continue
+        kept = {z: by_z[run[0]][1] for run in runs for z in {run[0], run[-1]}}
+        return coefficients, kept
+    return None
+
+
+def _projected_units(fn, inputs: Sequence[Space], output: Space, label: str
+                     ) -> tuple[list[_Unit], Margin] | None:
+    """All inputs numerical and ``fn`` a function of one +-1 projection of them
+    (``find_projection``): a staircase on that line with a step only between
+    neighbouring runs of different results (flat across each run, however close
+    its points lie)."""
+    domains = [_domain(s, label) for s in inputs]
+    found = find_projection(fn, [[v for v, _ in d] for d in domains])
+    if found is None:
+        return None
+    coefficients, by_z = found
+    noise = sum(max(point_noise([c for _, c in d])) for d in domains)
+    points = sorted(by_z)
+    targets = [encode(output, by_z[z], label) for z in points]
+    changes = [(b - a, a) for a, b, ta, tb in zip(points, points[1:], targets, targets[1:])
+               if not np.array_equal(ta, tb)]
+    gap = min((g for g, _ in changes), default=math.inf)
+    if noise >= gap / 4:
+        return None
+    name = " ".join(("+ " if c > 0 else "- ") + s.name for c, s in zip(coefficients, inputs))[2:]
+    axis = _Axis(tuple(inputs), tuple(np.array([c]) for c in coefficients), f"({name})")
+    units = _staircase_units(axis, points, targets, output)
+    jump = max((float(np.abs(b - a).max()) for a, b in zip(targets, targets[1:])), default=0.0)
+    rounding = 2.0 ** -22 * max(((abs(z) + g) / g for g, z in changes), default=1.0) * max(jump, 1.0)
+    return units, Margin(rounding, f"staircase on the projection {name} ({len(units)} units): flat within a "
+                                   f"quarter of the smallest gap {gap:.3g} between different results, which "
+                                   f"the input noise ({noise:.2g}) stays below; float32 rounding adds at "
+                                   f"most {rounding:.2g}")
+
+
+def _shifted_threshold_units(fn, inputs: Sequence[Space], output: Space, label: str
+                             ) -> tuple[list[_Unit], Margin] | None:
+    """One numerical input x and one categorical input c, with a numeric-valued
+    ``fn = g(p(x) + q(c))`` where p is strictly monotone (a decoded width, ``2w - i``):
+    the result changes only where ``u = p(x) + q(c)`` crosses a level L, and
+    ``u > L`` is ``x`` beyond a threshold that depends on c alone. So each change of
+    the result is a pair of ramps along x, shifted per value of c through the
+    one-hot (a bias per value); values of c whose thresholds sit in gaps of very
+    different sizes get separate pairs (a few per change), so that each pair is
+    only as steep as its own gaps need: a few units per distinct result, whatever
+    the sizes of the two domains.
+
+    Margin: every ramp pair rises over half of the smallest gap around any of its
+    thresholds, centred in the gap, so input noise below a quarter of that gap
+    changes nothing; float32 rounds a pre-activation of size up to ``s * reach``
+    (s the pair's slope, reach how far it stays active), which the reason states."""
+    kinds = [s.encoding for s in inputs]
+    if sorted(kinds) != [CATEGORICAL, NUMERICAL]:
+        return None
+    found = _additive_parts(fn, inputs, label)
+    if found is None:
+        return None
+    _, parts, domains = found
+    xi = kinds.index(NUMERICAL)
+    ci = 1 - xi
+    xs = [c for _, c in domains[xi]]
+    px = [parts[xi][v] for v, _ in domains[xi]]
+    if len(xs) < 2:
+        return None
+    rising = all(b > a for a, b in zip(px, px[1:]))
+    if not rising and not all(b < a for a, b in zip(px, px[1:])):
+        return None
+    sign = 1.0 if rising else -1.0
+    ys = [sign * x for x in xs]  # ascending along which p increases
+    if not rising:
+        ys, px = ys[::-1], px[::-1]
+    categories = [v for v, _ in domains[ci]]
+    levels: dict[float, np.ndarray] = {}
+    for c in categories:
+        for x_value, _ in domains[xi]:
+            args = [None, None]
+            args[xi], args[ci] = x_value, c
+            ok, result = _apply(fn, tuple(args))
+            if not ok:
+                continue
+            u = round(parts[xi][x_value] + parts[ci][c], 9)
+            vector = encode(output, result, label)
+            if u in levels and not np.array_equal(levels[u], vector):
+                return None
+            levels[u] = vector
+    if not levels:
+        return None
+    us = sorted(levels)
+    changes = [((a + b) / 2, levels[b] - levels[a]) for a, b in zip(us, us[1:])
+               if not np.array_equal(levels[a], levels[b])]
+    noise = max(point_noise(xs))
+    # For each change and category: the gap of y (index j: between ys[j], ys[j+1])
+    # where p + q crosses the level, or -1 (always above) / len (never).
+    crossings = []
+    smallest = math.inf
+    for level, delta in changes:
+        row = []
+        for c in categories:
+            q = parts[ci][c]
+            j = sum(1 for p in px if p + q < level) - 1
+            if 0 <= j < len(ys) - 1:
+                smallest = min(smallest, ys[j + 1] - ys[j])
+            row.append(j)
+        crossings.append((level, delta, row))
+    if noise >= smallest / 4:
+        return None
+    low, high = ys[0], ys[-1]
+    units: list[_Unit] = []
+    constant = levels[us[0]].copy()
+    stretch = 0.0
+    for level, delta, row in crossings:
+        # Categories whose thresholds sit in gaps of similar size (within a factor
+        # of 4) share a ramp pair, whose slope rises over half the smallest of
+        # those gaps: a steep pair only where the gaps are narrow, so that
+        # float32 rounds small pre-activations elsewhere.
+        groups: dict[int, list[int]] = {}
+        always = np.zeros(len(categories))
+        for k, j in enumerate(row):
+            if j < 0:  # u > L for every x: a unit reading the category alone
+                always[k] = 1.0
+            elif j < len(ys) - 1:
+                groups.setdefault(math.floor(math.log(ys[j + 1] - ys[j], 4)), []).append(k)
+        if np.any(always):
+            weights = [None, None]
+            weights[xi], weights[ci] = np.zeros(1), always
+            units.append(_Unit(tuple(weights), 0.0, delta.copy(), f"{label}: p + q > {level:.6g} (always)"))
+        for members in groups.values():
+            slope = 2.0 / min(ys[row[k] + 1] - ys[row[k]] for k in members)
+            centres = {k: (ys[row[k]] + ys[row[k] + 1]) / 2 for k in members}
+            falling = max(c - low for c in centres.values()) < max(high - c for c in centres.values())
+            # Off everywhere for the categories outside the group.
+            biases = np.full(len(categories), slope * low - 1.0 if falling else -slope * high - 1.0)
+            for k, centre in centres.items():
+                if falling:  # relu(s (t - y) + 1/2): [y < centre]
+                    biases[k] = slope * centre + 0.5
+                    stretch = max(stretch, slope * (centre - low) + 0.5)
+                else:  # relu(s (y - t) + 1/2): [y > centre]
+                    biases[k] = -slope * centre + 0.5
+                    stretch = max(stretch, slope * (high - centre) + 0.5)
+            direction = -sign if falling else sign
+            for offset, out, part in ((0.0, 1.0, "rise"), (-1.0, -1.0, "cap")):
+                weights = [None, None]
+                weights[xi] = np.array([slope * direction])
+                weights[ci] = biases + offset
+                units.append(_Unit(tuple(weights), 0.0, (-out if falling else out) * delta,
+                                   f"{label}: p + q > {level:.6g} ({part}{', falling' if falling else ''})"))
+            if falling:  # [y > t] = 1 - [y < t] for the group's categories
+                chosen = np.zeros(len(categories))
+                chosen[members] = 1.0
+                weights = [None, None]
+                weights[xi], weights[ci] = np.zeros(1), chosen
+                units.append(_Unit(tuple(weights), 0.0, delta.copy(), f"{label}: p + q > {level:.6g} (base)"))
+    if np.any(constant):
+        units.insert(0, _constant_unit(inputs, constant, f"{output.name} base"))
+    rounding = 2.0 ** -23 * 4 * max(stretch, 1.0) * max((float(np.abs(d).max()) for _, d in changes), default=1.0)
+    return units, Margin(rounding, f"{len(changes)} level crossings of p({inputs[xi].name}) + "
+                                   f"q({inputs[ci].name}), each a ramp pair shifted per value "
+                                   f"({len(units)} units); flat within a quarter of the smallest gap "
+                                   f"{smallest:.3g} (input noise {noise:.2g}); float32 rounding of "
+                                   f"pre-activations up to {stretch:.3g} adds at most {rounding:.2g}")
 
 
 def _gated_units(fn, inputs: Sequence[Space], output: Space, label: str) -> tuple[list[_Unit], Margin]:
@@ -697,12 +947,20 @@ def sequence_map_mlp(fn: Callable[..., Value], inputs: tuple[Space, ...], output
         if separable is not None:
             options.append(separable)
     else:
+        for build in (_collapsed_units, _shifted_threshold_units):
+            try:
+                found = build(fn, inputs, output, label)
+            except CompileError:
+                found = None
+            if found is not None:
+                options.append(found)
+    if all(s.encoding == NUMERICAL for s in inputs):
         try:
-            collapsed = _collapsed_units(fn, inputs, output, label)
+            projected = _projected_units(fn, inputs, output, label)
         except CompileError:
-            collapsed = None
-        if collapsed is not None:
-            options.append(collapsed)
+            projected = None
+        if projected is not None:
+            options.append(projected)
     if options:
         pass  # an additive structure is never beaten by tables of combinations
     elif all(s.encoding == CATEGORICAL for s in inputs):

@@ -20,6 +20,7 @@ the source values, so it cannot be one-hot of them.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable
@@ -172,22 +173,64 @@ def mean_values(source: tuple[Any, ...], default: Any, max_len: int,
                 limit: int = MAX_MEAN_VALUES) -> tuple[tuple[Any, ...], bool]:
     """Every mean of a multiset of 1..max_len source values, plus the default.
 
-    Computed exactly with fractions (sums of exactly k values, k = 1..max_len), so
-    that two equal means are one value. Returns (values, known).
+    Exact: the values are scaled to integers over a common denominator D, so a sum
+    of k of them is an integer t and the mean is ``t / (k D)``, kept as a reduced
+    pair, so that two equal means are one value. The sums of k values are a bitset
+    (bit t set when t is reachable), each count's set one shift-and-or of the
+    previous one per value: linear in max_len times the span of the sums, where
+    adding every value to every sum would be quadratic. Returns (values, known).
     """
     exact = [Fraction(v) for v in distinct_sorted(source)]
-    sums: set[Fraction] = {Fraction(0)}
-    means: set[Fraction] = set()
-    for count in range(1, max_len + 1):
-        sums = {s + v for s in sums for v in exact}
-        if len(sums) > limit * 4:
-            return (), False
-        means.update(s / count for s in sums)
-        if len(means) > limit:
-            return (), False
-    single = {Fraction(v): v for v in source}
-    values = [single.get(m, float(m)) for m in means]
+    if not exact:
+        return distinct_sorted([default]), True
+    denominator = 1
+    for value in exact:
+        denominator = denominator * value.denominator // math.gcd(denominator, value.denominator)
+    scaled = sorted({int(value * denominator) for value in exact})
+    low = scaled[0]
+    offsets = [v - low for v in scaled]
+    means: set[tuple[int, int]] = set()
+    if offsets[-1] * max_len > 50_000_000:  # too wide for a bitset: plain sets of sums
+        sums = {0}
+        for count in range(1, max_len + 1):
+            sums = {t + o for t in sums for o in offsets}
+            if len(sums) > limit * 4:
+                return (), False
+            _add_means(means, sums, count, low, denominator)
+            if len(means) > limit:
+                return (), False
+    else:
+        reach = 1  # bit t: some multiset of the counted size has offset sum t
+        for count in range(1, max_len + 1):
+            grown = 0
+            for offset in offsets:
+                grown |= reach << offset
+            reach = grown
+            if reach.bit_count() > limit * 4:
+                return (), False
+            _add_means(means, _bits(reach), count, low, denominator)
+            if len(means) > limit:
+                return (), False
+    single = {(Fraction(v).numerator, Fraction(v).denominator): v for v in source}
+    values = [single.get(key, key[0] / key[1]) for key in means]
     return distinct_sorted(values + [default]), True
+
+
+def _bits(number: int):
+    """The positions of the set bits of a non-negative integer, ascending."""
+    while number:
+        lowest = number & -number
+        yield lowest.bit_length() - 1
+        number ^= lowest
+
+
+def _add_means(means: set, sums, count: int, low: int, denominator: int) -> None:
+    """Add ``(count * low + t) / (count * denominator)`` for every offset sum t, reduced."""
+    base, scale = count * low, count * denominator
+    for t in sums:
+        numerator = base + t
+        common = math.gcd(numerator, scale)
+        means.add((numerator // common, scale // common))
 
 
 def index_function(sop: ir.SOp):

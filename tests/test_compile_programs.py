@@ -14,10 +14,18 @@ NUMS = (1, 2, 3, 4)
 
 
 @pytest.mark.parametrize("name, depth", [("reverse", 2), ("hist", 1), ("double_hist", 2),
-                                         ("sort_unique", 2), ("most_freq", 3)])
+                                         ("sort_unique", 2)])
 def test_paper_programs_exact_with_paper_depth(name, depth):
     model = check(getattr(cases, name)(), ABC, 8, exhaustive_len=5)
     assert model.config.n_layers == depth
+
+
+def test_most_freq_decodes_its_two_counts_before_adding_them():
+    # Its place is the sum of two widths (more frequent; as frequent and earlier):
+    # each is decoded to an integer, the sum becomes a one-hot, then the move.
+    # One layer more than the paper's count, at every max_len.
+    model = check(cases.most_freq(), ABC, 8, exhaustive_len=5)
+    assert model.config.n_layers == 4
 
 
 def test_sort_of_numbers_unique_keys():
@@ -26,9 +34,44 @@ def test_sort_of_numbers_unique_keys():
 
 def test_stable_sort_with_duplicates():
     # The lexicographic selector is an "or" of two disjoint selectors: two heads
-    # whose widths add, so no joint key and no extra layer.
+    # whose widths add (no joint key); the widths are decoded before the sum is
+    # made a one-hot, one MLP more than a grid of the two scratches, which no
+    # float32 MLP resolves beyond a short max_len.
     model = check(cases.sort_stable(), NUMS, 6, exhaustive_len=4)
-    assert model.config.n_layers == 2
+    assert model.config.n_layers == 3
+
+
+def test_two_widths_are_decoded_before_they_are_combined():
+    # At max_len 20 the scratches 1/(w+1) are 1/420 apart: read as a grid they were
+    # wrong on a few inputs; decoded first, every input agrees.
+    check(cases.sort_stable(), NUMS, 20, exhaustive_len=2, n_random=150, seed=11)
+
+
+def test_equal_widths_compare_without_decoding():
+    # w1 == w2 is a function of 1/(w1+1) - 1/(w2+1): one MLP, no extra layer.
+    left = ir.SelectorWidth(select(ir.TOKENS, ir.TOKENS, "<"))
+    right = ir.SelectorWidth(select(ir.INDICES, ir.INDICES, "<"))
+    same_count = ir.SequenceMap(fn=lambda a, b: a == b, inputs=(left, right))
+    model = check(same_count, ABC, 30, exhaustive_len=3, n_random=100, seed=3)
+    assert model.config.n_layers == 1
+
+
+def _priority_program():
+    """most_freq's order as a map: more frequent first, then earlier first."""
+    counts = ir.SelectorWidth(select(ir.TOKENS, ir.TOKENS)).named("hist")
+    priority = ir.SequenceMap(fn=lambda h, i: h * 1000 - i, inputs=(counts, ir.INDICES)).named("priority")
+    ahead = ir.SelectorWidth(select(priority, priority, ">")).named("ahead")
+    return ir.Aggregate(select(ahead, ir.INDICES), ir.TOKENS).named("ordered")
+
+
+def test_lexicographic_map_comparison_is_split_into_pairs():
+    program = _priority_program()
+    split = check(program, ABC, 8, exhaustive_len=4, n_random=60)
+    whole = check(program, ABC, 8, exhaustive_len=4, n_random=60, disabled_passes=("split_lexicographic",))
+    # without the pass, priority is a one-hot over every (count, index) pair
+    assert split.config.d_model < whole.config.d_model
+    assert not any(s.name == "priority" for s in split.layout.subspaces)
+    assert any(s.name == "priority" for s in whole.layout.subspaces)
 
 
 def test_frac_prevs_is_a_numerical_mean():
@@ -154,3 +197,16 @@ def test_numerical_hints_and_conversions():
 def test_inputs_as_outputs():
     assert check(ir.TOKENS, ABC, 4).config.n_layers == 0
     assert check(ir.INDICES, ABC, 4).config.n_layers == 0
+
+
+def test_difference_of_widths_is_decoded_into_one_number():
+    # opened - closed over the prefix (a nesting depth): each width is decoded into
+    # one shared numerical direction by the MLP of its own layer, so one layer,
+    # at a max_len where a grid of the two scratches would not resolve.
+    prefix = ir.Select(keys=(ir.INDICES, ir.TOKENS), queries=(ir.INDICES, ir.Constant(value="a")),
+                       predicate=ir.PredAnd(ir.Compare("<=", 0, 0), ir.Compare("==", 1, 1)))
+    closers = ir.Select(keys=(ir.INDICES, ir.TOKENS), queries=(ir.INDICES, ir.Constant(value="b")),
+                        predicate=ir.PredAnd(ir.Compare("<=", 0, 0), ir.Compare("==", 1, 1)))
+    depth = ir.SequenceMap(fn=lambda a, b: a - b, inputs=(ir.SelectorWidth(prefix), ir.SelectorWidth(closers)))
+    model = check(depth, ABC, 40, exhaustive_len=3, n_random=60, seed=4)
+    assert model.config.n_layers == 1

@@ -249,3 +249,65 @@ def test_two_dense_numerical_inputs_are_refused_with_a_way_out():
     block, _ = mlp.sequence_map_mlp(lambda x, y: round(1 / x) + round(1 / y) - 2, (a, b),
                                     Space("n", NUMERICAL, ()), "total")
     assert block.hidden <= 2 * 65  # as a number it is a sum of two decodes
+
+
+def _scratch(max_len: int, least: int = 0) -> Space:
+    """Selector-width scratch values 1/(w+1), w = least..max_len (as a head writes them)."""
+    return Space("s", NUMERICAL, tuple(sorted(1.0 / (w + 1) for w in range(least, max_len + 1))))
+
+
+def _width(a: float) -> int:
+    return int(round(1.0 / a)) - 1
+
+
+@pytest.mark.parametrize("max_len", [20, 64])
+def test_equal_widths_read_through_one_projection(max_len):
+    # a == b exactly when the widths agree: a staircase on a - b, a few units,
+    # although no mixed radix of two scratches resolves in float32 at this size.
+    first, second = _scratch(max_len), Space("t", NUMERICAL, _scratch(max_len).values)
+    out = Space("same", CATEGORICAL, (False, True))
+    block, margin = check_exhaustive(lambda a, b: _width(a) == _width(b), [first, second], out)
+    assert block.hidden <= 6
+    assert "projection" in margin.reason
+
+
+def test_find_projection_needs_a_consistent_separated_line():
+    values = [1.0 / (w + 1) for w in range(11)]
+    found = mlp.find_projection(lambda a, b: _width(a) == _width(b), [values, values])
+    assert found is not None and found[0] == (1.0, -1.0)
+    # the sum of two widths is no function of a +- b of the scratches
+    assert mlp.find_projection(lambda a, b: _width(a) + _width(b), [values, values]) is None
+    # integers: the sum is a function of x + y
+    ints = [float(v) for v in range(6)]
+    coefficients, by_z = mlp.find_projection(lambda x, y: x + y > 4, [ints, ints])
+    assert coefficients == (1.0, 1.0) and by_z[10.0] is True and by_z[0.0] is False
+
+
+@pytest.mark.parametrize("max_len", [20, 64])
+def test_shifted_thresholds_for_a_width_and_an_index(max_len):
+    # depth = 2 w - i - 1 (a bracket depth): a few ramp pairs per distinct result
+    # (one per band of similar gaps), shifted per index, instead of a function of
+    # the width for every index (max_len times as many).
+    scratch = _scratch(max_len)
+    idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
+    depth = Space("depth", CATEGORICAL, tuple(range(-max_len - 1, 2 * max_len)))
+    block, _ = check_exhaustive(lambda a, i: 2 * _width(a) - i - 1, [scratch, idx], depth)
+    assert block.hidden <= 8 * len(depth.values)
+    below = Space("below", CATEGORICAL, (False, True))
+    check_exhaustive(lambda a, i: 2 * _width(a) - i - 1 < 0, [scratch, idx], below)
+
+
+def test_maps_of_numbers_to_one_hots_use_flat_steps():
+    # A one-hot read by attention must not move with the input's noise: the steps
+    # are flat around every point, so noise well inside a quarter gap changes nothing.
+    scratch = _scratch(3)
+    flag = Space("flag", CATEGORICAL, (False, True))
+    block, margin = mlp.map_mlp(lambda a: _width(a) >= 2, scratch, flag, "m")
+    assert "staircase" in margin.reason
+    rng = np.random.default_rng(0)
+    columns = [[v for v in scratch.values] * 4]
+    residual, after = evaluate(block, [scratch], flag, columns,
+                               noise=lambda shape: rng.uniform(-1e-3, 1e-3, shape))
+    part = residual.read(after, flag)[1:]
+    want = np.array([[0.0, 1.0] if _width(a) >= 2 else [1.0, 0.0] for a in columns[0]])
+    assert np.abs(part - want).max() < 1e-5

@@ -24,12 +24,9 @@ def test_paper_depths():
 
 
 def test_most_freq_depth():
-    import pytest
-    depth = scheduled(most_freq())[1].n_layers
-    if depth != 3:
-        pytest.skip("most_freq needs the selector-width decoding fused with the joint key map "
-                    f"(3 layers); it compiles to {depth} until then")
-    assert depth == 3
+    # hist; the two parts of the place (widths); their decoding; the one-hot of
+    # their sum; the move: three attention steps and one MLP between two of them.
+    assert scheduled(most_freq())[1].n_layers == 4
 
 
 def test_independent_heads_share_a_layer():

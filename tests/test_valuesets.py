@@ -83,6 +83,30 @@ def test_mean_values_counts_multisets():
     assert not known
 
 
+def test_mean_values_match_every_multiset():
+    # Brute force: the mean of every multiset of 1..max_len values, as fractions.
+    from fractions import Fraction
+    from itertools import combinations_with_replacement
+
+    for source, default, max_len in (((0, 1, -1), 0, 6), ((0.5, 2, 3), 1, 5), ((1, 0.25), 7, 7)):
+        want = {Fraction(default)}
+        for count in range(1, max_len + 1):
+            for chosen in combinations_with_replacement(source, count):
+                want.add(sum(Fraction(v) for v in chosen) / count)
+        values, known = mean_values(source, default=default, max_len=max_len)
+        # the default and a mean equal to it are two values when their types differ
+        assert known and sorted({float(v) for v in values}) == sorted(float(w) for w in want)
+
+
+def test_mean_values_scale_to_long_inputs():
+    # +1/-1 steps at max_len 200: every k/n, found without listing multisets.
+    from fractions import Fraction
+
+    values, known = mean_values((1, -1), default=0, max_len=200, limit=20_000)
+    want = {Fraction(2 * up - n, n) for n in range(1, 201) for up in range(n + 1)}
+    assert known and sorted({float(v) for v in values}) == sorted(float(w) for w in want)
+
+
 def test_whole_sequence_mean_of_positions_is_one_value_per_length():
     first = ir.Map(fn=lambda i: 1 if i == 0 else 0, inner=ir.INDICES)
     inverse = ir.Aggregate(ir.Select(predicate=ir.PredTrue()), first)
