@@ -1,239 +1,256 @@
-"""The benchmark: what the paper's programs compile to, how fast, and how fast they run.
+"""The benchmark: what raspc's programs compile to, how fast, how right, and how fast they run.
 
-For each program (length, reverse, hist, double_hist, sort, most_freq, from
-``programs/``) and each maximum length (5, 10, 20, 40) it records the compile time
-(the median of three compilations), the model's shape (layers, heads, d_model,
-d_mlp, parameters) and the forward throughput: sequences per second through the
-jit-compiled forward pass at batch 256, inputs of full length, after a warm-up
-call (and, for comparison, through ``Runner``, which also encodes and decodes).
-Inputs are drawn with a fixed seed. A configuration that does not compile is
-recorded with the compiler's message.
+For every program in ``programs/`` (the ones compared with tracr first) at max_len
+5, 10, 20, 40 and 64 it records the model's shape (layers, heads, d_model, d_mlp,
+parameters), the compile time (median of 5 compilations of the staged program),
+the accuracy against the reference interpreter on 1,000 random inputs, the
+interpreter's throughput on them and the jit-compiled forward pass's at batch 1,
+64, 256 and 1,024. It sets raspc's rows beside tracr's measured figures
+(``bench_tracr``), and sweeps the vocabulary size (10, 100, 1,000) for hist, sort
+and reverse at max_len 10 and 20, compile time and size only.
 
-Results go to ``bench/results.json`` and ``bench/results.md``; the table is printed.
+Each configuration runs in a worker process under a wall-clock cap (``--timeout``);
+one that overruns is recorded as timed out with whatever it had measured, one that
+does not compile with the compiler's message, and the run goes on.
+
+Results go to ``bench/results.json`` (every figure, the settings, seeds, machine
+and versions), ``bench/results.md`` (the tables, also printed) and two plots,
+``bench/max_len.png`` and ``bench/vocab_size.png``.
 
     python -m runtime.bench                 # everything (make bench)
+    python -m runtime.bench --quick         # a few programs at small sizes
     python -m runtime.bench --table         # print the last results again
-    python -m runtime.bench --programs reverse sort --max-lens 5 10
+    python -m runtime.bench --programs reverse sort --max-lens 5 10 --no-vocab-sweep
 """
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TextIO
 
-import numpy as np
+from runtime.bench_measure import MIN_TIMING_SECONDS, PROGRAM_DIR, ROOT, Config, Row, measure, prepare
+from runtime.bench_tracr import TRACR_PROGRAMS
 
-ROOT = Path(__file__).resolve().parents[1]
-PROGRAMS = ("length", "reverse", "hist", "double_hist", "sort", "most_freq")
-MAX_LENS = (5, 10, 20, 40)
-BATCH = 256
-REPEATS = 3
+MAX_LENS = (5, 10, 20, 40, 64)
+BATCHES = (1, 64, 256, 1024)
+SAMPLES = 1000
+REPEATS = 5
 SEED = 0
-#: Time forward passes for at least this long (and at least 3 calls).
-MIN_TIMING_SECONDS = 0.3
+#: Wall-clock seconds one configuration may take (compiling, verifying and timing).
+TIMEOUT_SECONDS = 240.0
+COMPILE_BUDGET_SECONDS = 10.0
+VOCAB_PROGRAMS = ("hist", "sort", "reverse")
+VOCAB_SIZES = (10, 100, 1000)
+VOCAB_MAX_LENS = (10, 20)
+
+QUICK_PROGRAMS = ("length", "reverse", "hist", "sort")
+QUICK_MAX_LENS = (5, 10)
+QUICK_VOCAB_SIZES = (10, 100)
+QUICK_VOCAB_MAX_LENS = (10,)
 
 
-@dataclass
-class Row:
-    """One program at one max_len."""
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures."""
 
-    program: str
-    max_len: int
-    compile_seconds: float | None = None
-    layers: int | None = None
-    heads: int | None = None
-    d_model: int | None = None
-    d_mlp: int | None = None
-    params: int | None = None
-    seq_per_s: float | None = None
-    runner_seq_per_s: float | None = None
-    error: str | None = None
+    programs: tuple[str, ...]
+    max_lens: tuple[int, ...]
+    vocab_programs: tuple[str, ...]
+    vocab_sizes: tuple[int, ...]
+    vocab_max_lens: tuple[int, ...]
+    batches: tuple[int, ...] = BATCHES
+    samples: int = SAMPLES
+    repeats: int = REPEATS
+    seed: int = SEED
+    timeout_seconds: float = TIMEOUT_SECONDS
+    compile_budget_seconds: float = COMPILE_BUDGET_SECONDS
 
+    def configs(self) -> list[Config]:
+        common = dict(repeats=self.repeats, compile_budget_seconds=self.compile_budget_seconds,
+                      samples=self.samples, batches=self.batches, seed=self.seed)
+        return [Config(p, n, **common) for p in self.programs for n in self.max_lens]
 
-# ------------------------------------------------------------------ measuring
+    def vocab_configs(self) -> list[Config]:
+        common = dict(repeats=self.repeats, compile_budget_seconds=self.compile_budget_seconds, seed=self.seed,
+                      runtime=False)
+        return [Config(p, n, vocab_size=v, **common)
+                for p in self.vocab_programs for n in self.vocab_max_lens for v in self.vocab_sizes]
 
-def compile_median(program, max_len: int, repeats: int):
-    """(the last model, the median compile seconds) of ``repeats`` compilations."""
-    from compiler import compile_program
-
-    seconds, model = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        model = compile_program(program, max_len=max_len)
-        seconds.append(time.perf_counter() - started)
-    return model, statistics.median(seconds)
-
-
-def random_batch(vocab: Sequence, max_len: int, batch: int, seed: int) -> list[tuple]:
-    rng = np.random.default_rng(seed)
-    return [tuple(vocab[int(k)] for k in rng.integers(0, len(vocab), size=max_len)) for _ in range(batch)]
-
-
-def _timed(call) -> float:
-    """Calls per second of ``call`` (already warmed up)."""
-    calls, started = 0, time.perf_counter()
-    while True:
-        call()
-        calls += 1
-        elapsed = time.perf_counter() - started
-        if calls >= 3 and elapsed >= MIN_TIMING_SECONDS:
-            return calls / elapsed
+    def settings(self) -> dict:
+        return {"programs": list(self.programs), "max_lens": list(self.max_lens),
+                "vocab_programs": list(self.vocab_programs), "vocab_sizes": list(self.vocab_sizes),
+                "vocab_max_lens": list(self.vocab_max_lens), "batches": list(self.batches),
+                "samples": self.samples, "repeats": self.repeats, "seed": self.seed,
+                "timeout_seconds": self.timeout_seconds, "compile_budget_seconds": self.compile_budget_seconds,
+                "min_timing_seconds": MIN_TIMING_SECONDS}
 
 
-def throughput(model, inputs: list[tuple]) -> tuple[float, float]:
-    """Sequences per second: the jitted forward pass alone, and Runner end to end."""
-    import jax
-    import jax.numpy as jnp
-
-    from runtime.forward import Runner, encode, forward, to_jax
-
-    config = model.config
-    ids = jnp.asarray(np.stack([encode(config, tokens) for tokens in inputs]))
-    params = to_jax(model.params)
-    step = jax.jit(lambda p, x: forward(p, x, config))
-    step(params, ids).block_until_ready()
-    forward_rate = _timed(lambda: step(params, ids).block_until_ready()) * len(inputs)
-    runner = Runner(model, max_batch=len(inputs))
-    runner.run(inputs)
-    runner_rate = _timed(lambda: runner.run(inputs)) * len(inputs)
-    return forward_rate, runner_rate
+def available_programs() -> list[str]:
+    """Every program in programs/, the ones compared with tracr first."""
+    names = sorted(path.stem for path in PROGRAM_DIR.glob("*.rasp"))
+    return [p for p in TRACR_PROGRAMS if p in names] + [p for p in names if p not in TRACR_PROGRAMS]
 
 
-def measure(name: str, max_len: int, repeats: int = REPEATS, batch: int = BATCH, seed: int = SEED) -> Row:
-    from rasp.errors import RaspcError
-    from rasp.stage import load_program
+# ------------------------------------------------------------------ running
 
-    row = Row(name, max_len)
-    path = ROOT / "programs" / f"{name}.rasp"
-    if not path.exists():
-        row.error = f"{path.relative_to(ROOT)} is missing"
-        return row
-    try:
-        program = load_program(str(path))
-        model, row.compile_seconds = compile_median(program, max_len, repeats)
-    except RaspcError as error:
-        row.error = error.message
-        return row
-    row.layers, row.heads = model.config.n_layers, model.n_heads
-    row.d_model, row.d_mlp, row.params = model.config.d_model, model.d_mlp, model.n_params
-    inputs = random_batch(model.config.vocab[1:], max_len, batch, seed)
-    row.seq_per_s, row.runner_seq_per_s = throughput(model, inputs)
-    return row
+def _progress(config: Config, row: Row) -> str:
+    """One line per configuration, printed as soon as it is measured."""
+    where = f"{row.program:<14} max_len {row.max_len:<3}" + (
+        f" vocab {config.vocab_size:<5}" if config.vocab_size is not None else "")
+    if row.timed_out or row.error:
+        what = f"timed out during {row.stage}" if row.timed_out else f"fails: {row.error}"
+        return f"  {where} {what[:160]}"
+    parts = [f"{row.params:,} params" if row.params is not None else "",
+             f"compile {row.compile_seconds:.3f} s" if row.compile_seconds is not None else "",
+             f"accuracy {100 * row.accuracy:.1f}%" if row.accuracy is not None else "",
+             f"{row.forward_rate(max(config.batches)):,.0f} seq/s @{max(config.batches)}"
+             if config.runtime and row.forward_rate(max(config.batches)) else ""]
+    return f"  {where} " + ", ".join(p for p in parts if p) + f" ({row.wall_seconds:.1f} s)"
 
 
-# ------------------------------------------------------------------ reporting
-
-def environment() -> dict:
-    import jax
-
-    return {"python": platform.python_version(), "jax": jax.__version__, "backend": jax.default_backend(),
-            "devices": [str(d) for d in jax.devices()], "machine": platform.machine(),
-            "cpus": os.cpu_count(), "batch": BATCH, "repeats": REPEATS, "seed": SEED,
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-
-
-def _cell(value, spec: str = "") -> str:
-    if value is None:
-        return "-"
-    return format(value, spec)
-
-
-def markdown_table(rows: Sequence[Row]) -> str:
-    lines = ["| program | max_len | compile s | layers | heads | d_model | d_mlp | params | forward seq/s | Runner seq/s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    notes = []
-    for row in rows:
-        if row.error:
-            notes.append(f"- {row.program}, max_len {row.max_len}: {row.error}")
-            lines.append(f"| {row.program} | {row.max_len} | fails (see below) | | | | | | | |")
-            continue
-        lines.append(
-            f"| {row.program} | {row.max_len} | {_cell(row.compile_seconds, '.3f')} | {row.layers} | "
-            f"{row.heads} | {row.d_model} | {row.d_mlp} | {_cell(row.params, ',')} | "
-            f"{_cell(row.seq_per_s, ',.0f')} | {_cell(row.runner_seq_per_s, ',.0f')} |")
-    if notes:
-        lines += ["", "Not compiled:"] + notes
-    return "\n".join(lines)
-
-
-def write_results(rows: Sequence[Row], env: dict, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(
-        json.dumps({"environment": env, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
-    header = (f"# raspc benchmark\n\n{env['date']}; {env['backend']} backend "
-              f"({', '.join(env['devices'])}), {env['cpus']} CPUs, Python {env['python']}, "
-              f"JAX {env['jax']}. Compile time: median of {env['repeats']}. Throughput: batch "
-              f"{env['batch']}, inputs of full length, seed {env['seed']}, after a warm-up call.\n\n")
-    (folder / "results.md").write_text(header + markdown_table(rows) + "\n")
-
-
-def run_benchmark(programs: Sequence[str] = PROGRAMS, max_lens: Sequence[int] = MAX_LENS,
-                  folder: Path | str = ROOT / "bench", repeats: int = REPEATS, out=None) -> list[Row]:
-    out = out or sys.stdout
+def run_configs(worker, configs: Sequence[Config], timeout_seconds: float, out: TextIO) -> list[Row]:
+    """Measure each configuration in the capped ``worker``; one row each, in order."""
     rows = []
-    for name in programs:
-        for max_len in max_lens:
-            row = measure(name, max_len, repeats)
-            rows.append(row)
-            status = row.error or (f"{row.params:,} params, compiled in {row.compile_seconds:.3f} s, "
-                                   f"{row.seq_per_s:,.0f} seq/s")
-            print(f"  {name:<12} max_len {max_len:<3} {status}", file=out, flush=True)
-    env = environment()
-    env["repeats"] = repeats
-    write_results(rows, env, Path(folder))
-    print("", file=out)
-    print(markdown_table(rows), file=out)
-    print(f"\nwrote {Path(folder) / 'results.json'} and {Path(folder) / 'results.md'}", file=out)
+    for config in configs:
+        row = Row(config.program, config.max_len, config.vocab_size)
+
+        def merge(fields: dict, row: Row = row) -> None:
+            for name, value in fields.items():
+                setattr(row, name, value)
+
+        outcome = worker.run(config, timeout_seconds, merge)
+        row.wall_seconds = outcome.seconds
+        if outcome.status == "timed_out":
+            row.timed_out = True
+        elif outcome.status != "done":
+            row.error = outcome.message
+        rows.append(row)
+        print(_progress(config, row), file=out, flush=True)
     return rows
 
 
-def print_last(folder: Path | str = ROOT / "bench", out=None) -> int:
-    from rasp.errors import RaspInputError
+def run_benchmark(plan: Plan, folder: Path | str = ROOT / "bench", out: TextIO | None = None,
+                  plots: bool = True, target: Callable = measure, prepare_worker: Callable | None = prepare):
+    """Measure everything in ``plan`` (each configuration through ``target``), write the
+    files into ``folder`` and print the tables."""
+    from runtime.bench_plots import write_plots
+    from runtime.bench_report import Results, environment, load_average, report, write
+    from runtime.bench_worker import CappedWorker
 
     out = out or sys.stdout
-    path = Path(folder) / "results.json"
-    if not path.exists():
-        raise RaspInputError(f"no benchmark results at {path}: run `raspc bench` first")
-    data = json.loads(path.read_text())
-    rows = [Row(**row) for row in data["rows"]]
-    print(markdown_table(rows), file=out)
-    return 0
+    folder = Path(folder)
+    started, load_at_start = time.perf_counter(), load_average()
+    configs, vocab_configs = plan.configs(), plan.vocab_configs()
+    print(f"benchmark: {len(configs)} configuration(s), {len(vocab_configs)} in the vocabulary sweep, "
+          f"at most {plan.timeout_seconds:g} s each", file=out, flush=True)
+    with CappedWorker(target, prepare_worker) as worker:
+        rows = run_configs(worker, configs, plan.timeout_seconds, out)
+        vocab_rows = run_configs(worker, vocab_configs, plan.timeout_seconds, out)
+    results = Results(plan.settings(), environment() | {"load_average_start": load_at_start}, rows, vocab_rows)
+    results.wall_seconds = time.perf_counter() - started
+    write(results, folder)
+    written = write_plots(rows, vocab_rows, folder) if plots else []
+    print("", file=out)
+    print(report(results), file=out)
+    files = [folder / "results.json", folder / "results.md"] + written
+    print(f"wrote {', '.join(str(f) for f in files)}", file=out)
+    return results
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m runtime.bench", description=__doc__.split("\n\n")[1])
-    add_arguments(parser)
-    return parser
-
+# ------------------------------------------------------------------ command line
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a fast check: {' '.join(QUICK_PROGRAMS)} at max_len "
+                             f"{' '.join(map(str, QUICK_MAX_LENS))}, a small vocabulary sweep")
     parser.add_argument("--table", action="store_true", help="print the last results instead of measuring")
-    parser.add_argument("--programs", nargs="+", metavar="NAME", default=list(PROGRAMS),
-                        help=f"which programs (default: {' '.join(PROGRAMS)})")
-    parser.add_argument("--max-lens", nargs="+", type=int, metavar="N", default=list(MAX_LENS),
-                        help="which maximum lengths (default: 5 10 20 40)")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help="compilations per configuration (median)")
+    parser.add_argument("--programs", nargs="+", metavar="NAME",
+                        help="which programs of programs/ (default: all of them)")
+    parser.add_argument("--max-lens", nargs="+", type=int, metavar="N",
+                        help=f"which maximum lengths (default: {' '.join(map(str, MAX_LENS))})")
+    parser.add_argument("--batches", nargs="+", type=int, metavar="B",
+                        help=f"forward-pass batch sizes (default: {' '.join(map(str, BATCHES))})")
+    parser.add_argument("--samples", type=int, default=SAMPLES,
+                        help=f"random inputs checked against the interpreter (default {SAMPLES})")
+    parser.add_argument("--repeats", type=int, default=REPEATS,
+                        help=f"compilations per configuration, the median is reported (default {REPEATS})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the random inputs (default {SEED})")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, metavar="SECONDS",
+                        help=f"wall-clock cap per configuration (default {TIMEOUT_SECONDS:g})")
+    parser.add_argument("--vocab-programs", nargs="+", metavar="NAME",
+                        help=f"programs of the vocabulary sweep (default: {' '.join(VOCAB_PROGRAMS)})")
+    parser.add_argument("--vocab-sizes", nargs="+", type=int, metavar="V",
+                        help=f"vocabulary sizes of the sweep (default: {' '.join(map(str, VOCAB_SIZES))})")
+    parser.add_argument("--vocab-max-lens", nargs="+", type=int, metavar="N",
+                        help=f"max_lens of the sweep (default: {' '.join(map(str, VOCAB_MAX_LENS))})")
+    parser.add_argument("--no-vocab-sweep", action="store_true", help="skip the vocabulary sweep")
+    parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     parser.add_argument("--out-dir", metavar="DIR", default=str(ROOT / "bench"),
-                        help="where results.json and results.md go (default: bench/)")
+                        help="where the results and plots go (default: bench/)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_from_args(args)
+def _positive(values: Sequence[int] | None, what: str) -> None:
+    from rasp.errors import RaspInputError
+
+    for value in values or ():
+        if value < 1:
+            raise RaspInputError(f"{what} must be at least 1, not {value}")
+
+
+def plan_from_args(args: argparse.Namespace) -> Plan:
+    """The plan the options ask for (``--quick`` changes the defaults only)."""
+    from rasp.errors import RaspInputError
+
+    known = available_programs()
+    programs = tuple(args.programs or (QUICK_PROGRAMS if args.quick else known))
+    vocab_programs = () if args.no_vocab_sweep else tuple(args.vocab_programs or VOCAB_PROGRAMS)
+    for name in programs + vocab_programs:
+        if name not in known:
+            raise RaspInputError(f"no program {name!r} in {PROGRAM_DIR} (there are: {', '.join(known)})")
+    max_lens = tuple(args.max_lens or (QUICK_MAX_LENS if args.quick else MAX_LENS))
+    vocab_sizes = tuple(args.vocab_sizes or (QUICK_VOCAB_SIZES if args.quick else VOCAB_SIZES))
+    vocab_max_lens = tuple(args.vocab_max_lens or (QUICK_VOCAB_MAX_LENS if args.quick else VOCAB_MAX_LENS))
+    batches = tuple(args.batches or BATCHES)
+    for values, what in ((max_lens, "--max-lens"), (vocab_sizes, "--vocab-sizes"),
+                         (vocab_max_lens, "--vocab-max-lens"), (batches, "--batches"),
+                         ((args.samples, args.repeats), "--samples and --repeats")):
+        _positive(values, what)
+    if args.timeout <= 0:
+        raise RaspInputError(f"--timeout must be positive, not {args.timeout:g}")
+    return Plan(programs, max_lens, vocab_programs, vocab_sizes, vocab_max_lens, batches=batches,
+                samples=args.samples, repeats=args.repeats, seed=args.seed, timeout_seconds=args.timeout)
+
+
+def print_last(folder: Path | str, out: TextIO | None = None) -> int:
+    from rasp.errors import RaspInputError
+    from runtime.bench_report import read, report
+
+    path = Path(folder) / "results.json"
+    if not path.exists():
+        raise RaspInputError(f"no benchmark results at {path}: run `make bench` or `raspc bench` first")
+    print(report(read(Path(folder))), file=out or sys.stdout)
+    return 0
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     if args.table:
         return print_last(args.out_dir)
-    run_benchmark(args.programs, args.max_lens, args.out_dir, max(1, args.repeats))
+    run_benchmark(plan_from_args(args), args.out_dir, plots=not args.no_plots)
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m runtime.bench", description=__doc__.split("\n\n")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_from_args(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

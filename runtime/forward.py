@@ -136,12 +136,33 @@ def _batched(token_ids) -> tuple[jnp.ndarray, bool]:
 
 _run_jit = jax.jit(_run, static_argnames=("attn_scale", "keep"))
 
+#: Batches larger than this run as a loop over slices of this many sequences. On a
+#: CPU a slice's activations stay in cache; one pass over 1,024 sequences at once
+#: was measured about three times slower than four passes over 256.
+FORWARD_SLICE = 256
+
+
+def _run_in_slices(params, token_ids, attn_scale: float):
+    """``_run`` over a batch, one slice of FORWARD_SLICE sequences at a time (the
+    batch is padded with PAD rows to a whole number of slices)."""
+    batch = token_ids.shape[0]
+    if batch <= FORWARD_SLICE:
+        return _run(params, token_ids, attn_scale, keep=False)
+    slices = -(-batch // FORWARD_SLICE)
+    padded = jnp.full((slices * FORWARD_SLICE, token_ids.shape[1]), PAD, token_ids.dtype)
+    padded = padded.at[:batch].set(token_ids).reshape(slices, FORWARD_SLICE, -1)
+    out = jax.lax.map(lambda part: _run(params, part, attn_scale, keep=False), padded)
+    return out.reshape(slices * FORWARD_SLICE, *out.shape[2:])[:batch]
+
+
+_run_in_slices_jit = jax.jit(_run_in_slices, static_argnames=("attn_scale",))
+
 
 def forward(params, token_ids, config: ModelConfig) -> jnp.ndarray:
     """The residual after the last layer: (positions, d_model) for one input,
     (batch, positions, d_model) for a batch (pad with -1)."""
     ids, single = _batched(token_ids)
-    out = _run_jit(to_jax(params), ids, attn_scale=float(config.attn_scale), keep=False)
+    out = _run_in_slices_jit(to_jax(params), ids, attn_scale=float(config.attn_scale))
     return out[0] if single else out
 
 
@@ -171,7 +192,7 @@ SINGLE_LENGTH_BUCKET = 64
 
 
 def _logits_of(params, token_ids, attn_scale):
-    x = _run(params, token_ids, attn_scale, keep=False)
+    x = _run_in_slices(params, token_ids, attn_scale)
     return jnp.einsum("btd,dn->btn", x, params["unembed"], precision=_HIGHEST)
 
 

@@ -1,0 +1,314 @@
+"""Measuring one benchmark configuration: one program at one max_len (and vocabulary).
+
+``measure`` compiles the program several times (the median is the compile time),
+then, for the main runs, checks the model against the reference interpreter on
+random inputs and times the jit-compiled forward pass at several batch sizes. It
+reports what it has as it goes, through ``emit``, so that a configuration stopped
+by the wall-clock cap (see ``bench_worker``) still records what it finished.
+
+The inputs are drawn with a fixed seed: lengths uniform in 1..max_len, tokens
+uniform over the vocabulary. The same inputs feed the interpreter and the model,
+so the interpreter's throughput and the model's are measured on the same work;
+the model sees them padded to max_len + 1 positions (BOS included), one compiled
+shape per batch size.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAM_DIR = ROOT / "programs"
+
+#: Time each batch size for at least this long (after a warm-up call that compiles it).
+MIN_TIMING_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Config:
+    """What to measure. ``vocab_size`` None keeps the program's declared vocabulary;
+    ``runtime`` False measures compilation only (the vocabulary sweep)."""
+
+    program: str
+    max_len: int
+    vocab_size: int | None = None
+    runtime: bool = True
+    repeats: int = 5
+    #: Stop repeating compilations once they have taken this long in all (at least one runs).
+    compile_budget_seconds: float = 10.0
+    samples: int = 1000
+    batches: tuple[int, ...] = (1, 64, 256, 1024)
+    seed: int = 0
+
+
+@dataclass
+class Row:
+    """Everything measured for one configuration; None where it was not reached."""
+
+    program: str
+    max_len: int
+    vocab_size: int | None = None
+    layers: int | None = None
+    heads: int | None = None
+    d_model: int | None = None
+    d_mlp: int | None = None
+    params: int | None = None
+    compile_seconds: float | None = None
+    compile_runs: list[float] = field(default_factory=list)
+    checked: int | None = None
+    matched: int | None = None
+    skipped: int | None = None
+    #: Inputs per CPU-second of the interpreter's thread (see ``measure_runtime``).
+    interpreter_seq_per_s: float | None = None
+    #: The same by the wall clock, while XLA compiled alongside.
+    interpreter_wall_seq_per_s: float | None = None
+    #: Forward-pass sequences per second by the fastest timed call, keyed by batch size
+    #: (as a string, for JSON).
+    forward_seq_per_s: dict[str, float] = field(default_factory=dict)
+    #: The same over all the timed calls together.
+    forward_mean_seq_per_s: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    timed_out: bool = False
+    #: The step under way when the configuration stopped (or "done").
+    stage: str = "queued"
+    wall_seconds: float | None = None
+
+    @property
+    def accuracy(self) -> float | None:
+        if not self.checked:
+            return None
+        return (self.matched or 0) / self.checked
+
+    def forward_rate(self, batch: int) -> float | None:
+        return self.forward_seq_per_s.get(str(batch))
+
+    def speedup(self, batch: int = 1024) -> float | None:
+        """Forward throughput at ``batch`` over the interpreter's."""
+        rate = self.forward_rate(batch)
+        if rate is None or not self.interpreter_seq_per_s:
+            return None
+        return rate / self.interpreter_seq_per_s
+
+
+Emit = Callable[..., None]
+
+
+# ------------------------------------------------------------------ inputs
+
+def sweep_vocab(declared: Sequence[Any], size: int) -> tuple:
+    """A vocabulary of ``size`` tokens of the declared vocabulary's kind: the ints
+    0..size-1 when it holds ints, otherwise zero-padded strings ("t007"), so that
+    the string order of the tokens is their numeric order."""
+    if declared and all(isinstance(t, int) and not isinstance(t, bool) for t in declared):
+        return tuple(range(size))
+    width = len(str(size - 1))
+    return tuple(f"t{k:0{width}d}" for k in range(size))
+
+
+def random_inputs(vocab: Sequence[Any], max_len: int, count: int, seed: int) -> list[tuple]:
+    """``count`` inputs: lengths uniform in 1..max_len, tokens uniform over ``vocab``."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, max_len + 1, size=count)
+    return [tuple(vocab[int(k)] for k in rng.integers(0, len(vocab), size=int(n))) for n in lengths]
+
+
+def padded_ids(model, inputs: Sequence[tuple]) -> np.ndarray:
+    """Token ids (BOS first), each row padded with -1 to max_len + 1 positions."""
+    from runtime.forward import PAD, encode
+
+    ids = np.full((len(inputs), model.config.max_len + 1), PAD, np.int32)
+    for row, tokens in enumerate(inputs):
+        encoded = encode(model.config, tokens)
+        ids[row, :len(encoded)] = encoded
+    return ids
+
+
+# ------------------------------------------------------------------ compiling
+
+def load(name: str):
+    """The staged program ``programs/<name>.rasp``."""
+    from rasp.errors import RaspNameError
+    from rasp.stage import load_file
+
+    path = PROGRAM_DIR / f"{name}.rasp"
+    if not path.exists():
+        raise RaspNameError(f"no program {name!r}: {path} does not exist")
+    return load_file(str(path)).program
+
+
+def compile_timed(program, vocab, max_len: int, repeats: int, budget_seconds: float):
+    """(the last model, the seconds of each compilation): ``repeats`` compilations of
+    the whole staged program, fewer when they exceed ``budget_seconds`` together."""
+    from compiler import compile_program
+
+    seconds: list[float] = []
+    model = None
+    for _ in range(max(1, repeats)):
+        started = time.perf_counter()
+        model = compile_program(program, vocab=vocab, max_len=max_len)
+        seconds.append(time.perf_counter() - started)
+        if sum(seconds) >= budget_seconds:
+            break
+    return model, seconds
+
+
+# ------------------------------------------------------------------ verifying
+
+def reference_outputs(expr, inputs: Sequence[tuple]) -> tuple[list, float, float]:
+    """The interpreter's output per input (None where it rejects the input), and the
+    CPU seconds of this thread and the wall-clock seconds it took for all of them."""
+    from rasp.errors import RaspcError
+    from rasp.interpreter import evaluate
+
+    outputs: list = []
+    cpu_started, wall_started = time.thread_time(), time.perf_counter()
+    for tokens in inputs:
+        try:
+            outputs.append(evaluate(expr, tokens))
+        except (RaspcError, RecursionError):
+            outputs.append(None)
+    return outputs, time.thread_time() - cpu_started, time.perf_counter() - wall_started
+
+
+def count_matches(got: Sequence[list | None], expected: Sequence[list | None]) -> tuple[int, int, int]:
+    """(checked, matched, skipped): inputs the interpreter rejected (expected None)
+    are skipped; categorical values must be equal, numbers within 1e-4."""
+    from runtime.commands.run_command import same_output
+
+    checked = matched = skipped = 0
+    for answer, reference in zip(got, expected):
+        if reference is None:
+            skipped += 1
+            continue
+        checked += 1
+        matched += answer is not None and same_output(answer, reference)
+    return checked, matched, skipped
+
+
+def decoded_outputs(model, residuals: np.ndarray, inputs: Sequence[tuple]) -> list[list]:
+    """The output s-op read from final residuals (batch, positions, d_model): categorical
+    outputs by argmax, numerical ones as raw numbers (the comparison's tolerance applies)."""
+    from runtime.commands.verify_command import decode
+
+    unembed = np.asarray(model.params["unembed"], np.float64)
+    logits = np.asarray(residuals, np.float64) @ unembed
+    return [decode(model, logits[row, 1:len(tokens) + 1])[0] for row, tokens in enumerate(inputs)]
+
+
+# ------------------------------------------------------------------ timing
+
+def forward_executables(model, batches: Sequence[int], pool: Executor) -> dict[int, Future]:
+    """Per batch size, a future of the model's forward pass compiled by XLA for
+    (batch, max_len + 1) token ids, parameters already on the device. XLA compiles
+    without holding Python's lock, so the compilations run in ``pool`` while the
+    caller does other work."""
+    import jax
+    import jax.numpy as jnp
+
+    from runtime.forward import forward, to_jax
+
+    params, config = to_jax(model.params), model.config
+    step = jax.jit(lambda p, x: forward(p, x, config))
+
+    def build(batch: int) -> Callable[[Any], Any]:
+        compiled = step.lower(params, jax.ShapeDtypeStruct((batch, config.max_len + 1), jnp.int32)).compile()
+        return lambda ids: compiled(params, ids)
+
+    return {batch: pool.submit(build, batch) for batch in batches}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Sequences per second of a batch: from the fastest call (the least disturbed by
+    other work on the machine) and from all the calls together."""
+
+    best: float
+    mean: float
+
+
+def sequences_per_second(run: Callable[[Any], Any], ids, clock: Callable[[], float] = time.perf_counter) -> Rate:
+    """Throughput of ``run`` on the batch ``ids``, already warmed up: as many calls as
+    fit in MIN_TIMING_SECONDS (at least one)."""
+    seconds: list[float] = []
+    while not seconds or sum(seconds) < MIN_TIMING_SECONDS:
+        started = clock()
+        run(ids).block_until_ready()
+        seconds.append(clock() - started)
+    batch = ids.shape[0]
+    return Rate(best=batch / min(seconds), mean=batch * len(seconds) / sum(seconds))
+
+
+# ------------------------------------------------------------------ one configuration
+
+def prepare() -> None:
+    """Import what measuring needs, so that no configuration's timings include it."""
+    import jax  # noqa: F401
+
+    import compiler  # noqa: F401
+    import rasp.interpreter  # noqa: F401
+    import rasp.stage  # noqa: F401
+    import runtime.commands.verify_command  # noqa: F401
+    import runtime.forward  # noqa: F401
+
+
+def measure(config: Config, emit: Emit) -> None:
+    """Measure ``config``, reporting each result through ``emit(**fields of Row)``."""
+    emit(stage="compile")
+    program = load(config.program)
+    vocab = None if config.vocab_size is None else sweep_vocab(program.vocab or (), config.vocab_size)
+    model, seconds = compile_timed(program, vocab, config.max_len, config.repeats,
+                                   config.compile_budget_seconds)
+    emit(layers=model.config.n_layers, heads=model.n_heads, d_model=model.config.d_model,
+         d_mlp=model.d_mlp, params=model.n_params, vocab_size=len(model.config.vocab) - 1,
+         compile_seconds=statistics.median(seconds), compile_runs=seconds)
+    if config.runtime:
+        measure_runtime(config, program, model, emit)
+    emit(stage="done")
+
+
+def measure_runtime(config: Config, program, model, emit: Emit) -> None:
+    """Accuracy against the interpreter, the interpreter's throughput, and the forward
+    pass's throughput at each batch size (largest first: the headline figure).
+
+    The interpreter runs while XLA compiles the forward pass for each batch size on
+    the other threads; its throughput is therefore taken from the CPU time of its own
+    thread (alone, wall-clock and CPU time agree: it is single-threaded Python). The
+    forward pass is timed afterwards, alone, by the wall clock: each batch size for
+    MIN_TIMING_SECONDS, reporting the fastest call (and the mean)."""
+    import jax.numpy as jnp
+
+    emit(stage="verify")
+    batches = sorted(set(config.batches), reverse=True)
+    widest = batches[0]
+    chunks = -(-config.samples // widest)
+    inputs = random_inputs(model.config.vocab[1:], config.max_len, max(chunks, 1) * widest, config.seed)
+    ids = padded_ids(model, inputs)
+    checked_inputs = inputs[:config.samples]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = forward_executables(model, batches, pool)
+        expected, cpu_seconds, wall_seconds = reference_outputs(program.output_expr(None), checked_inputs)
+        runs = {batch: future.result() for batch, future in pending.items()}
+    got: list = []
+    for chunk in range(chunks):
+        rows = slice(chunk * widest, (chunk + 1) * widest)
+        got += decoded_outputs(model, np.asarray(runs[widest](jnp.asarray(ids[rows]))), inputs[rows])
+    checked, matched, skipped = count_matches(got[:config.samples], expected)
+    emit(checked=checked, matched=matched, skipped=skipped,
+         interpreter_seq_per_s=len(checked_inputs) / cpu_seconds if cpu_seconds > 0 else None,
+         interpreter_wall_seq_per_s=len(checked_inputs) / wall_seconds if wall_seconds > 0 else None)
+    best: dict[str, float] = {}
+    mean: dict[str, float] = {}
+    for batch in batches:
+        emit(stage=f"forward at batch {batch}")
+        batch_ids = jnp.asarray(ids[:batch])
+        if batch != widest or chunks == 0:  # the verification ran the widest batch already
+            runs[batch](batch_ids).block_until_ready()
+        rate = sequences_per_second(runs[batch], batch_ids)
+        best[str(batch)], mean[str(batch)] = rate.best, rate.mean
+        emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean))
