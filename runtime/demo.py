@@ -70,8 +70,9 @@ def table(outcomes: list[Outcome]) -> list[str]:
     return rows
 
 
-def write_lens(out_dir: Path) -> str:
-    """The lens report of the bundled reverse program; a note when it cannot be made."""
+def write_lens(out_dir: Path) -> tuple[str, Path | None]:
+    """The lens report of the bundled reverse program, and where it went; a note and
+    no path when it cannot be made."""
     from compiler import compile_program
     from rasp.errors import RaspcError
     from rasp.stage import load_program
@@ -79,15 +80,26 @@ def write_lens(out_dir: Path) -> str:
 
     path = ROOT / "programs" / f"{LENS_PROGRAM}.rasp"
     if not path.exists():
-        return f"no lens report: programs/{LENS_PROGRAM}.rasp is not there"
+        return f"no lens report: programs/{LENS_PROGRAM}.rasp is not there", None
     try:
         model = compile_program(load_program(str(path)))
         report = inspect(model, LENS_INPUT)
     except RaspcError as error:
-        return f"no lens report: {error.message}"
+        return f"no lens report: {error.message}", None
     target = out_dir / f"lens_{LENS_PROGRAM}.html"
     write_html(report, str(target), title=f"raspc lens: {LENS_PROGRAM}(\"{LENS_INPUT}\")")
-    return f"wrote {target}: the residual stream of {LENS_PROGRAM}(\"{LENS_INPUT}\") layer by layer"
+    return f"wrote {target}: the residual stream of {LENS_PROGRAM}(\"{LENS_INPUT}\") layer by layer", target
+
+
+#: What to try after the demo, each with what it shows.
+NEXT_STEPS = (
+    ("raspc eval programs/sort.rasp", "the examples in the reference interpreter, every s-op shown"),
+    ("raspc compile programs/sort.rasp -o sort.safetensors", "the model's shape, saved as one file"),
+    ("raspc run programs/sort.rasp --input dcab", "one more input on the compiled model"),
+    ("raspc verify programs/sort.rasp --max-len 6", "compiled model vs interpreter, every input"),
+    ("raspc lens programs/most_freq.rasp --input abbc", "what each layer computes"),
+    ("python scripts/programs_table.py", "all bundled programs: shapes and the exactness check"),
+)
 
 
 def main(out=None, out_dir: Path = OUT_DIR) -> int:
@@ -105,14 +117,17 @@ def main(out=None, out_dir: Path = OUT_DIR) -> int:
     for line in table(outcomes):
         print(line, file=out)
     print("", file=out)
-    print(write_lens(Path(out_dir)), file=out)
+    note, report = write_lens(Path(out_dir))
+    print(note, file=out)
     failed = any(o.matched < o.examples for o in outcomes)
-    print(f"\ndone in {time.perf_counter() - started:.1f} s. Next:", file=out)
-    print(f"  open {Path(out_dir) / ('lens_' + LENS_PROGRAM + '.html')} in a browser", file=out)
-    print("  raspc run programs/sort.rasp --input dcab        one more input on the compiled model", file=out)
-    print("  raspc verify programs/sort.rasp --max-len 6      compiled model vs interpreter, every input", file=out)
-    print("  raspc lens programs/most_freq.rasp --input abbc  what each layer computes", file=out)
-    print("  programs/README.md                               every bundled program", file=out)
+    print(f"\ndone in {time.perf_counter() - started:.1f} s. Next "
+          "(in the project's environment: source .venv/bin/activate):", file=out)
+    if report is not None:
+        print(f"  open {report} in a browser: attention patterns, MLP units, every subspace", file=out)
+    print("  read programs/README.md: every bundled program, what it computes, its compiled shape", file=out)
+    width = max(len(command) for command, _ in NEXT_STEPS)
+    for command, what in NEXT_STEPS:
+        print(f"  {command:<{width}}  {what}", file=out)
     return 1 if failed else 0
 
 

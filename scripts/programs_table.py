@@ -1,19 +1,19 @@
-"""Compile every bundled program, check it against the interpreter, and tabulate.
+"""Compile every bundled program, check it exhaustively and at random, and tabulate.
 
     python scripts/programs_table.py            # print the Markdown table
     python scripts/programs_table.py --write    # also replace the table in programs/README.md
 
 For each program (and each extra output named below) the table gives the compiled
 model's shape (layers, heads per layer, residual width, widest MLP, parameters),
-the compile time, and the result of running the compiled model against the
-reference interpreter: every input up to length 5 over the declared vocabulary
-(a seeded sample of 2,000 where that space is larger) plus seeded random inputs up
-to the declared max_len. For the paper's tasks it puts the paper's layer and head
-counts beside ours.
+the compile time, and the exactness check: the compiled model against the
+reference interpreter and against the task's plain Python definition (the one in
+tests/test_programs.py), categorical outputs exactly and numbers within 1e-4, on
 
-Some programs are defined only on part of the input space (distinct tokens for
-``sort_unique``, the form ``digits+digits`` for ``long_addition``); their inputs
-are drawn from that part.
+* every input of length 1 to 5 over at most 4 tokens: the declared vocabulary, or
+  the documented 4-token subset of it (``SMALL_VOCAB`` in tests/test_programs.py);
+* 1,000 seeded random inputs of length 1 to max_len over the whole vocabulary.
+
+For the paper's tasks it puts the paper's layer and head counts beside ours.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,50 +50,46 @@ PAPER = {
 #: Outputs other than the declared one that the table also reports.
 EXTRA_OUTPUTS = {"max_min": ("minimum", "spread")}
 
-SMALL_LIMIT = 2_000
-RANDOM_INPUTS = 300
+RANDOM_INPUTS = 1_000
+SHORTEST_LONGEST = 5  # the exhaustive part: every input of length 1 to this
 
 
 # ------------------------------------------------------------------ inputs
 
-def every_short_input(vocab: tuple, rng: random.Random) -> list[tuple]:
-    space = sum(len(vocab) ** n for n in range(1, 6))
-    if space <= SMALL_LIMIT:
-        return [w for n in range(1, 6) for w in itertools.product(vocab, repeat=n)]
-    return [tuple(rng.choice(vocab) for _ in range(rng.randint(1, 5))) for _ in range(SMALL_LIMIT)]
+def load_tasks() -> dict:
+    """From tests/test_programs.py: ``tasks``, the Python definitions of the tasks by
+    (file, output), and ``small_vocab``, the 4-token subsets of the larger
+    vocabularies. Empty when that file cannot be imported (pytest missing): the
+    table then checks against the interpreter alone, over the declared vocabulary."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("program_tasks", ROOT / "tests" / "test_programs.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as missing:
+        print(f"  no Python definitions: {missing}", file=sys.stderr)
+        return {}
+    return {"small_vocab": module.SMALL_VOCAB,
+            "tasks": {(t.file, t.output): t for t in module.TASKS}}
 
 
-def random_inputs(vocab: tuple, max_len: int, rng: random.Random) -> list[tuple]:
-    return [tuple(rng.choice(vocab) for _ in range(rng.randint(1, max_len)))
-            for _ in range(RANDOM_INPUTS)]
+def shown_vocab(vocab: tuple) -> str:
+    if all(isinstance(t, str) and len(t) == 1 for t in vocab):
+        return "".join(vocab)
+    return "{" + ",".join(map(str, vocab)) + "}"
 
 
-def any_inputs(vocab: tuple, max_len: int, rng: random.Random) -> tuple[list[tuple], str]:
-    short = every_short_input(vocab, rng)
-    label = "all" if sum(len(vocab) ** n for n in range(1, 6)) <= SMALL_LIMIT else f"{SMALL_LIMIT} sampled"
-    return short + random_inputs(vocab, max_len, rng), f"{label} <=5 + {RANDOM_INPUTS} random <={max_len}"
-
-
-def distinct_inputs(vocab: tuple, max_len: int, rng: random.Random) -> tuple[list[tuple], str]:
-    longest = min(max_len, len(vocab))
-    inputs = [tuple(rng.sample(vocab, rng.randint(1, longest))) for _ in range(1_000)]
-    return inputs, f"1000 random distinct-token inputs <={longest}"
-
-
-def addition_inputs(vocab: tuple, max_len: int, rng: random.Random) -> tuple[list[tuple], str]:
-    inputs = []
-    for _ in range(1_000):
-        total = rng.randint(2, max_len - 1)
-        left = rng.randint(1, total - 1)
-        digits = [rng.choice("0123456789") for _ in range(total)]
-        inputs.append(tuple(digits[:left] + ["+"] + digits[left:]))
-    return inputs, f"1000 random a+b inputs <={max_len}"
-
-
-DOMAINS: dict[str, Callable[[tuple, int, random.Random], tuple[list[tuple], str]]] = {
-    "sort_unique": distinct_inputs,
-    "long_addition": addition_inputs,
-}
+def check_inputs(vocab: tuple, small: tuple, max_len: int, rng: random.Random) -> tuple[list[tuple], str]:
+    """Every input up to length 5 over ``small``, then seeded random ones over ``vocab``."""
+    short = [w for n in range(1, SHORTEST_LONGEST + 1) for w in itertools.product(small, repeat=n)]
+    randoms = [tuple(rng.choice(vocab) for _ in range(rng.randint(1, max_len)))
+               for _ in range(RANDOM_INPUTS)]
+    subset = "" if tuple(small) == tuple(vocab) else " (subset)"
+    label = (f"all {len(short):,} <={SHORTEST_LONGEST} over {shown_vocab(small)}{subset} "
+             f"+ {RANDOM_INPUTS:,} random <={max_len}")
+    return short + randoms, label
 
 
 # ------------------------------------------------------------------ rows
@@ -120,30 +115,43 @@ def close(a, b) -> bool:
     return a == b and isinstance(a, str) == isinstance(b, str) and isinstance(a, bool) == isinstance(b, bool)
 
 
-def verify(model, expr, inputs: list[tuple], batch: int = 512) -> tuple[int, int, str]:
-    """(agreeing, checked, first disagreement) of the compiled model vs the interpreter."""
+def verify(model, expr, inputs: list[tuple], reference=None, numerical: bool = False,
+           batch: int = 512) -> tuple[int, int, str]:
+    """(agreeing, checked, first disagreement) of the compiled model against the
+    interpreter and, when given, the task's Python definition."""
     from runtime.forward import Runner
 
     runner = Runner(model)
-    expected, kept = [], []
-    for tokens in inputs:
-        try:
-            expected.append(evaluate(expr, tokens))
-            kept.append(tokens)
-        except RaspcError:
-            continue  # outside the program's domain: the interpreter refuses it
     good, first_bad = 0, ""
-    for start in range(0, len(kept), batch):
-        chunk = kept[start:start + batch]
-        for tokens, want, got in zip(chunk, expected[start:start + batch], runner.run(chunk)):
-            if len(got) == len(want) and all(close(g, w) for g, w in zip(got, want)):
+    for start in range(0, len(inputs), batch):
+        chunk = inputs[start:start + batch]
+        for tokens, got in zip(chunk, runner.run(chunk)):
+            try:
+                want = evaluate(expr, tokens)
+            except RaspcError as error:
+                first_bad = first_bad or f"{shown(tokens)}: the interpreter refuses it ({error.message})"
+                continue
+            python = reference(tokens) if reference else want
+            if same(got, want) and same(want, python, numerical):
                 good += 1
             elif not first_bad:
-                first_bad = f"{''.join(map(str, tokens))}: got {list(got)}, want {want}"
-    return good, len(kept), first_bad
+                first_bad = f"{shown(tokens)}: model {list(got)}, interpreter {want}, Python {python}"
+    return good, len(inputs), first_bad
 
 
-def measure(path: Path, output: str | None, max_len: int | None, seed: int) -> Row:
+def shown(tokens: tuple) -> str:
+    return "".join(map(str, tokens)) if all(isinstance(t, str) for t in tokens) else str(list(tokens))
+
+
+def same(got, want, numerical: bool = False) -> bool:
+    if len(got) != len(want):
+        return False
+    if numerical:
+        return all(math.isclose(float(g), float(w), abs_tol=1e-4) for g, w in zip(got, want))
+    return all(close(g, w) for g, w in zip(got, want))
+
+
+def measure(path: Path, output: str | None, max_len: int | None, seed: int, definitions: dict) -> Row:
     from compiler import compile_program
     from rasp.stage import load_program
 
@@ -166,27 +174,31 @@ def measure(path: Path, output: str | None, max_len: int | None, seed: int) -> R
     row.d_mlp = model.d_mlp
     row.params = model.n_params
     rng = random.Random(seed)
-    make = DOMAINS.get(path.stem, any_inputs)
-    inputs, description = make(tuple(program.vocab), model.config.max_len, rng)
-    good, checked, first_bad = verify(model, program.output_expr(output), inputs)
-    row.verified = f"{good}/{checked} ({description})"
+    vocab = tuple(program.vocab)
+    task = definitions.get("tasks", {}).get((path.name, output))
+    small = definitions.get("small_vocab", {}).get(path.name, vocab)
+    inputs, description = check_inputs(vocab, tuple(small), model.config.max_len, rng)
+    good, checked, first_bad = verify(model, program.output_expr(output), inputs,
+                                      task.reference if task else None, bool(task and task.numerical))
+    against = "interpreter and Python" if task else "interpreter"
+    row.verified = f"{good:,}/{checked:,} vs {against} ({description})"
     if first_bad:
         row.verified += f"; e.g. {first_bad}"
     return row
 
 
 def all_rows(max_len: int | None, seed: int) -> list[Row]:
-    rows = []
+    rows, definitions = [], load_tasks()
     for path in sorted(PROGRAMS.glob("*.rasp")):
         for output in (None,) + EXTRA_OUTPUTS.get(path.stem, ()):
             print(f"  {path.stem} {output or ''}", file=sys.stderr)
-            rows.append(measure(path, output, max_len, seed))
+            rows.append(measure(path, output, max_len, seed, definitions))
     return rows
 
 
 def markdown(rows: list[Row]) -> str:
     header = ("| program | output | layers | heads per layer | residual width | MLP width "
-              "| parameters | compile (s) | compiled = interpreter | paper (layers / heads) |")
+              "| parameters | compile (s) | compiled model exact | paper (layers / heads) |")
     lines = [header, "|" + "---|" * 10]
 
     def show(value, fmt="{}"):
