@@ -18,11 +18,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# `make bench BENCH_ARGS=--quick` for a fast check; bench/results.md holds the tables.
 bench: $(STAMP)
-	$(BIN)/python -m runtime.bench
+	$(BIN)/python -m runtime.bench $(BENCH_ARGS)
 
 fuzz: $(STAMP)
-	RASPC_FUZZ=full $(BIN)/python -m pytest tests -k fuzz
+	$(BIN)/raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --save \
+		--workers $$(nproc 2>/dev/null || echo 2)
+	$(BIN)/python -m pytest -q tests/test_fuzz_regressions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo_out bench/results.json

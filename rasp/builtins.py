@@ -101,18 +101,58 @@ def type_name(value: Any) -> str:
 
 
 def describe_value(value: Any, cap: int | None = None) -> str:
-    """A value as the original writes it in names and messages (strings quoted)."""
+    """A value as the original writes it in names and messages (strings quoted).
+
+    With a ``cap``, a list or dict whose text would be longer is written ``(list)`` or
+    ``(dict)``; the text is built only up to the cap, so a huge or deeply nested value
+    (or one that shares its parts exponentially often) costs no more than the cap.
+    """
     if isinstance(value, ir.RaspExpr):
         return value.name or value.label
-    if isinstance(value, list):
-        text = "[" + ", ".join(describe_value(v) for v in value) + "]"
-        return "(list)" if cap is not None and len(text) > cap else text
-    if isinstance(value, dict):
-        text = "{" + ", ".join(f"{describe_value(k)}: {describe_value(v)}" for k, v in value.items()) + "}"
-        return "(dict)" if cap is not None and len(text) > cap else text
+    if isinstance(value, (list, dict)):
+        pieces: list[str] = []
+        try:
+            _write_value(value, pieces, [cap if cap is not None else -1])
+        except _TooLong:
+            return "(list)" if isinstance(value, list) else "(dict)"
+        return "".join(pieces)
     if isinstance(value, str):
         return f'"{value}"'
     return str(value)
+
+
+class _TooLong(Exception):
+    """The text of a value has outgrown the cap it is written under."""
+
+
+def _write_value(value: Any, pieces: list[str], left: list[int]) -> None:
+    """Append ``value``'s text to ``pieces``; ``left[0]`` characters may still be
+    written (negative: no cap)."""
+    def emit(text: str) -> None:
+        if left[0] >= 0:
+            left[0] -= len(text)
+            if left[0] < 0:
+                raise _TooLong()
+        pieces.append(text)
+
+    if isinstance(value, list):
+        emit("[")
+        for position, item in enumerate(value):
+            if position:
+                emit(", ")
+            _write_value(item, pieces, left)
+        emit("]")
+    elif isinstance(value, dict):
+        emit("{")
+        for position, (key, item) in enumerate(value.items()):
+            if position:
+                emit(", ")
+            _write_value(key, pieces, left)
+            emit(": ")
+            _write_value(item, pieces, left)
+        emit("}")
+    else:
+        emit(describe_value(value))
 
 
 # -------------------------------------------------------------- environment

@@ -130,6 +130,7 @@ def _apply(fn: Callable[..., Any], operands: list[Abstract]) -> Abstract:
     if size > MAX_COMBINATIONS:
         raise _Rejected()
     results = set()
+    every = []  # a set keeps one of 0 and 0.0; the kind must see both (0.0 cannot index a list)
     for combination in itertools.product(*(sorted(o.values, key=repr) for o in operands)):
         try:
             value = fn(*combination)
@@ -140,7 +141,8 @@ def _apply(fn: Callable[..., Any], operands: list[Abstract]) -> Abstract:
         if isinstance(value, str) and len(value) > 6:
             raise _Rejected()
         results.add(value)
-    kind = _kind_of(results)
+        every.append(value)
+    kind = _kind_of(every)
     return Abstract(kind, frozenset(results) if len(results) <= MAX_VALUES else None)
 
 
@@ -764,7 +766,12 @@ def mutate_source(source: str, rng: random.Random) -> str:
             digits = "9" * rng.choice([20, 400, 5000])
             text += rng.choice([f"\nbig = indices + {digits};\n", f"\nbig = {digits}.5 * 2;\n",
                                 f"\nbig = [{', '.join(['1'] * 3000)}];\n", f'\nbig = "{"a" * 20000}";\n',
-                                f"\nbig = range({digits});\n"])
+                                f"\nbig = range({digits});\n", f"\nbig = [0] * {digits};\n",
+                                f'\nbig = "ab" * {digits};\n', f"\nbig = 2 ^ {digits};\n",
+                                f"\nbig = (0 - 8) ^ 0.{digits};\n", f"\nbig = len(range(0 - {digits}, {digits}));\n",
+                                "\nbig = [[j for j in range(300)] for i in range(300)];\n",
+                                "\ndef big(a) { return big(a + 1); }\nhuge = big(indices);\n",
+                                "\nbig = [1];\nfor i in range(60) { big = [big, big]; }\nhuge = big + indices;\n"])
         elif kind == 7:  # a very long line
             text += "\nlong = " + " + ".join(["indices"] * rng.choice([100, 2000])) + ";\n"
         elif kind == 8:  # swap two tokens

@@ -43,10 +43,23 @@ PRELUDE_PATH = Path(__file__).with_name("prelude.rasp")
 
 # The original shortens any name longer than this to a generic one.
 NAME_MAX_LEN = 30
+# Staging runs whatever a file says, so it runs under fixed bounds: a file that would
+# need more ends in a RaspcError that names the bound, never in a hang, a crash or an
+# exhausted memory.
 MAX_CALL_DEPTH = 150
-MAX_STEPS = 2_000_000
+#: Units of work: one per statement, expression and comprehension item, and one per
+#: element of every list, string or dict built, copied, searched or compared.
+MAX_WORK = 500_000
 MAX_NODES = 200_000
-MAX_LIST = 1_000_000
+#: Work charged per s-op or selector built (building one costs as much as a few
+#: expressions).
+NODE_WORK = 4
+#: Elements of one list or dict, characters of one string.
+MAX_LIST = 100_000
+#: Integers computed while staging (they become s-op constants and table entries).
+MAX_INT_BITS = 10_000
+#: Lists inside lists, for comparisons (which Python does recursively).
+MAX_NESTING = 200
 DEFAULT_EXAMPLE = "hello"
 
 
@@ -131,29 +144,93 @@ def _shift_predicate(predicate: ir.Predicate, keys: int, queries: int) -> ir.Pre
     return predicate
 
 
-def _guard_size(op: str, left: Any, right: Any, location) -> None:
-    """Refuse meta-level arithmetic whose result would not fit in memory."""
-    if op == "^" and isinstance(left, (int, float)) and isinstance(right, int) \
-            and not isinstance(left, bool) and abs(left) > 1 and right > 0:
-        if right * math.log2(abs(left)) > 100_000:
-            raise RaspEvaluationError(f"{left} ^ {right} is too large to compute", location)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _guard_size(op: str, left: Any, right: Any, location) -> int:
+    """Refuse meta-level arithmetic whose result would be too large, before computing it.
+
+    Returns the number of elements the result will hold when it is a list or string
+    (0 otherwise), for the work count.
+    """
+    if op == "^" and _is_int(left) and _is_int(right) and abs(left) > 1 and right > 0:
+        # the result has at least ``right`` bits: test that first, as ``right`` may be
+        # too large to become a float
+        if right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS:
+            raise RaspEvaluationError(f"{describe_value(left, 40)} ^ {right} has more than {MAX_INT_BITS} bits "
+                                      f"(the limit for integers while staging)", location)
     if op == "*":
+        if _is_int(left) and _is_int(right) and left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
+            raise RaspEvaluationError(f"the product has more than {MAX_INT_BITS} bits "
+                                      f"(the limit for integers while staging)", location)
         for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, (str, list)) and isinstance(count, int) and count * max(len(seq), 1) > MAX_LIST:
-                raise RaspEvaluationError("repetition too large to compute", location)
+            if isinstance(seq, (str, list)) and isinstance(count, int):
+                size = max(count, 0) * len(seq)
+                if size > MAX_LIST:
+                    kind = "list" if isinstance(seq, list) else "string"
+                    raise RaspEvaluationError(f"repetition would make a {kind} of {size} elements, more than "
+                                              f"{MAX_LIST} (the limit while staging)", location)
+                return size
+    if op == "+" and isinstance(left, (str, list)) and type(left) is type(right):
+        size = len(left) + len(right)
+        if size > MAX_LIST:
+            kind = "list" if isinstance(left, list) else "string"
+            raise RaspEvaluationError(f"concatenation would make a {kind} of {size} elements, more than "
+                                      f"{MAX_LIST} (the limit while staging)", location)
+        return size
+    return 0
+
+
+def _check_result(op: str, result: Any, location) -> Any:
+    """Refuse what meta-level arithmetic must not leave behind: huge integers (they
+    cannot even be printed) and complex numbers (``(0 - 8) ^ 0.5``)."""
+    if _is_int(result) and result.bit_length() > MAX_INT_BITS:
+        raise RaspEvaluationError(f"the result of {op} has more than {MAX_INT_BITS} bits "
+                                  f"(the limit for integers while staging)", location)
+    if isinstance(result, complex):
+        raise RaspEvaluationError(f"the result of {op} is not a real number", location)
+    return result
+
+
+def _container_size(value: Any, limit: int, depth: int = 0) -> int:
+    """Elements in a list or dict, counting those of lists inside it each time they
+    appear (as a comparison visits them), but counting no further than ``limit``."""
+    if not isinstance(value, (list, dict)):
+        return 1
+    if depth > MAX_NESTING:
+        raise RaspEvaluationError(f"lists nested more than {MAX_NESTING} deep cannot be compared")
+    items = list(value.items()) if isinstance(value, dict) else value
+    total = len(items)
+    for item in items:
+        if total > limit:
+            break
+        if isinstance(item, tuple):  # a dict's (key, value)
+            total += _container_size(item[1], limit - total, depth + 1)
+        elif isinstance(item, (list, dict)):
+            total += _container_size(item, limit - total, depth + 1)
+    return total
+
+
+def _range_size(values: range) -> int:
+    """``len(values)``, which Python cannot give beyond 2**63 elements."""
+    try:
+        return len(values)
+    except OverflowError:
+        return max(0, (values.stop - values.start + values.step - (1 if values.step > 0 else -1)) // values.step)
 
 
 def _index_element(table: Any, index: Any) -> Any:
     """``table[index]`` for an atom index, with the original's checks and messages."""
     if isinstance(table, dict):
         if not is_atom(index):
-            raise RaspTypeError(f"index into dict has to be an atom, got: {describe_value(index)}")
+            raise RaspTypeError(f"index into dict has to be an atom, got: {describe_value(index, 40)}")
         if index not in table:
-            raise RaspEvaluationError(f"index [ {describe_value(index)} ] not in dict")
+            raise RaspEvaluationError(f"index [ {describe_value(index, 40)} ] not in dict")
         return table[index]
     kind = "list" if isinstance(table, list) else "string"
     if not isinstance(index, int):
-        raise RaspTypeError(f"index into {kind} has to be an integer, got: {describe_value(index)}")
+        raise RaspTypeError(f"index into {kind} has to be an integer, got: {describe_value(index, 40)}")
     if index >= len(table) or -index > len(table):
         raise RaspEvaluationError(f"index {index} out of range for {kind} of length {len(table)}")
     return table[index]
@@ -190,7 +267,10 @@ class Stager:
         self.hints: list[ast.EncodingDecl] = []
         self.loading: list[str] = []
         self.call_depth = 0
-        self.steps = 0
+        self.work = 0
+        # The statement or expression being staged: where an error found outside the
+        # stager's own checks (a RecursionError, a MemoryError) is reported.
+        self.location: SourceLocation | None = None
         self.sequence_example: Any = DEFAULT_EXAMPLE
         self.selector_example: Any = DEFAULT_EXAMPLE
         self.show_sequence_examples = True
@@ -208,11 +288,14 @@ class Stager:
             if value.name:
                 return value.name
             return self.display_names.get(value.id, "sel" if isinstance(value, ir.Selector) else "s-op")
+        if isinstance(value, (list, dict)):
+            return describe_value(value, 40)  # bounded: a list may be huge, or share its parts
         return str(value)
 
     def derived(self, node: ir.RaspExpr, name: str) -> ir.RaspExpr:
         """Register a node made by staging, with the name the original would show."""
         self.display_names[node.id] = _shorten(name, node)
+        self._charge(NODE_WORK, self.location)
         if node.id - self.first_id > MAX_NODES:
             raise RaspEvaluationError(
                 f"the program builds more than {MAX_NODES} operations; is a loop unrolled too far?")
@@ -299,13 +382,15 @@ class Stager:
             pass
 
     def statement(self, node: ast.Statement, env: Env, top: bool, file: str) -> None:
+        outer, self.location = self.location, node.loc
         try:
             self._statement(node, env, top, file)
         except RaspcError as error:
             raise error.with_location(node.loc)
+        self.location = outer  # kept at the failing place when an exception leaves
 
     def _statement(self, node: ast.Statement, env: Env, top: bool, file: str) -> None:
-        self._step(node.loc)
+        self._charge(1, node.loc)
         if isinstance(node, ast.ExprStatement):
             value = self.expr(node.expr, env)
             if top:
@@ -334,11 +419,17 @@ class Stager:
         elif isinstance(node, ast.ReplCommand):
             self.repl_command(node, env, top)
         elif isinstance(node, ast.VocabDecl):
-            self.vocab = self._vocab(self.expr(node.values, env), node.loc)
+            values = self.expr(node.values, env)
+            if isinstance(values, (str, list)):
+                self._charge(len(values), node.loc)
+            self.vocab = self._vocab(values, node.loc)
         elif isinstance(node, ast.MaxLenDecl):
             value = self.expr(node.value, env)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise RaspTypeError(f"@max_len needs a positive integer, got {describe_value(value)}", node.loc)
+                raise RaspTypeError(f"@max_len needs a positive integer, got {describe_value(value, 40)}", node.loc)
+            if value > MAX_LIST:
+                raise RaspEvaluationError(f"@max_len {value} is more than {MAX_LIST} (the limit for sequence "
+                                          "lengths)", node.loc)
             self.max_len = value
         elif isinstance(node, ast.OutputDecl):
             self.output = (node.name, node.loc)
@@ -349,11 +440,13 @@ class Stager:
         else:  # pragma: no cover - the parser builds nothing else
             raise RaspTypeError(f"unknown statement {type(node).__name__}", node.loc)
 
-    def _step(self, location) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
+    def _charge(self, units: int, location) -> None:
+        """Count work (see ``MAX_WORK``); refuse to go past the bound."""
+        self.work += units
+        if self.work > MAX_WORK:
             raise RaspEvaluationError(
-                f"staging ran more than {MAX_STEPS} statements; is a loop unrolled too far?", location)
+                f"staging needs more than {MAX_WORK} steps of work (the limit): is a loop or a "
+                "comprehension unrolled too far, or a list too long?", location)
 
     def assign(self, node: ast.Assign, env: Env) -> list[tuple[str, Any]]:
         values = [self.expr(v, env) for v in node.values]
@@ -389,6 +482,7 @@ class Stager:
         if isinstance(value, list):
             return list(value)
         if isinstance(value, dict):
+            self._charge(len(value), location)
             return list(value.keys())
         raise RaspTypeError(f"{what} needs a list or a dict to loop over, got a {type_name(value)}", location)
 
@@ -525,10 +619,13 @@ class Stager:
     # ------------------------------------------------------------ expressions
 
     def expr(self, node: ast.Expr, env: Env) -> Any:
+        outer, self.location = self.location, node.loc
+        self._charge(1, node.loc)
         try:
             value = self._expr(node, env)
         except RaspcError as error:
             raise error.with_location(node.loc)
+        self.location = outer
         if not isinstance(value, Applied):
             env.vars["out"] = value  # the original keeps the last value under `out`
         return value
@@ -542,6 +639,9 @@ class Stager:
         if isinstance(node, ast.Name):
             return env.lookup(node.id, loc)
         if isinstance(node, ast.ListLit):
+            if len(node.items) > MAX_LIST:
+                raise RaspEvaluationError(f"a list of {len(node.items)} elements is longer than {MAX_LIST} "
+                                          "(the limit for lists while staging)", loc)
             return [self.expr(item, env) for item in node.items]
         if isinstance(node, ast.DictLit):
             result = {}
@@ -554,8 +654,11 @@ class Stager:
         if isinstance(node, ast.ListComp):
             items = self._iterable(self.expr(node.iterable, env), "a list comprehension", node.iterable.loc)
             out = []
+            if len(items) > MAX_LIST:
+                raise RaspEvaluationError(f"a list comprehension of {len(items)} elements is longer than "
+                                          f"{MAX_LIST} (the limit for lists while staging)", loc)
             for item in items:
-                self._step(loc)
+                self._charge(1, loc)
                 inner = env.nested()
                 self._bind_targets(inner, tuple(node.targets), item, loc)
                 out.append(self.expr(node.elt, inner))
@@ -564,7 +667,7 @@ class Stager:
             items = self._iterable(self.expr(node.iterable, env), "a dict comprehension", node.iterable.loc)
             result = {}
             for item in items:
-                self._step(loc)
+                self._charge(1, loc)
                 inner = env.nested()
                 self._bind_targets(inner, tuple(node.targets), item, loc)
                 key = self.expr(node.key, inner)
@@ -625,7 +728,7 @@ class Stager:
             description = "round({0})" if op == "round" else f"{op}{{0}}"
             return self.map1(value, function, description, f"( {op} {self.name_of(value)} )")
         try:
-            return function(value)
+            return _check_result(op, function(value), node.loc)
         except (TypeError, ValueError, OverflowError) as failure:
             raise RaspTypeError(f"cannot apply {op} to {describe_value(value, 40)}: {failure}", node.loc) from None
 
@@ -660,12 +763,15 @@ class Stager:
         for value in (left, right):
             if isinstance(value, (Function, BuiltinFunction)):
                 raise RaspTypeError(f"cannot apply {op} to a function", node.loc)
-        _guard_size(op, left, right, node.loc)
+        self._charge(_guard_size(op, left, right, node.loc), node.loc)
+        if op in ("==", "<=", ">=", "<", ">") and isinstance(left, (list, dict)) and isinstance(right, (list, dict)):
+            budget = MAX_WORK - self.work + 1
+            self._charge(min(_container_size(left, budget), _container_size(right, budget)), node.loc)
         try:
-            return function(left, right)
+            return _check_result(op, function(left, right), node.loc)
         except ZeroDivisionError:
-            raise RaspEvaluationError(f"division by zero in {describe_value(left)} {op} "
-                                      f"{describe_value(right)}", node.loc) from None
+            raise RaspEvaluationError(f"division by zero in {describe_value(left, 40)} {op} "
+                                      f"{describe_value(right, 40)}", node.loc) from None
         except (TypeError, ValueError, OverflowError) as failure:
             raise RaspTypeError(f"cannot apply {op} to {type_name(left)} {describe_value(left, 40)} and "
                                 f"{type_name(right)} {describe_value(right, 40)} ({failure})", node.loc) from None
@@ -697,6 +803,7 @@ class Stager:
                              "{0} in " + literal(list(members)), f"{self.name_of(item)} in {label}")
         if is_atom(item):
             if isinstance(container, list):
+                self._charge(len(container), node.loc)
                 return any(not isinstance(v, ir.RaspExpr) and v == item for v in container)
             if isinstance(container, ir.SOp):
                 hits = self.map1(container, lambda value, _a=item: int(value == _a),
@@ -727,6 +834,7 @@ class Stager:
                             node.loc)
 
     def _table_lookup(self, table: Any, index: ir.SOp, node: ast.Index) -> ir.Map:
+        self._charge(len(table), node.loc)
         frozen = dict(table) if isinstance(table, dict) else (list(table) if isinstance(table, list) else table)
         if isinstance(frozen, list) and not all(is_atom(v) for v in frozen):
             raise RaspTypeError("a list indexed by an s-op must hold atoms", node.loc)
@@ -738,7 +846,7 @@ class Stager:
 
     def _sop_at(self, sop: ir.SOp, index: Any, location) -> ir.Aggregate:
         if not isinstance(index, int):
-            raise RaspTypeError(f"index into an s-op has to be an integer, got: {describe_value(index)}", location)
+            raise RaspTypeError(f"index into an s-op has to be an integer, got: {describe_value(index, 40)}", location)
         if index >= 0:
             where = self.constant(index)
         else:
@@ -755,13 +863,16 @@ class Stager:
             if len(args) not in (1, 2, 3):
                 raise RaspTypeError(f"range takes 1, 2 or 3 integers, got {len(args)}", node.loc)
             if not all(isinstance(a, int) for a in args):
-                raise RaspTypeError(f"range expects integers, got {describe_value(args)}", node.loc)
+                raise RaspTypeError(f"range expects integers, got {describe_value(args, 60)}", node.loc)
             try:
                 values = range(*args)
             except ValueError as failure:
                 raise RaspTypeError(f"range: {failure}", node.loc) from None
-            if len(values) > MAX_LIST:
-                raise RaspEvaluationError(f"range of {len(values)} elements is too long to unroll", node.loc)
+            size = _range_size(values)
+            if size > MAX_LIST:
+                raise RaspEvaluationError(f"range of {size} elements is longer than {MAX_LIST} "
+                                          f"(the limit for lists while staging)", node.loc)
+            self._charge(size, node.loc)
             return list(values)
         if node.name == "zip":
             if not args:
@@ -771,6 +882,7 @@ class Stager:
                     raise RaspTypeError(f"zip: argument {position} is a {type_name(value)}, not a list", node.loc)
             if len({len(a) for a in args}) > 1:
                 raise RaspTypeError(f"zip: lists of different lengths {[len(a) for a in args]}", node.loc)
+            self._charge(sum(len(a) for a in args), node.loc)
             return [list(row) for row in zip(*args)]
         if node.name == "len":
             if len(args) != 1:
@@ -787,6 +899,8 @@ class Stager:
                 raise RaspTypeError(f"an s-op or selector is applied to exactly one input, got "
                                     f"{len(node.args)}", node.loc)
             given = self._no_applied(self.expr(node.args[0], env), node.args[0].loc)
+            if isinstance(given, (str, list)):
+                self._charge(len(given), node.loc)
             return Applied(function, _application_input(given, node.args[0].loc))
         if not isinstance(function, (Function, BuiltinFunction)):
             raise RaspTypeError(f"cannot call a {type_name(function)} ({describe_value(function, 40)}): "
@@ -908,7 +1022,10 @@ def stage_file(module: ast.Module, search_path: tuple[str, ...] = ()) -> StagedF
     except RecursionError:
         raise RaspEvaluationError(
             "the program nests too deeply to stage (a function that calls itself without end?)",
-            SourceLocation(module.file, 1, 1)) from None
+            stager.location or SourceLocation(module.file, 1, 1)) from None
+    except MemoryError:
+        raise RaspEvaluationError("staging ran out of memory (a list or a loop too large?)",
+                                  stager.location or SourceLocation(module.file, 1, 1)) from None
     finally:
         sys.setrecursionlimit(previous_limit)
     return stager.finish(env, module.file)

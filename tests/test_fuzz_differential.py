@@ -1,14 +1,16 @@
 """Differential testing: random well-typed programs, compiled, against the interpreter.
 
 Every program from ``rasp.random_programs`` is staged, compiled and run on every
-input up to its max_len (or 200 seeded samples); the reference interpreter gives the
-expected outputs. CI runs 2,000 small programs; ``RASPC_FUZZ=full`` (``make fuzz``)
-runs 20,000. A mismatch is shrunk and saved under tests/regressions/.
+input up to its max_len (or a seeded sample); the reference interpreter gives the
+expected outputs. CI runs 2,000 small programs, each on at most 128 inputs;
+``RASPC_FUZZ=full`` runs 20,000 larger ones on up to 400 (``make fuzz`` runs the same
+through ``raspc fuzz``). A mismatch or crash is shrunk and saved under tests/regressions/.
 """
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import random
 import re
 
@@ -20,8 +22,8 @@ from rasp.interpreter import evaluate
 from rasp.parser import parse
 from rasp.random_programs import FULL, SMALL, generate, shrink
 from rasp.stage import stage
-from runtime.commands.fuzz_command import (SharedRunner, check_source, inputs_for, run_differential,
-                                           same_output, save_regression, Outcome)
+from runtime.commands.fuzz_command import (QUICK, THOROUGH, InputPlan, Outcome, SharedRunner, check_source,
+                                           inputs_for, run_differential, same_output, save_regression)
 
 FULL_RUN = os.environ.get("RASPC_FUZZ") == "full"
 PROGRAMS = 20_000 if FULL_RUN else 2_000
@@ -79,6 +81,13 @@ def test_inputs_are_exhaustive_when_few_and_sampled_otherwise():
     many = inputs_for(("a", "b", "c", "d"), 8, seed=3)
     assert len(many) == 200 and many == inputs_for(("a", "b", "c", "d"), 8, seed=3)
     assert all(1 <= len(t) <= 8 for t in many)
+    small = InputPlan(exhaustive=10, sampled=7)
+    assert len(inputs_for(("a", "b"), 2, plan=small)) == 6
+    assert len(inputs_for(("a", "b"), 3, plan=small)) == 7
+    # CI's plan: every input up to length 5 over two tokens, up to length 4 over three
+    assert len(inputs_for(("a", "b"), 5, plan=QUICK)) == 62
+    assert len(inputs_for(("a", "b", "c"), 4, plan=QUICK)) == 120
+    assert len(inputs_for(("a", "b", "c"), 5, plan=QUICK)) == QUICK.sampled
 
 
 def test_shared_runner_gives_what_runner_gives():
@@ -140,16 +149,16 @@ def test_saved_regressions_carry_what_they_showed(tmp_path):
 def test_compiled_random_programs_agree_with_the_interpreter():
     """The differential test proper (2,000 programs in CI, 20,000 under make fuzz)."""
     report = run_differential(PROGRAMS, seed=0 if not FULL_RUN else 100_000, config=SMALL if not FULL_RUN else FULL,
-                              save=True, workers=WORKERS)
+                              save=True, workers=WORKERS, plan=QUICK if not FULL_RUN else THOROUGH)
     print(f"\ndifferential: {report.programs} programs, {report.inputs_checked} inputs, "
-          f"{report.mismatches} mismatches, {report.compile_errors} compile errors, "
+          f"{report.mismatches} mismatches, {report.crashes} crashes, {report.compile_errors} compile errors, "
           f"{report.invalid} invalid, {report.seconds:.1f}s; compile errors: {report.compile_error_reasons}")
     assert report.programs == PROGRAMS
     assert report.invalid == 0, "the generator wrote programs the interpreter rejects"
     # The fuzzer must keep exercising the compiler: few programs may be refused.
     assert report.compile_errors <= 0.1 * report.programs, report.compile_error_reasons
-    assert report.mismatches == 0, "\n\n".join(
-        f"on {f['input']!r}: expected {f['expected']!r}, got {f['got']!r}\n{f['source']}"
+    assert report.mismatches == report.crashes == 0, "\n\n".join(
+        f"{f['status']} on {f['input']!r}: expected {f['expected']!r}, got {f['got']!r} {f['detail']}\n{f['source']}"
         for f in report.failures)
 
 
@@ -160,7 +169,44 @@ def test_fuzz_command_prints_its_counts(capsys):
     report = json.loads(capsys.readouterr().out)
     differential, frontend = report["differential"], report["frontend"]
     assert differential["programs"] == 4
-    assert differential["ok"] + differential["mismatches"] + differential["compile_errors"] + \
-        differential["invalid"] == 4
+    assert differential["ok"] + differential["mismatches"] + differential["crashes"] + \
+        differential["compile_errors"] + differential["invalid"] == 4
     assert frontend["sources"] == 30
-    assert status == (1 if differential["mismatches"] or frontend["uncaught"] or frontend["timeouts"] else 0)
+    assert status == (1 if differential["mismatches"] or differential["crashes"] or differential["invalid"] or
+                      frontend["uncaught"] or frontend["timeouts"] or frontend["without_location"] else 0)
+
+
+def test_a_crash_while_compiling_is_counted_shrunk_and_saved(monkeypatch, tmp_path):
+    """A compiler that raises something other than a CompileError on one kind of
+    program: the run goes on, and the finding is shrunk to a program that still has
+    that kind of operation, and saved."""
+    import compiler
+
+    real = compiler.compile_program
+
+    def fragile(program):
+        if any(isinstance(n, ir.SelectorWidth) for n in ir.ancestors(program.output_expr())):
+            raise ZeroDivisionError("a planted fault")
+        return real(program)
+
+    monkeypatch.setattr(compiler, "compile_program", fragile)
+    seeds = [s for s in range(60) if any(isinstance(n, ir.SelectorWidth) for n in
+                                         ir.ancestors(_staged(generate(s, SMALL).source).output_expr()))][:1]
+    report = run_differential(1, seed=seeds[0], config=SMALL, save=True, folder=tmp_path)
+    assert report.programs == 1 and report.crashes == 1 and report.mismatches == 0
+    failure = report.failures[0]
+    assert failure["status"] == "crash" and failure["detail"].startswith("ZeroDivisionError while compiling")
+    assert "selector_width" in failure["source"]
+    assert len(failure["source"]) <= len(generate(seeds[0], SMALL).source)
+    saved = (tmp_path / Path(failure["saved"]).name).read_text()
+    assert saved.startswith("# Found by the differential fuzzer: crash: ZeroDivisionError")
+
+
+def test_generator_keeps_floats_that_equal_integers_apart():
+    """A mean times 0 is 0.0 where something is selected and 0 where nothing is: it
+    may not index a list (found as an 'invalid' program, seed 104164 of the full run)."""
+    from rasp.random_programs import Abstract, _apply
+
+    mean = Abstract("float", frozenset({0, 2.5, 5.0}))
+    assert _apply(lambda x: x * 0, [mean]).kind == "float"
+    assert _apply(lambda x: x * 0, [Abstract("int", frozenset({0, 2}))]).kind == "int"

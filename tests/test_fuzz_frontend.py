@@ -27,15 +27,6 @@ FRAGMENTS = 20_000 if FULL_RUN else 500
 LOOP = 30_000 if FULL_RUN else 500
 SECONDS_PER_CASE = 5.0
 
-# Faults found by this fuzzer that belong to other modules and are not fixed yet:
-# the exception type name -> why. Each has its own xfail test below; the random
-# tests tolerate exactly these and fail on anything else.
-KNOWN_FAULTS = {
-    "OverflowError": "rasp/stage.py: range() of an integer beyond 2**63 raises OverflowError "
-                     "('Python int too large to convert to C ssize_t') instead of a RaspcError",
-}
-
-
 def _settings(count: int):
     return settings(max_examples=count, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
@@ -43,8 +34,6 @@ def _settings(count: int):
 
 def _assert_clean(source: str) -> None:
     verdict, detail = front_end(source, SECONDS_PER_CASE)
-    if verdict == "uncaught" and detail.split(":")[0] in KNOWN_FAULTS:
-        return
     assert verdict in ("accepted", "rejected"), f"{verdict}: {detail}\nsource: {source[:400]!r}"
 
 
@@ -67,13 +56,12 @@ def test_fuzz_fragments_of_the_language(rng):
 
 
 def test_fuzz_loop_counts_no_uncaught_exceptions():
-    """The same fuzzer as ``raspc fuzz``: its counts, with the known faults set apart."""
+    """The same fuzzer as ``raspc fuzz``: every source accepted or rejected with a place."""
     report = run_frontend(LOOP, seed=1)
     print(f"\nfront end: {report.sources} sources, {report.accepted} accepted, {report.rejected} rejected, "
           f"{report.uncaught} uncaught, {report.timeouts} timeouts, {report.seconds:.1f}s; {report.kinds}")
-    unknown = {k: n for k, n in report.kinds.items()
-               if not (k.startswith("uncaught: ") and k[len("uncaught: "):] in KNOWN_FAULTS)}
-    assert not unknown, report.examples
+    assert not report.kinds, report.examples
+    assert report.uncaught == report.timeouts == report.without_location == 0
     assert report.sources == report.accepted + report.rejected + report.uncaught + report.timeouts + \
         report.without_location
 
@@ -100,12 +88,34 @@ def test_fuzz_extremes_end_cleanly_in_bounded_memory(source):
     assert grown_kib < 1_500_000
 
 
-@pytest.mark.xfail(reason=KNOWN_FAULTS["OverflowError"], strict=True)
-def test_fuzz_known_fault_huge_range():
-    verdict, detail = front_end("x = range(99999999999999999999);")
+@pytest.mark.parametrize("source", [
+    "x = range(99999999999999999999);",
+    "x = len(range(0 - 99999999999999999999, 99999999999999999999));",
+    "x = [0] * 99999999999999999999;",
+    'x = "ab" * 99999999999999999999;',
+    "x = 2 ^ 9000;\nfor i in range(30) { x = x * x; }",
+    "x = (0 - 8) ^ 0.5;",
+    "@max_len 99999999999999999999;",
+    "x = [1];\nfor i in range(40) { x = [x, x]; }\ny = x + indices;",
+    "x = [1];\nfor i in range(100000) { x = [x]; }\ny = x == x + [];",
+])
+def test_fuzz_huge_values_are_rejected_with_a_place(source):
+    """Once uncaught OverflowErrors (range beyond 2**63) and kin: now positioned errors."""
+    verdict, detail = front_end(source, SECONDS_PER_CASE)
     assert verdict == "rejected", detail
 
 
 def test_fuzz_mutations_are_seeded():
     source = generate(3).source
     assert mutate_source(source, random.Random(5)) == mutate_source(source, random.Random(5))
+
+
+def test_fuzz_frontend_split_among_processes_is_the_same_run():
+    """Each source has its own seed, so ``raspc fuzz --workers`` fuzzes exactly the
+    sources one process would."""
+    from runtime.commands.fuzz_command import frontend_source
+
+    assert frontend_source(2, 7) == frontend_source(2, 7) != frontend_source(3, 7)
+    serial, split = run_frontend(24, seed=2), run_frontend(24, seed=2, workers=2)
+    assert (serial.sources, serial.accepted, serial.rejected) == (split.sources, split.accepted, split.rejected)
+    assert serial.sources == 24

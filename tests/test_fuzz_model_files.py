@@ -4,8 +4,9 @@ A model file is trusted only through ``runtime.io.load_model``; every file here 
 is not a whole, consistent model written by ``save_model`` must make it raise
 ``ModelFileError``, and nothing else: truncated files, files with flipped bits,
 files whose tensors disagree with their own config, files with edited metadata, and
-safetensors files from elsewhere. ``RASPC_FUZZ=full`` flips every bit position of
-the header and many more of the data.
+safetensors files from elsewhere. And writing is atomic: a process killed while it
+saves leaves the destination whole. ``RASPC_FUZZ=full`` flips every bit position of
+the header and many more of the data, and kills many more writers.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from rasp.stage import stage
 FULL_RUN = os.environ.get("RASPC_FUZZ") == "full"
 FLIPS = 20_000 if FULL_RUN else 1_500
 CUTS = 5_000 if FULL_RUN else 400
+KILLS = 40 if FULL_RUN else 3
 
 SOURCE = ('@vocab {"a", "b", "c"}; @max_len 4; @output result;\n'
           "flip = aggregate(select(indices, length - indices - 1, ==), tokens);\n"
@@ -204,3 +206,109 @@ def test_fuzz_paths_that_are_not_files_are_refused(tmp_path):
         load_model(str(tmp_path))
     with pytest.raises(ModelFileError):
         load_model(str(tmp_path / "missing.safetensors"))
+
+
+# ------------------------------------------------------------------ atomic writes
+
+_WRITER = r"""
+import os, signal, sys
+from runtime import io
+old, new, target, mode = sys.argv[1:5]
+models = [io.load_model(old), io.load_model(new)]
+if mode == "half":
+    # killed outright half-way through writing: no handler, no cleanup runs
+    def half(handle, data):
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    io._write_all = half
+    io.save_model(models[1], target)
+else:
+    print("ready", flush=True)
+    k = 0
+    while True:  # saves until it is killed, at a moment the test does not choose
+        io.save_model(models[k % 2], target)
+        k += 1
+"""
+
+
+def _second_model(model):
+    """The same architecture with other weights: a file of the same size."""
+    return _with_params(model, lambda p: p.__setitem__("token_embed", p["token_embed"] * 2 + 1))
+
+
+def _whole_models(folder, names=("old.safetensors", "new.safetensors")) -> list:
+    from runtime.io import load_model
+
+    return [load_model(str(folder / name)) for name in names]
+
+
+def _prepare(model, good_bytes, tmp_path):
+    from runtime.io import save_model
+
+    (tmp_path / "old.safetensors").write_bytes(good_bytes)
+    save_model(_second_model(model), str(tmp_path / "new.safetensors"))
+    target = tmp_path / "out" / "model.safetensors"
+    target.parent.mkdir()
+    target.write_bytes(good_bytes)
+    return target
+
+
+def _writer(tmp_path, target, mode):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "old.safetensors"),
+                             str(tmp_path / "new.safetensors"), str(target), mode],
+                            stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+
+
+def _assert_whole(target, wholes) -> None:
+    """The destination loads, as one of the whole models; anything left beside it is
+    a hidden temporary file. (Models, not bytes, are compared: the order of the
+    safetensors metadata keys may differ from one process to the next.)"""
+    from runtime.io import load_model, params_equal
+
+    found = load_model(str(target))
+    assert any(params_equal(found.params, whole.params) and found.config == whole.config for whole in wholes)
+    assert all(name.startswith(".") for name in os.listdir(target.parent) if name != target.name)
+
+
+def test_fuzz_killed_half_way_through_a_write_leaves_the_old_file_whole(model, good_bytes, tmp_path):
+    target = _prepare(model, good_bytes, tmp_path)
+    writer = _writer(tmp_path, target, "half")
+    writer.communicate(timeout=120)
+    assert writer.returncode == -9  # it really was killed mid-write
+    assert target.read_bytes() == good_bytes
+    _assert_whole(target, _whole_models(tmp_path, ("old.safetensors",)))
+
+
+def test_fuzz_killed_at_random_moments_while_saving_leaves_a_whole_file(model, good_bytes, tmp_path):
+    """A process saving two models in turn, killed (SIGKILL) at seeded random moments:
+    each time the destination holds one of the two whole files."""
+    import signal
+    import time
+
+    target = _prepare(model, good_bytes, tmp_path)
+    wholes = _whole_models(tmp_path)
+    rng = random.Random(5)
+    for _ in range(KILLS):
+        writer = _writer(tmp_path, target, "loop")
+        assert writer.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.25))
+        writer.send_signal(signal.SIGKILL)
+        writer.communicate(timeout=120)
+        _assert_whole(target, wholes)
+
+
+@pytest.mark.xfail(strict=True, reason="runtime/io.py: save_model does not check the arrays against the config "
+                   "before writing, so it replaces a good file with one that load_model then refuses")
+def test_fuzz_saving_an_inconsistent_model_keeps_the_good_file(model, good_bytes, tmp_path):
+    from runtime.io import save_model
+
+    target = tmp_path / "model.safetensors"
+    target.write_bytes(good_bytes)
+    broken = _with_params(model, lambda p: p.__setitem__("unembed", np.zeros((3, 3), np.float32)))
+    with pytest.raises((ModelFileError, ValueError)):
+        save_model(broken, str(target))
+    assert target.read_bytes() == good_bytes

@@ -39,8 +39,25 @@ REGRESSIONS = Path(__file__).resolve().parents[2] / "tests" / "regressions"
 EXHAUSTIVE_LIMIT = 400
 SAMPLED_INPUTS = 200
 TOLERANCE = 1e-4
-#: Batches are padded to 32, 128 or 512 rows, so that few batch sizes are compiled.
-MAX_ROWS = 512
+#: Every batch goes through the model in chunks of exactly this many rows: one batch
+#: shape, so a jit compilation serves programs with few inputs and many alike.
+ROWS = 128
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """How many inputs a program is checked on: all of them when there are at most
+    ``exhaustive``, else ``sampled`` seeded ones."""
+
+    exhaustive: int = EXHAUSTIVE_LIMIT
+    sampled: int = SAMPLED_INPUTS
+
+
+#: What ``raspc fuzz`` and ``make fuzz`` check: thorough.
+THOROUGH = InputPlan()
+#: What CI's thousands of small programs are checked on: one chunk of rows each (small
+#: programs are still checked on every input up to length 4, or 5 over two tokens).
+QUICK = InputPlan(exhaustive=ROWS, sampled=ROWS)
 
 
 # ------------------------------------------------------------------ comparing outputs
@@ -59,15 +76,15 @@ def same_output(expected: Sequence[Any], got: Sequence[Any]) -> bool:
     return True
 
 
-def inputs_for(vocab: Sequence[Any], max_len: int, seed: int = 0) -> list[tuple]:
-    """Every input up to max_len when there are at most EXHAUSTIVE_LIMIT, else a
-    seeded sample of SAMPLED_INPUTS (always including the shortest and longest)."""
+def inputs_for(vocab: Sequence[Any], max_len: int, seed: int = 0, plan: InputPlan = THOROUGH) -> list[tuple]:
+    """Every input up to max_len when there are at most ``plan.exhaustive``, else a
+    seeded sample of ``plan.sampled`` (always including the shortest and longest)."""
     total = sum(len(vocab) ** n for n in range(1, max_len + 1))
-    if total <= EXHAUSTIVE_LIMIT:
+    if total <= plan.exhaustive:
         return [tuple(t) for n in range(1, max_len + 1) for t in itertools.product(vocab, repeat=n)]
     rng = random.Random(seed)
     chosen = [tuple(vocab[:1]), tuple(vocab[-1:] * max_len)]
-    while len(chosen) < SAMPLED_INPUTS:
+    while len(chosen) < plan.sampled:
         n = rng.randint(1, max_len)
         chosen.append(tuple(rng.choice(vocab) for _ in range(n)))
     return chosen
@@ -76,11 +93,11 @@ def inputs_for(vocab: Sequence[Any], max_len: int, seed: int = 0) -> list[tuple]
 # ------------------------------------------------------------------ the shared jit
 
 def _bucket(n: int, floor: int) -> int:
-    """The smallest of floor, 4 floor, 16 floor, ... that holds n: few sizes, few
-    compilations (extra zeros cost little at these sizes)."""
+    """The smallest of floor, 2 floor, 4 floor, ... that holds n: few sizes, so few
+    compilations, and at most twice the work of the unpadded model per dimension."""
     size = floor
     while size < n:
-        size *= 4
+        size *= 2
     return size
 
 
@@ -132,9 +149,9 @@ class SharedRunner:
 
         encoded = [encode(self.model.config, tokens) for tokens in batch]
         outputs: list[list[Any]] = []
-        for start in range(0, len(encoded), MAX_ROWS):
-            chunk = encoded[start:start + MAX_ROWS]
-            ids = np.full((_bucket(len(chunk), 32), self.positions), PAD, np.int32)
+        for start in range(0, len(encoded), ROWS):
+            chunk = encoded[start:start + ROWS]
+            ids = np.full((ROWS, self.positions), PAD, np.int32)
             for row, one in enumerate(chunk):
                 ids[row, :len(one)] = one
             residual = np.asarray(forward(self.params, jnp.asarray(ids), self.model.config))
@@ -148,8 +165,9 @@ class SharedRunner:
 @dataclass
 class Outcome:
     """What happened to one program: ``ok``, ``mismatch``, ``invalid`` (the
-    interpreter or staging rejects it: not the compiler's business) or
-    ``compile_error`` (a CompileError: a limitation, reported, not a wrong answer)."""
+    interpreter or staging rejects it: not the compiler's business),
+    ``compile_error`` (a CompileError: a limitation, reported, not a wrong answer) or
+    ``crash`` (compiling or running raised anything else: ``detail`` names it)."""
 
     status: str
     detail: str = ""
@@ -159,7 +177,8 @@ class Outcome:
     n_inputs: int = 0
 
 
-def check_source(source: str, seed: int = 0, runner_class: Callable = SharedRunner) -> Outcome:
+def check_source(source: str, seed: int = 0, runner_class: Callable = SharedRunner,
+                 plan: InputPlan = THOROUGH) -> Outcome:
     """Stage, interpret, compile and run one program on its inputs; compare."""
     from compiler import compile_program
     from rasp.interpreter import evaluate
@@ -169,7 +188,7 @@ def check_source(source: str, seed: int = 0, runner_class: Callable = SharedRunn
     try:
         program = stage(parse(source, "<fuzz>"))
         output = program.output_expr()
-        inputs = inputs_for(program.vocab, program.max_len, seed)
+        inputs = inputs_for(program.vocab, program.max_len, seed, plan)
         expected = [evaluate(output, tokens) for tokens in inputs]
     except RaspcError as error:
         return Outcome("invalid", error.message)
@@ -177,16 +196,21 @@ def check_source(source: str, seed: int = 0, runner_class: Callable = SharedRunn
         model = compile_program(program)
     except CompileError as error:
         return Outcome("compile_error", error.message)
-    got = runner_class(model).run(inputs)
+    except Exception as failure:  # noqa: BLE001 - a crash is a finding, not the end of the run
+        return Outcome("crash", f"{type(failure).__name__} while compiling: {failure}"[:300])
+    try:
+        got = runner_class(model).run(inputs)
+    except Exception as failure:  # noqa: BLE001
+        return Outcome("crash", f"{type(failure).__name__} while running: {failure}"[:300])
     for tokens, want, have in zip(inputs, expected, got):
         if not same_output(want, have):
             return Outcome("mismatch", "", tokens, want, have, len(inputs))
     return Outcome("ok", n_inputs=len(inputs))
 
 
-def shrink_mismatch(source: str, seed: int = 0) -> str:
+def shrink_mismatch(source: str, seed: int = 0, plan: InputPlan = THOROUGH) -> str:
     """The smallest program found that still compiles to a wrong answer."""
-    return shrink(source, lambda candidate: check_source(candidate, seed).status == "mismatch",
+    return shrink(source, lambda candidate: check_source(candidate, seed, plan=plan).status == "mismatch",
                   max_attempts=400)
 
 
@@ -195,8 +219,11 @@ def save_regression(source: str, outcome: Outcome, folder: Path = REGRESSIONS) -
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     path = folder / f"{digest}.rasp"
-    note = (f"# Found by the differential fuzzer: on input {list(outcome.input or ())!r}\n"
-            f"# the interpreter gives {outcome.expected!r}\n# the compiled model gave {outcome.got!r}\n")
+    if outcome.status == "mismatch":
+        note = (f"# Found by the differential fuzzer: on input {list(outcome.input or ())!r}\n"
+                f"# the interpreter gives {outcome.expected!r}\n# the compiled model gave {outcome.got!r}\n")
+    else:
+        note = f"# Found by the differential fuzzer: {outcome.status}: {' '.join(outcome.detail.split())}\n"
     path.write_text(note + source, encoding="utf-8")
     return path
 
@@ -205,14 +232,19 @@ def save_regression(source: str, outcome: Outcome, folder: Path = REGRESSIONS) -
 
 @dataclass
 class DifferentialReport:
+    """Counts over many programs. ``failures`` holds each mismatch and crash (shrunk)
+    and each program the generator should not have written (``invalid``)."""
+
     programs: int = 0
     ok: int = 0
     mismatches: int = 0
+    crashes: int = 0
     invalid: int = 0
     compile_errors: int = 0
     inputs_checked: int = 0
     seconds: float = 0.0
     compile_error_reasons: dict[str, int] = field(default_factory=dict)
+    compile_error_examples: dict[str, dict] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -228,7 +260,7 @@ def _reason(message: str) -> str:
 
 def run_differential(count: int, seed: int = 0, config: FuzzConfig = SMALL, *, save: bool = False,
                      shrink_failures: bool = True, folder: Path = REGRESSIONS,
-                     workers: int = 1) -> DifferentialReport:
+                     workers: int = 1, plan: InputPlan = THOROUGH) -> DifferentialReport:
     """Generate ``count`` programs from seeds seed, seed+1, ... and check each.
 
     With ``workers`` > 1 the seeds are split into slices run by that many fresh
@@ -236,55 +268,81 @@ def run_differential(count: int, seed: int = 0, config: FuzzConfig = SMALL, *, s
     same as in one process.
     """
     if workers > 1 and count > 1:
-        return _run_parallel(count, seed, config, save, shrink_failures, folder, workers)
+        return _run_parallel(count, seed, config, save, shrink_failures, folder, workers, plan)
     report = DifferentialReport()
     started = time.perf_counter()
     for program_seed in range(seed, seed + count):
         source = generate(program_seed, config).source
-        outcome = check_source(source, program_seed)
+        outcome = check_source(source, program_seed, plan=plan)
         report.programs += 1
         report.inputs_checked += outcome.n_inputs
         if outcome.status == "ok":
             report.ok += 1
         elif outcome.status == "invalid":
             report.invalid += 1
+            report.failures.append({"seed": program_seed, "status": "invalid", "detail": outcome.detail,
+                                    "source": source})
         elif outcome.status == "compile_error":
             report.compile_errors += 1
             key = _reason(outcome.detail)
             report.compile_error_reasons[key] = report.compile_error_reasons.get(key, 0) + 1
-        else:
-            report.mismatches += 1
-            small = shrink_mismatch(source, program_seed) if shrink_failures else source
-            final = check_source(small, program_seed)
-            failure = {"seed": program_seed, "source": small, "input": list(final.input or ()),
-                       "expected": final.expected, "got": final.got}
-            if save:
-                failure["saved"] = str(save_regression(small, final, folder))
-            report.failures.append(failure)
+            if key not in report.compile_error_examples:
+                report.compile_error_examples[key] = {"seed": program_seed, "detail": outcome.detail}
+        else:  # a mismatch, or a crash: a wrong answer or no answer, the compiler's fault
+            if outcome.status == "mismatch":
+                report.mismatches += 1
+            else:
+                report.crashes += 1
+            report.failures.append(_failure(source, program_seed, outcome, save, shrink_failures, folder, plan))
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _failure(source: str, seed: int, outcome: Outcome, save: bool, shrink_failures: bool, folder: Path,
+             plan: InputPlan) -> dict:
+    """A mismatch or crash, shrunk to the smallest program that still shows it (and
+    saved, with ``save``)."""
+    status = outcome.status
+
+    def still_fails(candidate: str) -> bool:
+        again = check_source(candidate, seed, plan=plan)
+        return again.status == status and (status == "mismatch" or again.detail.split(":")[0] ==
+                                           outcome.detail.split(":")[0])
+
+    small = shrink(source, still_fails, max_attempts=400) if shrink_failures else source
+    final = check_source(small, seed, plan=plan)
+    failure = {"seed": seed, "status": final.status, "detail": final.detail, "source": small,
+               "input": list(final.input or ()), "expected": final.expected, "got": final.got}
+    if save:
+        failure["saved"] = str(save_regression(small, final, folder))
+    return failure
+
+
 def _run_slice(arguments: tuple) -> DifferentialReport:
-    count, seed, config, save, shrink_failures, folder = arguments
-    return run_differential(count, seed, config, save=save, shrink_failures=shrink_failures, folder=folder)
+    count, seed, config, save, shrink_failures, folder, plan = arguments
+    return run_differential(count, seed, config, save=save, shrink_failures=shrink_failures, folder=folder,
+                            plan=plan)
 
 
-def _run_parallel(count, seed, config, save, shrink_failures, folder, workers) -> DifferentialReport:
+def _run_parallel(count, seed, config, save, shrink_failures, folder, workers, plan) -> DifferentialReport:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     started = time.perf_counter()
     slices = min(count, workers * 4)
     bounds = [seed + count * k // slices for k in range(slices + 1)]
-    jobs = [(bounds[k + 1] - bounds[k], bounds[k], config, save, shrink_failures, folder) for k in range(slices)]
+    jobs = [(bounds[k + 1] - bounds[k], bounds[k], config, save, shrink_failures, folder, plan)
+            for k in range(slices)]
     merged = DifferentialReport()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for part in pool.map(_run_slice, jobs):
-            for name in ("programs", "ok", "mismatches", "invalid", "compile_errors", "inputs_checked"):
+            for name in ("programs", "ok", "mismatches", "crashes", "invalid", "compile_errors",
+                         "inputs_checked"):
                 setattr(merged, name, getattr(merged, name) + getattr(part, name))
             for reason, n in part.compile_error_reasons.items():
                 merged.compile_error_reasons[reason] = merged.compile_error_reasons.get(reason, 0) + n
+            for reason, example in part.compile_error_examples.items():
+                merged.compile_error_examples.setdefault(reason, example)
             merged.failures += part.failures
     merged.seconds = time.perf_counter() - started
     return merged
@@ -342,17 +400,29 @@ def front_end(source: str, seconds: float = 2.0) -> tuple[str, str]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_frontend(count: int, seed: int = 0) -> FrontendReport:
-    """Fuzz the front end with ``count`` sources: mutated random programs and random text."""
+#: How long one source may take in parse + stage before it counts as a hang.
+FRONTEND_SECONDS = 5.0
+
+
+def frontend_source(seed: int, k: int) -> str:
+    """The ``k``-th source of the run with this seed: a mutated random program, or
+    (every fifth) text assembled from the language's fragments. Each has its own
+    seeded generator, so a run may be split among processes and still be the same."""
+    rng = random.Random(f"frontend {seed} {k}")
+    if k % 5 == 4:
+        return random_source(rng)
+    return mutate_source(generate(rng.randrange(10 ** 6), SMALL).source, rng)
+
+
+def run_frontend(count: int, seed: int = 0, workers: int = 1, start: int = 0) -> FrontendReport:
+    """Fuzz the front end with ``count`` sources (numbers ``start``, ``start`` + 1, ...)."""
+    if workers > 1 and count > 1:
+        return _frontend_parallel(count, seed, workers, start)
     report = FrontendReport()
     started = time.perf_counter()
-    rng = random.Random(seed)
-    for k in range(count):
-        if k % 5 == 4:
-            source = random_source(rng)
-        else:
-            source = mutate_source(generate(rng.randrange(10 ** 6), SMALL).source, rng)
-        verdict, detail = front_end(source)
+    for k in range(start, start + count):
+        source = frontend_source(seed, k)
+        verdict, detail = front_end(source, FRONTEND_SECONDS)
         report.sources += 1
         if verdict == "accepted":
             report.accepted += 1
@@ -367,10 +437,37 @@ def run_frontend(count: int, seed: int = 0) -> FrontendReport:
                 report.uncaught += 1
             kind = f"{verdict}: {detail.split(':')[0] if verdict == 'uncaught' else detail[:60]}"
             if kind not in report.kinds:
-                report.examples.append({"verdict": verdict, "detail": detail[:200], "source": source[:500]})
+                report.examples.append({"kind": kind, "verdict": verdict, "detail": detail[:200],
+                                        "source": source[:500], "number": k})
             report.kinds[kind] = report.kinds.get(kind, 0) + 1
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _frontend_slice(arguments: tuple) -> FrontendReport:
+    count, seed, start = arguments
+    return run_frontend(count, seed, start=start)
+
+
+def _frontend_parallel(count: int, seed: int, workers: int, start: int = 0) -> FrontendReport:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.perf_counter()
+    slices = min(count, workers * 4)
+    bounds = [start + count * k // slices for k in range(slices + 1)]
+    jobs = [(bounds[k + 1] - bounds[k], seed, bounds[k]) for k in range(slices)]
+    merged = FrontendReport()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part in pool.map(_frontend_slice, jobs):
+            for name in ("sources", "accepted", "rejected", "uncaught", "without_location", "timeouts"):
+                setattr(merged, name, getattr(merged, name) + getattr(part, name))
+            for kind, n in part.kinds.items():
+                if kind not in merged.kinds:
+                    merged.examples += [e for e in part.examples if e["kind"] == kind][:1]
+                merged.kinds[kind] = merged.kinds.get(kind, 0) + n
+    merged.seconds = time.perf_counter() - started
+    return merged
 
 
 # ------------------------------------------------------------------ the command
@@ -380,7 +477,9 @@ def register(subparsers) -> None:
         "fuzz", help="differential-test the compiler and fuzz the front end",
         description="Compile random well-typed programs and compare every output with the reference "
                     "interpreter; feed random and mutated source text to the parser and staging.",
-        epilog="example:\n  raspc fuzz --programs 200 --sources 2000 --seed 1 --json",
+        epilog="example:\n  raspc fuzz --programs 200 --sources 2000 --seed 1 --json\n"
+               "what `make fuzz` runs:\n"
+               "  raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --workers 2 --save",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--programs", type=int, default=200, help="random programs to compile and check")
     parser.add_argument("--sources", type=int, default=1000, help="random source texts for the front end")
@@ -388,8 +487,9 @@ def register(subparsers) -> None:
     parser.add_argument("--full", action="store_true", help="draw programs from the full ranges "
                         "(max_len up to 8, vocabularies up to 4) instead of the small ones")
     parser.add_argument("--save", action="store_true",
-                        help="save each shrunk mismatch under tests/regressions/")
-    parser.add_argument("--workers", type=int, default=1, help="processes for the differential part")
+                        help="save each shrunk mismatch or crash under tests/regressions/")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes for each part (the results do not depend on it)")
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     parser.set_defaults(handler=_handle)
 
@@ -397,27 +497,30 @@ def register(subparsers) -> None:
 def _handle(args) -> int:
     if args.programs < 0 or args.sources < 0:
         raise RaspcError("--programs and --sources must not be negative")
+    if args.workers < 1:
+        raise RaspcError("--workers must be at least 1")
     differential = run_differential(args.programs, args.seed, FULL if args.full else SMALL, save=args.save,
-                                    workers=max(1, args.workers))
-    frontend = run_frontend(args.sources, args.seed)
+                                    workers=args.workers)
+    frontend = run_frontend(args.sources, args.seed, workers=args.workers)
     if args.json:
         print(json.dumps({"differential": differential.to_json(), "frontend": frontend.to_json()},
                          indent=2, default=repr))
     else:
         d, f = differential, frontend
         print(f"differential: {d.programs} programs in {d.seconds:.1f}s: {d.ok} agree on "
-              f"{d.inputs_checked} inputs, {d.mismatches} mismatches, {d.compile_errors} compile errors, "
-              f"{d.invalid} rejected by the interpreter")
-        for reason, n in sorted(d.compile_error_reasons.items(), key=lambda kv: -kv[1])[:5]:
-            print(f"  compile error x{n}: {reason}")
+              f"{d.inputs_checked} inputs, {d.mismatches} mismatches, {d.crashes} crashes, "
+              f"{d.compile_errors} compile errors, {d.invalid} rejected by the interpreter")
+        for reason, n in sorted(d.compile_error_reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  compile error x{n} (first: seed {d.compile_error_examples[reason]['seed']}): {reason}")
         for failure in d.failures:
-            print(f"  mismatch (seed {failure['seed']}) on {failure['input']!r}: expected "
-                  f"{failure['expected']!r}, got {failure['got']!r}\n    " +
+            shown = (f"on {failure['input']!r}: expected {failure['expected']!r}, got {failure['got']!r}"
+                     if failure["status"] == "mismatch" else failure["detail"])
+            print(f"  {failure['status']} (seed {failure['seed']}) {shown}\n    " +
                   failure["source"].strip().replace("\n", "\n    "))
         print(f"front end: {f.sources} sources in {f.seconds:.1f}s: {f.accepted} accepted, {f.rejected} "
               f"rejected with a location, {f.uncaught} uncaught exceptions, {f.without_location} errors "
               f"without a location, {f.timeouts} timeouts")
         for example in f.examples[:5]:
-            print(f"  {example['verdict']}: {example['detail']}")
-    return 1 if differential.mismatches or frontend.uncaught or frontend.timeouts or \
-        frontend.without_location else 0
+            print(f"  {example['verdict']} (source {example['number']}): {example['detail']}")
+    return 1 if differential.mismatches or differential.crashes or differential.invalid or frontend.uncaught \
+        or frontend.timeouts or frontend.without_location else 0
