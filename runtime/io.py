@@ -161,6 +161,10 @@ def save_model(model: Model, path: str) -> None:
     Raises ModelFileError when the destination cannot be written (a missing
     folder, a folder in the way, no permission).
     """
+    # The checks that loading makes, made before writing: a file that could not be
+    # read back must never replace a good one.
+    check_names(flatten_params(model.params), len(model.params["layers"]), "the model")
+    check_shapes(model, "the model")
     data = serialize(model)
     target = Path(path)
     folder = str(target.parent) if str(target.parent) else "."

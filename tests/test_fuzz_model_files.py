@@ -301,8 +301,6 @@ def test_fuzz_killed_at_random_moments_while_saving_leaves_a_whole_file(model, g
         _assert_whole(target, wholes)
 
 
-@pytest.mark.xfail(strict=True, reason="runtime/io.py: save_model does not check the arrays against the config "
-                   "before writing, so it replaces a good file with one that load_model then refuses")
 def test_fuzz_saving_an_inconsistent_model_keeps_the_good_file(model, good_bytes, tmp_path):
     from runtime.io import save_model
 
