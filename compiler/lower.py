@@ -8,7 +8,9 @@ show that each one preserves the program's meaning:
 * ``fold_embeddings``: a function of ``tokens`` alone (or ``indices`` alone) is
   written straight into the embedding table: no MLP, no layer.
 * ``fuse_maps``: a chain of elementwise maps becomes one MLP over the chain's
-  original operands, when that does not widen the MLP much. Two MLPs in a row would
+  original operands, when that does not widen the MLP much (operands that are
+  functions of the position count once together, and are dropped where the
+  result does not depend on them at any reachable position). Two MLPs in a row would
   cost two layers. Under the same switch, the width of an ``or`` of two selectors
   that never both hold (a lexicographic order) becomes the sum of two widths: two
   heads that decompose and one MLP, instead of a head over joint s-ops.
@@ -19,6 +21,12 @@ show that each one preserves the program's meaning:
 * ``split_lexicographic``: a select comparing a map that orders like the pairs
   of its two operands (``hist * 1000 - indices``) compares the pairs instead: two
   disjoint parts whose widths add, rather than one-hots of every pair.
+* ``count_means`` (``compiler.means``): a mean of a 0/1 s-op becomes a map of a
+  selector width where the identity can be checked on every position (a prefix
+  count, the paper's beginning-of-sequence count, a test of "any selected one").
+* ``simplify_selects`` (``compiler.selects``): a selector that needs joint s-ops
+  gets smaller ones: one-sided tests become boolean maps, pinned equalities
+  become constant tests, repeated slots merge.
 * ``share_heads``, ``reuse_residual``: applied later (in assembly and layout);
   their names are listed here so one switch list covers all.
 
@@ -45,12 +53,14 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from compiler.means import means_as_widths, sign_tests_as_widths
+from compiler.selects import simplify_selects
 from rasp import ir
 from rasp.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, categorical_readers, conjuncts, infer,
                             value_key)
 
 PASSES = ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
-          "compact_numerical", "split_lexicographic")
+          "compact_numerical", "split_lexicographic", "count_means", "simplify_selects")
 
 #: A fused MLP may read this many operand combinations, or as many as its parts did.
 FUSE_LIMIT = 512
@@ -256,8 +266,64 @@ def fold_embeddings(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
     return rewrite(outputs, visit), new_embedded
 
 
+def drop_position_operands(expansion: Expansion, sets: list[ValueSet], max_len: int) -> Expansion:
+    """The expansion without its operands that are functions of the position alone
+    (indices, ``indices + 1``) when, at every position they can hold together, the
+    result does not depend on them: ``round((indices + 1) * (w / (indices + 1)))``
+    is ``w``. Checked on every reachable combination; the result is a table of the
+    remaining operands, so the MLP reads fewer of them."""
+    from rasp.valuesets import position_function
+
+    frontier = expansion.frontier
+    functions = [position_function(s) for s in frontier]
+    fixed = [k for k, f in enumerate(functions) if f is not None]
+    free = [k for k, f in enumerate(functions) if f is None]
+    if not fixed or not free or _domain([sets[k] for k in free]) > 20_000:
+        return expansion
+    positions: dict[tuple, tuple] = {}
+    for n in range(1, max_len + 1):
+        for i in range(n):
+            try:
+                values = tuple(functions[k](n, i) for k in fixed)
+            except Exception:
+                continue
+            positions.setdefault(tuple(value_key(v) for v in values), values)
+    if len(positions) * _domain([sets[k] for k in free]) > 200_000:
+        return expansion
+    table: dict[tuple, Any] = {}
+    for combo in itertools.product(*(sets[k].values for k in free)):
+        found = None
+        for values in positions.values():
+            args = [None] * len(frontier)
+            for k, v in zip(free, combo):
+                args[k] = v
+            for k, v in zip(fixed, values):
+                args[k] = v
+            try:
+                result = expansion.fn(*args)
+            except Exception:
+                continue
+            if found is None:
+                found = (result,)
+            elif value_key(found[0]) != value_key(result):
+                return expansion
+        if found is not None:
+            table[tuple(value_key(v) for v in combo)] = found[0]
+
+    def looked_up(*args):
+        return table[tuple(value_key(v) for v in args)]  # KeyError: an impossible combination
+
+    kept = tuple(frontier[k] for k in free)
+    text = expansion.text
+    try:
+        text = text.format(*("{%d}" % free.index(k) if k in free else "_" for k in range(len(frontier))))
+    except (IndexError, KeyError, ValueError):
+        text = "f(" + ", ".join("{%d}" % k for k in range(len(kept))) + ")"
+    return Expansion(kept, looked_up, text)
+
+
 def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
-              embedded: set[int]) -> tuple[ir.SOp, ...]:
+              embedded: set[int], max_len: int = 0) -> tuple[ir.SOp, ...]:
     """Inline elementwise operands into their readers, operand by operand, while the
     fused MLP's domain stays within max(FUSE_LIMIT, the reader's own domain)."""
     expansions: dict[int, Expansion] = {}
@@ -269,11 +335,38 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
         the places the result changes cost units (a pair each): it counts as
         NUMERICAL_AXIS_COST, not as its number of values."""
         found = [sets_by_origin(s) for s in frontier]
+        together = positions_together(frontier)
+        if together is not None:  # operands fixed by the position count jointly
+            found = [v for s, v in zip(frontier, found) if s.id not in together[0]]
+            found.append(ValueSet(tuple(range(together[1])), CATEGORICAL))
         numerical = [v for v in found if v.encoding == NUMERICAL]
         if len(numerical) == 1:
             rest = _domain([v for v in found if v.encoding != NUMERICAL])
             return rest * min(NUMERICAL_AXIS_COST, max(numerical[0].size, 1))
         return _domain(found)
+
+    joint_positions: dict[tuple[int, ...], tuple[set[int], int] | None] = {}
+
+    def positions_together(frontier) -> tuple[set[int], int] | None:
+        """(ids of the operands that are functions of the position, how many
+        distinct tuples of values they take together), when there are two or more."""
+        from rasp.valuesets import position_function
+
+        fixed = [(s.id, position_function(s)) for s in frontier]
+        fixed = [(i, f) for i, f in fixed if f is not None]
+        key = tuple(i for i, _ in fixed)
+        if len(fixed) < 2 or not max_len:
+            return None
+        if key not in joint_positions:
+            seen = set()
+            for n in range(1, max_len + 1):
+                for i in range(n):
+                    try:
+                        seen.add(tuple(value_key(f(n, i)) for _, f in fixed))
+                    except Exception:
+                        continue
+            joint_positions[key] = (set(key), len(seen))
+        return joint_positions[key]
 
     def sets_by_origin(sop):
         return sets[origin.get(sop.id, sop.id)]
@@ -349,26 +442,31 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
                 continue
             if isinstance(child, ELEMENTWISE) and origin.get(child.id, child.id) not in embedded:
                 trial = parts[:k] + [own(child)] + parts[k + 1:]
-                frontier = _merge(node, trial).frontier
+                frontier = narrowed(_merge(node, trial)).frontier
                 # A chain that reads no more than the operand's own MLP already
                 # reads costs no more: fusing it saves a layer however large that is.
                 if size(frontier) <= budget or {s.id for s in frontier} <= {s.id for s in own(child).frontier}:
                     parts = trial
         return parts
 
+    def narrowed(expansion: Expansion) -> Expansion:
+        if not max_len:
+            return expansion
+        return drop_position_operands(expansion, [sets_by_origin(s) for s in expansion.frontier], max_len)
+
     def visit(node, original):
         origin[node.id] = original.id
         if not isinstance(node, ELEMENTWISE) or original.id in embedded:
             return None
         parts = fuse(node, decode_first=False)
-        expansion = _merge(node, parts)
+        expansion = narrowed(_merge(node, parts))
         as_number = False
         if not scratches_separate(expansion):
             if original.id not in compared and original.encoding_hint is None and adds_widths(expansion):
                 as_number = True  # each width decoded into one shared direction
             else:
                 parts = fuse(node, decode_first=True)
-                expansion = _merge(node, parts)
+                expansion = narrowed(_merge(node, parts))
         if as_number:
             fused = _as_node(node, expansion)
             fused.encoding_hint = ir.Encoding.NUMERICAL
@@ -774,6 +872,11 @@ def lower(outputs: tuple[ir.SOp, ...], vocab, max_len: int,
         raise CompileError(f"unknown compiler pass {unknown[0]!r}; passes are {', '.join(PASSES)}")
     vocab = tuple(vocab)
     outputs = tuple(outputs)
+    if "count_means" not in disabled:
+        outputs = sign_tests_as_widths(outputs, infer(outputs, vocab, max_len), max_len, rewrite)
+        outputs = means_as_widths(outputs, infer(outputs, vocab, max_len), max_len, rewrite)
+    if "simplify_selects" not in disabled:
+        outputs = simplify_selects(outputs, rewrite)
     if "split_lexicographic" not in disabled:
         outputs = split_lexicographic(outputs, infer(outputs, vocab, max_len))
     if "fuse_maps" not in disabled:
@@ -788,7 +891,7 @@ def lower(outputs: tuple[ir.SOp, ...], vocab, max_len: int,
         outputs, embedded = fold_embeddings(outputs, sets, embedded)
     if "fuse_maps" not in disabled:
         sets = infer(outputs, vocab, max_len)
-        outputs = fuse_maps(outputs, sets, embedded)
+        outputs = fuse_maps(outputs, sets, embedded, max_len)
     if "compact_numerical" not in disabled:
         sets = infer(outputs, vocab, max_len)
         outputs, embedded = compact_numerical(outputs, sets, embedded)

@@ -1,0 +1,280 @@
+"""Smaller joint spaces for selectors that one head cannot compute slot by slot.
+
+Such a selector reads one joint key s-op and one joint query s-op (tuples of its
+slots' values), whose one-hots have a direction per combination of values. Two
+equivalences shrink those combinations without changing what is selected:
+
+* A comparison with a constant is a test of one side alone: ``indices == 0`` on
+  the key side becomes a boolean key map (two values, not max_len) compared with
+  ``True``.
+* A part of the predicate that tests one side alone (``rcp == 2 or rcp == 6``
+  with constants on the query side) is one boolean map of that side: one slot.
+* An equality with a slot already pinned to a constant in the same conjunction
+  (``indices == 0 and indices == query indices``) is an equality with that
+  constant (``query indices == 0``): the key side no longer needs ``indices``.
+
+Slots holding the same s-op (or equal constants) are merged, so a tuple never
+repeats a component.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from rasp import ir
+from rasp.valuesets import value_key
+
+
+def _shown(value) -> str:
+    """A constant as it appears in a map's description (a format string)."""
+    return repr(value).replace("{", "{{").replace("}", "}}")
+
+
+def _leaf_rewrite(predicate: ir.Predicate, change: Callable[[ir.Compare], ir.Predicate]) -> ir.Predicate:
+    if isinstance(predicate, ir.Compare):
+        return change(predicate)
+    if isinstance(predicate, ir.PredAnd):
+        return ir.PredAnd(_leaf_rewrite(predicate.left, change), _leaf_rewrite(predicate.right, change))
+    if isinstance(predicate, ir.PredOr):
+        return ir.PredOr(_leaf_rewrite(predicate.left, change), _leaf_rewrite(predicate.right, change))
+    if isinstance(predicate, ir.PredNot):
+        return ir.PredNot(_leaf_rewrite(predicate.inner, change))
+    return predicate
+
+
+def _conjuncts(predicate: ir.Predicate) -> list[ir.Predicate]:
+    if isinstance(predicate, ir.PredAnd):
+        return _conjuncts(predicate.left) + _conjuncts(predicate.right)
+    return [predicate]
+
+
+def _all_of(parts: list[ir.Predicate]) -> ir.Predicate:
+    result = parts[0]
+    for part in parts[1:]:
+        result = ir.PredAnd(result, part)
+    return result
+
+
+class _Slots:
+    """The key and query slots of a selector being rewritten (appending only)."""
+
+    def __init__(self, select: ir.Select):
+        self.keys = list(select.keys)
+        self.queries = list(select.queries)
+
+    def add_key(self, sop: ir.SOp) -> int:
+        self.keys.append(sop)
+        return len(self.keys) - 1
+
+    def add_query(self, sop: ir.SOp) -> int:
+        self.queries.append(sop)
+        return len(self.queries) - 1
+
+
+def _substitute_pinned(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
+    """In every conjunction, ``k == q`` where k (or q) is pinned to a constant c
+    by another conjunct becomes ``c == q`` (or ``k == c``)."""
+    if isinstance(predicate, ir.PredOr):
+        return ir.PredOr(_substitute_pinned(predicate.left, slots), _substitute_pinned(predicate.right, slots))
+    if isinstance(predicate, ir.PredNot):
+        return ir.PredNot(_substitute_pinned(predicate.inner, slots))
+    if not isinstance(predicate, ir.PredAnd):
+        return predicate
+    parts = [_substitute_pinned(p, slots) if not isinstance(p, ir.Compare) else p for p in _conjuncts(predicate)]
+    pinned_keys: dict[int, ir.Constant] = {}
+    pinned_queries: dict[int, ir.Constant] = {}
+    for part in parts:
+        if isinstance(part, ir.Compare) and part.op == "==":
+            key, query = slots.keys[part.key_slot], slots.queries[part.query_slot]
+            if isinstance(query, ir.Constant) and not isinstance(key, ir.Constant):
+                pinned_keys.setdefault(key.id, query)
+            elif isinstance(key, ir.Constant) and not isinstance(query, ir.Constant):
+                pinned_queries.setdefault(query.id, key)
+    changed = []
+    for part in parts:
+        if isinstance(part, ir.Compare) and part.op == "==":
+            key, query = slots.keys[part.key_slot], slots.queries[part.query_slot]
+            if not isinstance(key, ir.Constant) and not isinstance(query, ir.Constant):
+                if key.id in pinned_keys:
+                    constant = ir.Constant(value=pinned_keys[key.id].value)
+                    part = ir.Compare("==", slots.add_key(constant), part.query_slot)
+                elif query.id in pinned_queries:
+                    constant = ir.Constant(value=pinned_queries[query.id].value)
+                    part = ir.Compare("==", part.key_slot, slots.add_query(constant))
+        changed.append(part)
+    return _all_of(changed)
+
+
+def _reads(predicate: ir.Predicate) -> tuple[set[int], set[int]]:
+    if isinstance(predicate, ir.Compare):
+        return {predicate.key_slot}, {predicate.query_slot}
+    if isinstance(predicate, (ir.PredAnd, ir.PredOr)):
+        k1, q1 = _reads(predicate.left)
+        k2, q2 = _reads(predicate.right)
+        return k1 | k2, q1 | q2
+    if isinstance(predicate, ir.PredNot):
+        return _reads(predicate.inner)
+    return set(), set()
+
+
+def _one_sided(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
+    """Every largest part of the predicate that tests one side alone (its other
+    side reads only constants), other than a lone comparison (left to
+    ``_constants_to_maps``), becomes one boolean map of that side's s-ops: ``rcp == 2 or rcp == 6`` on the key side is
+    the key test ``rcp in {2, 6}``, one slot where there were two."""
+    if isinstance(predicate, ir.Compare) or isinstance(predicate, ir.PredTrue):
+        return predicate
+    key_slots, query_slots = _reads(predicate)
+    constant_queries = all(isinstance(slots.queries[q], ir.Constant) for q in query_slots)
+    constant_keys = all(isinstance(slots.keys[k], ir.Constant) for k in key_slots)
+    if constant_queries and not constant_keys:
+        return _side_test(predicate, slots, "key", sorted(key_slots), sorted(query_slots))
+    if constant_keys and not constant_queries:
+        return _side_test(predicate, slots, "query", sorted(query_slots), sorted(key_slots))
+    if isinstance(predicate, ir.PredAnd):
+        return ir.PredAnd(_one_sided(predicate.left, slots), _one_sided(predicate.right, slots))
+    if isinstance(predicate, ir.PredOr):
+        return ir.PredOr(_one_sided(predicate.left, slots), _one_sided(predicate.right, slots))
+    if isinstance(predicate, ir.PredNot):
+        return ir.PredNot(_one_sided(predicate.inner, slots))
+    return predicate
+
+
+def _side_test(predicate: ir.Predicate, slots: _Slots, side: str, tested: list[int],
+               fixed: list[int]) -> ir.Predicate:
+    """``predicate`` as a boolean map of the ``side`` s-ops in ``tested`` (the
+    other side's slots in ``fixed`` hold constants), compared with ``True``."""
+    own = slots.keys if side == "key" else slots.queries
+    other = slots.queries if side == "key" else slots.keys
+    n_own, n_other = len(own), len(other)
+    constants = {k: other[k].value for k in fixed}
+    operands = tuple(own[k] for k in tested)
+    plain = [k for k in tested if not isinstance(own[k], ir.Constant)]
+    inputs = tuple(own[k] for k in plain)
+
+    def test(*values):
+        mine = [None] * n_own
+        for k, v in zip(plain, values):
+            mine[k] = v
+        for k in tested:
+            if isinstance(own[k], ir.Constant):
+                mine[k] = own[k].value
+        theirs = tuple(constants.get(k) for k in range(n_other))
+        if side == "key":
+            return bool(predicate(tuple(mine), theirs))
+        return bool(predicate(theirs, tuple(mine)))
+
+    names = [s.label for s in operands]
+    text = predicate.describe(*(
+        (tuple(f"{{{plain.index(k)}}}" if k in plain else "c" for k in range(n_own)),
+         tuple(_shown(constants.get(k)) for k in range(n_other)))
+        if side == "key" else
+        (tuple(_shown(constants.get(k)) for k in range(n_other)),
+         tuple(f"{{{plain.index(k)}}}" if k in plain else "c" for k in range(n_own)))))
+    if len(inputs) == 1:
+        node: ir.SOp = ir.Map(fn=test, inner=inputs[0], description=text)
+    else:
+        node = ir.SequenceMap(fn=test, inputs=inputs, description=text)
+    node.name = f"{'_'.join(names)}_test"
+    true = ir.Constant(value=True)
+    if side == "key":
+        return ir.Compare("==", slots.add_key(node), slots.add_query(true))
+    return ir.Compare("==", slots.add_key(true), slots.add_query(node))
+
+
+def _constants_to_maps(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
+    """A comparison of an s-op with a constant becomes a boolean map of the s-op
+    compared with ``True``."""
+    made: dict[tuple, ir.SOp] = {}
+
+    def side_map(sop: ir.SOp, test, text: str, key: tuple) -> ir.SOp:
+        if key not in made:
+            node = ir.Map(fn=test, inner=sop, description=text)
+            node.name = f"{sop.label}_test"
+            made[key] = node
+        return made[key]
+
+    def change(leaf: ir.Compare) -> ir.Predicate:
+        key, query = slots.keys[leaf.key_slot], slots.queries[leaf.query_slot]
+        compare = ir.COMPARISONS[leaf.op]
+        if isinstance(query, ir.Constant) and not isinstance(key, ir.Constant):
+            c = query.value
+            test = side_map(key, lambda k, c=c: bool(compare(k, c)), f"{{0}} {leaf.op} {_shown(c)}",
+                            ("key", key.id, leaf.op, value_key(c)))
+            return ir.Compare("==", slots.add_key(test), slots.add_query(ir.Constant(value=True)))
+        if isinstance(key, ir.Constant) and not isinstance(query, ir.Constant):
+            c = key.value
+            test = side_map(query, lambda q, c=c: bool(compare(c, q)), f"{_shown(c)} {leaf.op} {{0}}",
+                            ("query", query.id, leaf.op, value_key(c)))
+            return ir.Compare("==", slots.add_key(ir.Constant(value=True)), slots.add_query(test))
+        return leaf
+
+    return _leaf_rewrite(predicate, change)
+
+
+def _merged(sops: list[ir.SOp]) -> tuple[list[ir.SOp], dict[int, int]]:
+    """Distinct slots (one per s-op, one per constant value) and where each old one went."""
+    kept: list[ir.SOp] = []
+    seen: dict[tuple, int] = {}
+    where: dict[int, int] = {}
+    for old, sop in enumerate(sops):
+        identity = ("constant", value_key(sop.value)) if isinstance(sop, ir.Constant) else ("sop", sop.id)
+        if identity not in seen:
+            seen[identity] = len(kept)
+            kept.append(sop)
+        where[old] = seen[identity]
+    return kept, where
+
+
+def _used(predicate: ir.Predicate, keys: list, queries: list) -> tuple[tuple, tuple, ir.Predicate]:
+    key_slots: set[int] = set()
+    query_slots: set[int] = set()
+
+    def note(leaf: ir.Compare) -> ir.Predicate:
+        key_slots.add(leaf.key_slot)
+        query_slots.add(leaf.query_slot)
+        return leaf
+
+    _leaf_rewrite(predicate, note)
+    key_list, query_list = sorted(key_slots), sorted(query_slots)
+    key_map = {old: new for new, old in enumerate(key_list)}
+    query_map = {old: new for new, old in enumerate(query_list)}
+    renumbered = _leaf_rewrite(predicate, lambda leaf: ir.Compare(leaf.op, key_map[leaf.key_slot],
+                                                                  query_map[leaf.query_slot]))
+    return tuple(keys[k] for k in key_list), tuple(queries[q] for q in query_list), renumbered
+
+
+def simplify_select(select: ir.Select) -> ir.Select | None:
+    """The selector with pinned equalities substituted, constant comparisons moved
+    into side maps and repeated slots merged; None when nothing changed."""
+    slots = _Slots(select)
+    predicate = _substitute_pinned(select.predicate, slots)
+    predicate = _one_sided(predicate, slots)
+    predicate = _constants_to_maps(predicate, slots)
+    keys, key_where = _merged(slots.keys)
+    queries, query_where = _merged(slots.queries)
+    predicate = _leaf_rewrite(predicate, lambda leaf: ir.Compare(leaf.op, key_where[leaf.key_slot],
+                                                                 query_where[leaf.query_slot]))
+    new_keys, new_queries, predicate = _used(predicate, keys, queries)
+    if (predicate == select.predicate and tuple(k.id for k in new_keys) == tuple(k.id for k in select.keys)
+            and tuple(q.id for q in new_queries) == tuple(q.id for q in select.queries)):
+        return None
+    return ir.Select(keys=new_keys, queries=new_queries, predicate=predicate)
+
+
+def simplify_selects(outputs: tuple[ir.SOp, ...], rewrite: Callable) -> tuple[ir.SOp, ...]:
+    """``simplify_select`` on every selector that would need joint s-ops (one that
+    decomposes slot by slot is cheap as it is)."""
+    from compiler.attention import decomposes
+
+    def visit(node, original):
+        if not isinstance(node, ir.Select) or decomposes(node.predicate):
+            return None
+        simpler = simplify_select(node)
+        if simpler is None:
+            return None
+        simpler.name = node.name
+        if node.encoding_hint is not None:
+            simpler.encoding_hint = node.encoding_hint
+        return simpler
+
+    return rewrite(outputs, visit)
