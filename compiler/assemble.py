@@ -44,14 +44,16 @@ def _mlp_hidden_estimate(node: ir.SOp, lowered: Lowered) -> int:
     return size + lowered.sets[node.id].size
 
 
-def estimate_params(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[int, str, int]:
-    """(estimated total, the s-op costing most, its share), from widths alone."""
+def estimate_params(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[int, ir.SOp | None, int]:
+    """(estimated total, the operation costing most, its share), from widths alone.
+    The operation is None when the embeddings and unembedding cost the most."""
     d = plan.layout.d_model
     total = (len(lowered.vocab) + 1 + lowered.max_len + 1) * d
     total += d * plan.spaces[lowered.outputs[0].id].width
-    worst, worst_cost = "", 0
+    worst, worst_cost = None, total
+    nodes = _node_by_id(lowered)
     for node_id, kind in schedule.kind.items():
-        node = _node_by_id(lowered)[node_id]
+        node = nodes[node_id]
         if kind == EMBED:
             continue
         if kind == MLP:
@@ -62,7 +64,7 @@ def estimate_params(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[i
             cost = 4 * d * (min(sum(widths[:len(select.keys)]) or 1, sum(widths[len(select.keys):]) or 1) + 2)
         total += cost
         if cost > worst_cost:
-            worst, worst_cost = node.label, cost
+            worst, worst_cost = node, cost
     return total, worst, worst_cost
 
 
@@ -73,11 +75,15 @@ def _node_by_id(lowered: Lowered) -> dict[int, ir.RaspExpr]:
 def check_size(lowered: Lowered, schedule: Schedule, plan: Plan, max_params: int) -> int:
     estimate, worst, cost = estimate_params(lowered, schedule, plan)
     if estimate > max_params:
-        node = next(n for n in ir.ancestors(lowered.outputs) if n.label == worst)
-        reads = ", ".join(f"{s.label} ({lowered.sets[s.id].size} values)" for s in operands(node))
+        if worst is None:
+            culprit = (f"the embeddings ({len(lowered.vocab)} tokens, {lowered.max_len + 1} positions, "
+                       f"residual width {plan.layout.d_model})")
+        else:
+            reads = ", ".join(f"{s.label} ({lowered.sets[s.id].size} values)" for s in operands(worst))
+            culprit = f"{worst.label}, which reads {reads or 'nothing'}"
         raise CompileError(
             f"the compiled model would have about {estimate:,} parameters, over the bound of "
-            f"{max_params:,}; most of them ({cost:,}) go to {worst}, which reads {reads or 'nothing'}. "
+            f"{max_params:,}; most of them ({cost:,}) go to {culprit}. "
             f"Shrink the vocabulary or max_len, split the map, or raise --max-params")
     return estimate
 

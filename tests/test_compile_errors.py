@@ -21,6 +21,15 @@ def test_parameter_bound_names_the_culprit():
     assert "pairs" in message and "20,000" in message and "\n" not in message
 
 
+def test_parameter_bound_met_by_the_embeddings_alone():
+    """A huge max_len makes the embeddings the largest part: the message says so."""
+    shifted = ir.Map(fn=lambda i: i + 1, inner=ir.INDICES).named("shifted")
+    with pytest.raises(CompileError) as raised:
+        compile_expr(shifted, ("a", "b"), 100_000, max_params=1_000_000)
+    message = raised.value.message
+    assert "embeddings" in message and "100001 positions" in message and "\n" not in message
+
+
 def test_missing_declarations():
     program = ir.Program(names={"reverse": cases.reverse()}, output="reverse")
     with pytest.raises(CompileError, match="vocabulary"):
