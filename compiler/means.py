@@ -44,24 +44,11 @@ def _shown(value: Any) -> str:
     return repr(value).replace("{", "{{").replace("}", "}}")
 
 
-def _disjuncts(predicate: ir.Predicate) -> list[ir.Predicate]:
-    if isinstance(predicate, ir.PredOr):
-        return _disjuncts(predicate.left) + _disjuncts(predicate.right)
-    return [predicate]
-
-
-def _any_of(parts: list[ir.Predicate]) -> ir.Predicate:
-    result = parts[0]
-    for part in parts[1:]:
-        result = ir.PredOr(result, part)
-    return result
-
-
 def _and_each(predicate: ir.Predicate, extra: ir.Predicate) -> ir.Predicate:
     """``predicate and extra`` with the ``and`` pushed into every disjunct, so that
     an ``or`` of disjoint parts stays an ``or`` at the top (widths then add)."""
-    parts = _disjuncts(predicate)
-    return _any_of([ir.PredAnd(part, extra) for part in parts])
+    parts = ir.split_predicate(predicate, ir.PredOr)
+    return ir.join_predicates([ir.PredAnd(part, extra) for part in parts], ir.PredOr)
 
 
 def _slots_read(predicate: ir.Predicate) -> tuple[set[int], set[int]]:
@@ -200,11 +187,11 @@ def _first_position_mean(node: ir.Aggregate, max_len: int) -> ir.SOp | None:
     if any(value_key(v) != value_key(zero) for v in zeros) or any(
             value_key(v) != value_key(one) for (n, i), v in table.items() if i == 0):
         return None
-    parts = _disjuncts(select.predicate)
+    parts = ir.split_predicate(select.predicate, ir.PredOr)
     for k, part in enumerate(parts):
         if len(parts) < 2 or not _only_first_position(part, select, max_len):
             continue
-        rest = _any_of(parts[:k] + parts[k + 1:])
+        rest = ir.join_predicates(parts[:k] + parts[k + 1:], ir.PredOr)
         others = ir.Select(keys=select.keys, queries=select.queries,
                            predicate=_and_each(rest, ir.PredNot(part)))
         width = ir.SelectorWidth(selector=others)

@@ -41,19 +41,6 @@ def _leaf_rewrite(predicate: ir.Predicate, change: Callable[[ir.Compare], ir.Pre
     return predicate
 
 
-def _conjuncts(predicate: ir.Predicate) -> list[ir.Predicate]:
-    if isinstance(predicate, ir.PredAnd):
-        return _conjuncts(predicate.left) + _conjuncts(predicate.right)
-    return [predicate]
-
-
-def _all_of(parts: list[ir.Predicate]) -> ir.Predicate:
-    result = parts[0]
-    for part in parts[1:]:
-        result = ir.PredAnd(result, part)
-    return result
-
-
 class _Slots:
     """The key and query slots of a selector being rewritten (appending only)."""
 
@@ -79,7 +66,8 @@ def _substitute_pinned(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
         return ir.PredNot(_substitute_pinned(predicate.inner, slots))
     if not isinstance(predicate, ir.PredAnd):
         return predicate
-    parts = [_substitute_pinned(p, slots) if not isinstance(p, ir.Compare) else p for p in _conjuncts(predicate)]
+    parts = [_substitute_pinned(p, slots) if not isinstance(p, ir.Compare) else p
+             for p in ir.split_predicate(predicate, ir.PredAnd)]
     pinned_keys: dict[int, ir.Constant] = {}
     pinned_queries: dict[int, ir.Constant] = {}
     for part in parts:
@@ -101,7 +89,7 @@ def _substitute_pinned(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
                     constant = ir.Constant(value=pinned_queries[query.id].value)
                     part = ir.Compare("==", part.key_slot, slots.add_query(constant))
         changed.append(part)
-    return _all_of(changed)
+    return ir.join_predicates(changed, ir.PredAnd)
 
 
 def _reads(predicate: ir.Predicate) -> tuple[set[int], set[int]]:

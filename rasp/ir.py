@@ -114,6 +114,22 @@ class PredTrue:
         return "True"
 
 
+def split_predicate(predicate: "Predicate", kind: type) -> list["Predicate"]:
+    """The parts that ``kind`` (PredAnd or PredOr) joins at the top of ``predicate``,
+    left to right; the predicate itself when it is not of that kind."""
+    if isinstance(predicate, kind):
+        return split_predicate(predicate.left, kind) + split_predicate(predicate.right, kind)
+    return [predicate]
+
+
+def join_predicates(parts: list["Predicate"], kind: type) -> "Predicate":
+    """``parts`` joined by ``kind`` (PredAnd or PredOr), left to right."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = kind(result, part)
+    return result
+
+
 Predicate = Union[Compare, PredAnd, PredOr, PredNot, PredTrue]
 
 
