@@ -592,17 +592,8 @@ def split_lexicographic(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet]) 
 
 def _used_slots(keys: tuple, queries: tuple, predicate) -> tuple[tuple, tuple, ir.Predicate]:
     """Drop the key and query slots the predicate no longer reads, renumbering."""
-    def leaves(p):
-        if isinstance(p, ir.Compare):
-            return [p]
-        if isinstance(p, (ir.PredAnd, ir.PredOr)):
-            return leaves(p.left) + leaves(p.right)
-        if isinstance(p, ir.PredNot):
-            return leaves(p.inner)
-        return []
-
-    used_keys = sorted({leaf.key_slot for leaf in leaves(predicate)})
-    used_queries = sorted({leaf.query_slot for leaf in leaves(predicate)})
+    read_keys, read_queries = ir.slots_read(predicate)
+    used_keys, used_queries = sorted(read_keys), sorted(read_queries)
     key_map = {old: new for new, old in enumerate(used_keys)}
     query_map = {old: new for new, old in enumerate(used_queries)}
 

@@ -51,18 +51,6 @@ def _and_each(predicate: ir.Predicate, extra: ir.Predicate) -> ir.Predicate:
     return ir.join_predicates([ir.PredAnd(part, extra) for part in parts], ir.PredOr)
 
 
-def _slots_read(predicate: ir.Predicate) -> tuple[set[int], set[int]]:
-    if isinstance(predicate, ir.Compare):
-        return {predicate.key_slot}, {predicate.query_slot}
-    if isinstance(predicate, (ir.PredAnd, ir.PredOr)):
-        k1, q1 = _slots_read(predicate.left)
-        k2, q2 = _slots_read(predicate.right)
-        return k1 | k2, q1 | q2
-    if isinstance(predicate, ir.PredNot):
-        return _slots_read(predicate.inner)
-    return set(), set()
-
-
 def _position_table(sop: ir.SOp, max_len: int) -> Table | None:
     """``sop``'s value at every (length, index), or None when it is not a function
     of the position alone or fails somewhere."""
@@ -154,7 +142,7 @@ def _counted_mean(node: ir.Aggregate, source_set: ValueSet, max_len: int) -> ir.
 def _only_first_position(predicate: ir.Predicate, select: ir.Select, max_len: int) -> bool:
     """True when ``predicate`` reads only key slots that are position functions and
     query slots that are constants, and holds at key position 0 alone."""
-    key_slots, query_slots = _slots_read(predicate)
+    key_slots, query_slots = ir.slots_read(predicate)
     if not all(isinstance(select.queries[q], ir.Constant) for q in query_slots):
         return False
     tables = {k: _position_table(select.keys[k], max_len) for k in key_slots}

@@ -92,18 +92,6 @@ def _substitute_pinned(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
     return ir.join_predicates(changed, ir.PredAnd)
 
 
-def _reads(predicate: ir.Predicate) -> tuple[set[int], set[int]]:
-    if isinstance(predicate, ir.Compare):
-        return {predicate.key_slot}, {predicate.query_slot}
-    if isinstance(predicate, (ir.PredAnd, ir.PredOr)):
-        k1, q1 = _reads(predicate.left)
-        k2, q2 = _reads(predicate.right)
-        return k1 | k2, q1 | q2
-    if isinstance(predicate, ir.PredNot):
-        return _reads(predicate.inner)
-    return set(), set()
-
-
 def _one_sided(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
     """Every largest part of the predicate that tests one side alone (its other
     side reads only constants), other than a lone comparison (left to
@@ -111,7 +99,7 @@ def _one_sided(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
     the key test ``rcp in {2, 6}``, one slot where there were two."""
     if isinstance(predicate, ir.Compare) or isinstance(predicate, ir.PredTrue):
         return predicate
-    key_slots, query_slots = _reads(predicate)
+    key_slots, query_slots = ir.slots_read(predicate)
     constant_queries = all(isinstance(slots.queries[q], ir.Constant) for q in query_slots)
     constant_keys = all(isinstance(slots.keys[k], ir.Constant) for k in key_slots)
     if constant_queries and not constant_keys:

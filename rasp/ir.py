@@ -122,6 +122,23 @@ def split_predicate(predicate: "Predicate", kind: type) -> list["Predicate"]:
     return [predicate]
 
 
+def comparisons(predicate: "Predicate") -> list["Compare"]:
+    """Every comparison in ``predicate``, left to right, under any and/or/not."""
+    if isinstance(predicate, Compare):
+        return [predicate]
+    if isinstance(predicate, (PredAnd, PredOr)):
+        return comparisons(predicate.left) + comparisons(predicate.right)
+    if isinstance(predicate, PredNot):
+        return comparisons(predicate.inner)
+    return []
+
+
+def slots_read(predicate: "Predicate") -> tuple[set[int], set[int]]:
+    """The key slots and the query slots that ``predicate`` compares."""
+    found = comparisons(predicate)
+    return {c.key_slot for c in found}, {c.query_slot for c in found}
+
+
 def join_predicates(parts: list["Predicate"], kind: type) -> "Predicate":
     """``parts`` joined by ``kind`` (PredAnd or PredOr), left to right."""
     result = parts[0]

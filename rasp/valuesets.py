@@ -92,9 +92,7 @@ def distinct_sorted(values: Iterable[Any]) -> tuple[Any, ...]:
 
 def conjuncts(predicate: ir.Predicate) -> list[ir.Predicate]:
     """The leaves of a tree of ``and``s."""
-    if isinstance(predicate, ir.PredAnd):
-        return conjuncts(predicate.left) + conjuncts(predicate.right)
-    return [predicate]
+    return ir.split_predicate(predicate, ir.PredAnd)
 
 
 def _injective(fn, domain: Iterable[tuple]) -> bool:
