@@ -30,6 +30,15 @@ EXAMPLES = """examples:
 
 # ------------------------------------------------------------------ shared options
 
+def add_input_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """--input or --words: one input given on the command line (one more, unless required)."""
+    what = "the input" if required else "one more input"
+    given = parser.add_mutually_exclusive_group(required=required)
+    given.add_argument("--input", metavar="LIT",
+                       help=f"{what}: abc (characters) or a list literal such as [3,1,2]")
+    given.add_argument("--words", metavar='"w1 w2 ..."', help=f"{what}, one token per word")
+
+
 def add_program_options(parser: argparse.ArgumentParser, output_help: str | None = None) -> None:
     """--vocab, --max-len, --output, --search-path: overrides of the file's declarations."""
     parser.add_argument("--vocab", metavar="V",
@@ -170,5 +179,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "run", "add_program_options", "add_compile_options", "compile_from_args",
+__all__ = ["register", "run", "add_input_options", "add_program_options", "add_compile_options", "compile_from_args",
            "model_facts", "extra_input", "vocab_of", "load_staged", "Compiled", "describe_output"]

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from rasp import ir
 from rasp.errors import RaspcError, RaspEvaluationError
 from rasp.inputs import parse_input, parse_words
+from runtime.commands.compile_command import add_input_options
 from rasp.interpreter import evaluate, sequence_type
 from rasp.stage import Applied, BuiltinFunction, Display, Function, StagedFile, load_file
 
@@ -37,10 +38,7 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[1], epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE.rasp", help="the RASP program")
-    given = parser.add_mutually_exclusive_group()
-    given.add_argument("--input", metavar="LIT",
-                       help='one more input: abc (characters) or a list literal such as [3,1,2]')
-    given.add_argument("--words", metavar='"w1 w2 ..."', help="one more input, one token per word")
+    add_input_options(parser)
     parser.add_argument("--output", metavar="NAME",
                         help="the s-op to run the extra input on (default: the file's @output)")
     parser.add_argument("--json", action="store_true", help="one JSON object per result, one per line")

@@ -13,8 +13,8 @@ import json
 import sys
 
 from rasp.errors import RaspInputError
-from runtime.commands.compile_command import (add_compile_options, add_program_options, compile_from_args,
-                                              extra_input, load_staged)
+from runtime.commands.compile_command import (add_compile_options, add_input_options, add_program_options,
+                                              compile_from_args, extra_input, load_staged)
 
 EXAMPLES = """examples:
   raspc lens programs/reverse.rasp --input abcd
@@ -29,9 +29,7 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[1], epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE.rasp|MODEL.safetensors", help="a program or a model file")
-    given = parser.add_mutually_exclusive_group(required=True)
-    given.add_argument("--input", metavar="LIT", help="the input: abc (characters) or a list literal")
-    given.add_argument("--words", metavar='"w1 w2 ..."', help="the input, one token per word")
+    add_input_options(parser, required=True)
     parser.add_argument("-o", "--out", metavar="REPORT.html", help="write an HTML report here")
     add_program_options(parser)
     add_compile_options(parser)

@@ -23,8 +23,8 @@ from typing import Any, Sequence
 
 from rasp import ir
 from rasp.errors import RaspcError, RaspInputError
-from runtime.commands.compile_command import (add_compile_options, add_program_options, extra_input,
-                                              load_staged, vocab_of)
+from runtime.commands.compile_command import (add_compile_options, add_input_options, add_program_options,
+                                              extra_input, load_staged, vocab_of)
 
 EXAMPLES = """examples:
   raspc run programs/reverse.rasp                  every example, compiled model next to the interpreter
@@ -46,10 +46,7 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[1], epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE.rasp|MODEL.safetensors", help="a program or a model file")
-    given = parser.add_mutually_exclusive_group()
-    given.add_argument("--input", metavar="LIT",
-                       help="one more input: abc (characters) or a list literal such as [3,1,2]")
-    given.add_argument("--words", metavar='"w1 w2 ..."', help="one more input, one token per word")
+    add_input_options(parser)
     add_program_options(parser, output_help="the s-op to run the extra input on (default: the file's @output)")
     add_compile_options(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per result, one per line")
