@@ -144,13 +144,6 @@ def rewrite(outputs: tuple[ir.SOp, ...],
     return tuple(done[o.id] for o in outputs)
 
 
-def _with_identity(new: ir.RaspExpr, old: ir.RaspExpr) -> ir.RaspExpr:
-    new.name = old.name
-    if old.encoding_hint is not None:
-        new.encoding_hint = old.encoding_hint
-    return new
-
-
 # ------------------------------------------------------ elementwise expansion
 
 ELEMENTWISE = (ir.Map, ir.SequenceMap)
@@ -206,12 +199,12 @@ def _merge(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> Expansion:
 def _as_node(original: ir.SOp, expansion: Expansion) -> ir.SOp:
     """An ir node computing ``expansion``, named like ``original``."""
     if not expansion.frontier:
-        return _with_identity(ir.Constant(value=expansion.fn()), original)
+        return ir.Constant(value=expansion.fn()).replacing(original)
     if len(expansion.frontier) == 1:
         node = ir.Map(fn=expansion.fn, inner=expansion.frontier[0], description=expansion.text)
     else:
         node = ir.SequenceMap(fn=expansion.fn, inputs=expansion.frontier, description=expansion.text)
-    return _with_identity(node, original)
+    return node.replacing(original)
 
 
 def _domain(value_sets: list[ValueSet]) -> int:
@@ -516,7 +509,7 @@ def split_selects(outputs: tuple[ir.SOp, ...]) -> tuple[ir.SOp, ...]:
         keys = (joint(node.keys, "keys", node),) if join_keys else node.keys
         queries = (joint(node.queries, "queries", node),) if join_queries else node.queries
         predicate = JointPredicate(node.predicate, join_keys, join_queries, node)
-        return _with_identity(ir.Select(keys=keys, queries=queries, predicate=predicate), node)
+        return ir.Select(keys=keys, queries=queries, predicate=predicate).replacing(node)
 
     return rewrite(outputs, visit)
 
@@ -584,7 +577,7 @@ def split_lexicographic(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet]) 
             second = [ir.Compare("==", ka, qa), ir.Compare(op_b, kb, qb)]
             predicate = ir.PredOr(_conjunction(rest + first), _conjunction(rest + second))
             keys, queries, predicate = _used_slots(keys, queries, predicate)
-            return _with_identity(ir.Select(keys=keys, queries=queries, predicate=predicate), node)
+            return ir.Select(keys=keys, queries=queries, predicate=predicate).replacing(node)
         return None
 
     return rewrite(outputs, visit)
@@ -696,7 +689,7 @@ def split_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet] | None =
             if parts is not None and len(parts) > 1:
                 selects = [ir.Select(keys=node.selector.keys, queries=node.selector.queries, predicate=p)
                            for p in parts]
-                return _with_identity(_width_sum(selects, max_len), node)
+                return _width_sum(selects, max_len).replacing(node)
             scratch = WidthScratch(selector=node.selector)
         elif isinstance(node, ir.Length):
             scratch = WidthScratch(selector=ir.Select(predicate=ir.PredTrue()), counts_length=True)
@@ -704,7 +697,7 @@ def split_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet] | None =
             return None
         scratch.name = f"{node.label}_scratch"
         decode = WidthDecode(fn=_decode_width, inner=scratch, description="1 / {0} - 1")
-        return _with_identity(decode, node)
+        return decode.replacing(node)
 
     return rewrite(outputs, visit)
 
@@ -847,7 +840,7 @@ def categorical_copies(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet]) -
         n_keys = len(node.keys)
         flags = [s.id in needed for s in original.children]
         children = tuple(copy_of(c) if flag else c for c, flag in zip(node.children, flags))
-        return _with_identity(dataclasses.replace(node, keys=children[:n_keys], queries=children[n_keys:]), node)
+        return dataclasses.replace(node, keys=children[:n_keys], queries=children[n_keys:]).replacing(node)
 
     return rewrite(outputs, visit)
 

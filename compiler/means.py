@@ -239,10 +239,7 @@ def sign_tests_as_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
         replacement = _sign_only(node, node.inner, sets[inner.sop.id], max_len)
         if replacement is None:
             return None
-        replacement.name = node.name
-        if node.encoding_hint is not None:
-            replacement.encoding_hint = node.encoding_hint
-        return replacement
+        return replacement.replacing(node)
 
     return rewrite(outputs, visit)
 

@@ -248,9 +248,6 @@ def simplify_selects(outputs: tuple[ir.SOp, ...], rewrite: Callable) -> tuple[ir
         simpler = simplify_select(node)
         if simpler is None:
             return None
-        simpler.name = node.name
-        if node.encoding_hint is not None:
-            simpler.encoding_hint = node.encoding_hint
-        return simpler
+        return simpler.replacing(node)
 
     return rewrite(outputs, visit)

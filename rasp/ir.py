@@ -177,6 +177,14 @@ class RaspExpr:
         self.encoding_hint = encoding
         return self
 
+    def replacing(self, old: "RaspExpr") -> "RaspExpr":
+        """Take over ``old``'s name and encoding hint: a rewrite's result stands
+        where ``old`` stood, under the name the user gave it."""
+        self.name = old.name
+        if old.encoding_hint is not None:
+            self.encoding_hint = old.encoding_hint
+        return self
+
     def __hash__(self) -> int:
         return self.id
 
