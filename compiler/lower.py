@@ -575,7 +575,8 @@ def split_lexicographic(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet]) 
             rest = [other for k, other in enumerate(leaves) if k != position]
             first = [ir.Compare(op_a, ka, qa)]
             second = [ir.Compare("==", ka, qa), ir.Compare(op_b, kb, qb)]
-            predicate = ir.PredOr(_conjunction(rest + first), _conjunction(rest + second))
+            predicate = ir.PredOr(ir.join_predicates(rest + first, ir.PredAnd),
+                                  ir.join_predicates(rest + second, ir.PredAnd))
             keys, queries, predicate = _used_slots(keys, queries, predicate)
             return ir.Select(keys=keys, queries=queries, predicate=predicate).replacing(node)
         return None
@@ -590,25 +591,10 @@ def _used_slots(keys: tuple, queries: tuple, predicate) -> tuple[tuple, tuple, i
     key_map = {old: new for new, old in enumerate(used_keys)}
     query_map = {old: new for new, old in enumerate(used_queries)}
 
-    def renumber(p):
-        if isinstance(p, ir.Compare):
-            return ir.Compare(p.op, key_map[p.key_slot], query_map[p.query_slot])
-        if isinstance(p, ir.PredAnd):
-            return ir.PredAnd(renumber(p.left), renumber(p.right))
-        if isinstance(p, ir.PredOr):
-            return ir.PredOr(renumber(p.left), renumber(p.right))
-        if isinstance(p, ir.PredNot):
-            return ir.PredNot(renumber(p.inner))
-        return p
+    def renumber(leaf):
+        return ir.Compare(leaf.op, key_map[leaf.key_slot], query_map[leaf.query_slot])
 
-    return (tuple(keys[k] for k in used_keys), tuple(queries[q] for q in used_queries), renumber(predicate))
-
-
-def _conjunction(parts: list) -> ir.Predicate:
-    result = parts[0]
-    for part in parts[1:]:
-        result = ir.PredAnd(result, part)
-    return result
+    return (tuple(keys[k] for k in used_keys), tuple(queries[q] for q in used_queries), ir.map_comparisons(predicate, renumber))
 
 
 def selects_itself(select: ir.Selector, sets: dict[int, ValueSet]) -> bool:

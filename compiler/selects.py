@@ -29,18 +29,6 @@ def _shown(value) -> str:
     return repr(value).replace("{", "{{").replace("}", "}}")
 
 
-def _leaf_rewrite(predicate: ir.Predicate, change: Callable[[ir.Compare], ir.Predicate]) -> ir.Predicate:
-    if isinstance(predicate, ir.Compare):
-        return change(predicate)
-    if isinstance(predicate, ir.PredAnd):
-        return ir.PredAnd(_leaf_rewrite(predicate.left, change), _leaf_rewrite(predicate.right, change))
-    if isinstance(predicate, ir.PredOr):
-        return ir.PredOr(_leaf_rewrite(predicate.left, change), _leaf_rewrite(predicate.right, change))
-    if isinstance(predicate, ir.PredNot):
-        return ir.PredNot(_leaf_rewrite(predicate.inner, change))
-    return predicate
-
-
 class _Slots:
     """The key and query slots of a selector being rewritten (appending only)."""
 
@@ -184,7 +172,7 @@ def _constants_to_maps(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
             return ir.Compare("==", slots.add_key(ir.Constant(value=True)), slots.add_query(test))
         return leaf
 
-    return _leaf_rewrite(predicate, change)
+    return ir.map_comparisons(predicate, change)
 
 
 def _merged(sops: list[ir.SOp]) -> tuple[list[ir.SOp], dict[int, int]]:
@@ -210,11 +198,11 @@ def _used(predicate: ir.Predicate, keys: list, queries: list) -> tuple[tuple, tu
         query_slots.add(leaf.query_slot)
         return leaf
 
-    _leaf_rewrite(predicate, note)
+    ir.map_comparisons(predicate, note)
     key_list, query_list = sorted(key_slots), sorted(query_slots)
     key_map = {old: new for new, old in enumerate(key_list)}
     query_map = {old: new for new, old in enumerate(query_list)}
-    renumbered = _leaf_rewrite(predicate, lambda leaf: ir.Compare(leaf.op, key_map[leaf.key_slot],
+    renumbered = ir.map_comparisons(predicate, lambda leaf: ir.Compare(leaf.op, key_map[leaf.key_slot],
                                                                   query_map[leaf.query_slot]))
     return tuple(keys[k] for k in key_list), tuple(queries[q] for q in query_list), renumbered
 
@@ -228,7 +216,7 @@ def simplify_select(select: ir.Select) -> ir.Select | None:
     predicate = _constants_to_maps(predicate, slots)
     keys, key_where = _merged(slots.keys)
     queries, query_where = _merged(slots.queries)
-    predicate = _leaf_rewrite(predicate, lambda leaf: ir.Compare(leaf.op, key_where[leaf.key_slot],
+    predicate = ir.map_comparisons(predicate, lambda leaf: ir.Compare(leaf.op, key_where[leaf.key_slot],
                                                                  query_where[leaf.query_slot]))
     new_keys, new_queries, predicate = _used(predicate, keys, queries)
     if (predicate == select.predicate and tuple(k.id for k in new_keys) == tuple(k.id for k in select.keys)

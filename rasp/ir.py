@@ -133,6 +133,18 @@ def comparisons(predicate: "Predicate") -> list["Compare"]:
     return []
 
 
+def map_comparisons(predicate: "Predicate", change: Callable[["Compare"], "Predicate"]) -> "Predicate":
+    """``predicate`` with every comparison replaced by ``change(comparison)``, its
+    and/or/not structure kept."""
+    if isinstance(predicate, Compare):
+        return change(predicate)
+    if isinstance(predicate, (PredAnd, PredOr)):
+        return type(predicate)(map_comparisons(predicate.left, change), map_comparisons(predicate.right, change))
+    if isinstance(predicate, PredNot):
+        return PredNot(map_comparisons(predicate.inner, change))
+    return predicate
+
+
 def slots_read(predicate: "Predicate") -> tuple[set[int], set[int]]:
     """The key slots and the query slots that ``predicate`` compares."""
     found = comparisons(predicate)

@@ -131,17 +131,8 @@ _OP_NAMES = {"^": "pow"}
 
 def _shift_predicate(predicate: ir.Predicate, keys: int, queries: int) -> ir.Predicate:
     """The same predicate over slots moved right by ``keys``/``queries``."""
-    if isinstance(predicate, ir.Compare):
-        return ir.Compare(predicate.op, predicate.key_slot + keys, predicate.query_slot + queries)
-    if isinstance(predicate, ir.PredAnd):
-        return ir.PredAnd(_shift_predicate(predicate.left, keys, queries),
-                          _shift_predicate(predicate.right, keys, queries))
-    if isinstance(predicate, ir.PredOr):
-        return ir.PredOr(_shift_predicate(predicate.left, keys, queries),
-                         _shift_predicate(predicate.right, keys, queries))
-    if isinstance(predicate, ir.PredNot):
-        return ir.PredNot(_shift_predicate(predicate.inner, keys, queries))
-    return predicate
+    return ir.map_comparisons(predicate, lambda leaf: ir.Compare(leaf.op, leaf.key_slot + keys,
+                                                                  leaf.query_slot + queries))
 
 
 def _is_int(value: Any) -> bool:
