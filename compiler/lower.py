@@ -56,7 +56,7 @@ from typing import Any, Callable
 from compiler.means import means_as_widths, sign_tests_as_widths
 from compiler.selects import simplify_selects
 from rasp import ir
-from rasp.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, categorical_readers, conjuncts, infer,
+from rasp.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, categorical_readers, conjuncts, infer, keys_bound,
                             value_key)
 
 PASSES = ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
@@ -396,21 +396,25 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
             return False
         return True
 
-    def scratches_separate(expansion: Expansion) -> bool:
-        """A map may read two or more width scratches (``1/(w+1)``, values as close as
-        ``1/(n(n+1))``) directly only through a well-separated +-1 projection (an
-        equality of widths is ``a - b == 0``); any other combination of them is
-        decoded first, each width to an exact integer, so that no MLP has to
-        resolve a grid of scratch pairs in float32."""
+    def scratches_read(expansion: Expansion) -> str:
+        """How a map may read two or more width scratches (``1/(w+1)``, values as
+        close as ``1/(n(n+1))``) directly: "difference" through a +-1 projection
+        with a negative sign (an equality of widths is ``a - b == 0``, separated at
+        every max_len), "line" through any other well-separated projection (a sum
+        of two short widths), or "decode" when each width must first be decoded
+        to an exact integer, so that no MLP has to resolve a grid of scratch pairs
+        in float32. A map of fewer than two scratches reads them as it likes."""
         from compiler.mlp import find_projection
 
         scratches = [s for s in expansion.frontier if isinstance(s, WidthScratch)]
         if len(scratches) < 2:
-            return True
+            return "difference"
         if len(expansion.frontier) != len(scratches):
-            return False
+            return "decode"
         domains = [[float(v) for v in sets_by_origin(s).values] for s in expansion.frontier]
-        return find_projection(expansion.fn, domains, differences_only=True) is not None
+        if find_projection(expansion.fn, domains, differences_only=True) is not None:
+            return "difference"
+        return "line" if find_projection(expansion.fn, domains) is not None else "decode"
 
     def numeric_twin(decode: WidthDecode) -> WidthDecode:
         """The width as one numerical direction holding the integer, for a map that
@@ -454,10 +458,11 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
         parts = fuse(node, decode_first=False)
         expansion = narrowed(_merge(node, parts))
         as_number = False
-        if not scratches_separate(expansion):
+        reading = scratches_read(expansion)
+        if reading != "difference":
             if original.id not in compared and original.encoding_hint is None and adds_widths(expansion):
                 as_number = True  # each width decoded into one shared direction
-            else:
+            elif reading == "decode":
                 parts = fuse(node, decode_first=True)
                 expansion = narrowed(_merge(node, parts))
         if as_number:
@@ -632,9 +637,14 @@ class WidthScratch(ir.SOp):
         """For a length count: ``1 / (n + 1)`` as a function of (length, index)."""
         return (lambda n, i: 1.0 / (n + 1)) if self.counts_length else None
 
+    @staticmethod
+    def value_of_width(width: int) -> float:
+        return 1.0 / (width + 1)
+
     def infer_values(self, max_len: int, sets: dict[int, ValueSet] | None = None) -> ValueSet:
         least = 1 if self.counts_length or (sets is not None and selects_itself(self.selector, sets)) else 0
-        widths = range(least, max_len + 1)
+        most = max_len if sets is None else keys_bound(self.selector, sets, max_len)
+        widths = range(least, max(least, most) + 1)
         return ValueSet(tuple(sorted(1.0 / (w + 1) for w in widths)), NUMERICAL)
 
 
@@ -643,13 +653,16 @@ class WidthDecode(ir.Map):
     """w from ``1 / (w + 1)``: built by the dedicated width decoder when it stands
     alone, inlined into its readers' MLPs by ``fuse_maps`` otherwise.
 
-    Its values are every width 0..max_len (1..max_len for a length), even where
-    the scratch is known to skip 0: the decoder is cheapest over the full range."""
+    Its values run from 0 (1 for a length) to the scratch's largest width, even
+    where the scratch is known to skip 0: the decoder is cheapest over a full range."""
 
     def infer_values(self, max_len: int, sets: dict[int, ValueSet] | None = None) -> ValueSet:
         least = 1 if self.inner.counts_length else 0
+        most = max_len
+        if sets is not None and self.inner.id in sets and sets[self.inner.id].values:
+            most = _decode_width(min(sets[self.inner.id].values))
         hint = self.encoding_hint.value if self.encoding_hint else CATEGORICAL
-        return ValueSet(tuple(range(least, max_len + 1)), hint)
+        return ValueSet(tuple(range(least, max(least, most) + 1)), hint)
 
 
 def _decode_width(scratch: float) -> int:
@@ -675,7 +688,8 @@ def split_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet] | None =
             if parts is not None and len(parts) > 1:
                 selects = [ir.Select(keys=node.selector.keys, queries=node.selector.queries, predicate=p)
                            for p in parts]
-                return _width_sum(selects, max_len).replacing(node)
+                most = keys_bound(original.selector, sets, max_len)
+                return _width_sum(selects, most).replacing(node)
             scratch = WidthScratch(selector=node.selector)
         elif isinstance(node, ir.Length):
             scratch = WidthScratch(selector=ir.Select(predicate=ir.PredTrue()), counts_length=True)
@@ -688,9 +702,10 @@ def split_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet] | None =
     return rewrite(outputs, visit)
 
 
-def _width_sum(parts: list[ir.Select], max_len: int) -> ir.SOp:
+def _width_sum(parts: list[ir.Select], most: int) -> ir.SOp:
     """The sum of the parts' widths, each decoded from its own scratch (``fuse_maps``
-    inlines the decodings where the scratches can be read together exactly)."""
+    inlines the decodings where the scratches can be read together exactly). The
+    parts are disjoint, so the sum is at most ``most``, the bound on their union."""
     decodes = []
     for k, part in enumerate(parts):
         scratch = WidthScratch(selector=part)
@@ -702,8 +717,8 @@ def _width_sum(parts: list[ir.Select], max_len: int) -> ir.SOp:
 
     def total(*counts):
         count = sum(counts)
-        if count > max_len:  # disjoint selections never select more than n keys
-            raise ValueError("more keys than positions")
+        if count > most:  # disjoint parts never select more than their union can
+            raise ValueError("more keys than the selector can select")
         return count
 
     text = " + ".join(f"{{{k}}}" for k in range(len(parts)))

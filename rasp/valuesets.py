@@ -144,6 +144,114 @@ def selects_at_most_one(select: ir.Selector, sets: dict[int, ValueSet]) -> bool:
     return False
 
 
+def _width_source(sop: ir.SOp):
+    """(selector, the s-op's value as a function of that selector's width) when the
+    s-op is a selector width or a chain of maps over one, else None. The compiler's
+    width scratch (``1/(w+1)``) says so through ``value_of_width``."""
+    if isinstance(sop, ir.SelectorWidth):
+        return sop.selector, (lambda w: w)
+    value_of_width = getattr(sop, "value_of_width", None)
+    if value_of_width is not None:
+        return sop.selector, value_of_width
+    if isinstance(sop, ir.Map):
+        found = _width_source(sop.inner)
+        if found is not None:
+            selector, inner = found
+            return selector, (lambda w: sop.fn(inner(w)))
+    return None
+
+
+def _copies_counted(select: ir.Selector, sets: dict[int, ValueSet]) -> tuple[ir.SOp, int] | None:
+    """(T, c) when ``select`` is ``T == T and P < P`` (or ``>``, ``<=``, ``>=``) for
+    a position-injective P: its width at a position counts the copies of the
+    position's T value that come before it (or after it) in P's order, and exactly
+    one position per value of T has the least count c (0 for a strict order, 1
+    otherwise)."""
+    if not isinstance(select, ir.Select):
+        return None
+    leaves = conjuncts(select.predicate)
+    if len(leaves) != 2 or not all(isinstance(leaf, ir.Compare) for leaf in leaves):
+        return None
+    equal = [leaf for leaf in leaves if leaf.op == "=="]
+    order = [leaf for leaf in leaves if leaf.op in ("<", ">", "<=", ">=")]
+    if len(equal) != 1 or len(order) != 1:
+        return None
+    same, ordered = equal[0], order[0]
+    value = select.keys[same.key_slot]
+    position = select.keys[ordered.key_slot]
+    if select.queries[same.query_slot] is not value or select.queries[ordered.query_slot] is not position:
+        return None
+    if not position_injective(position, sets):
+        return None
+    return value, (0 if ordered.op in ("<", ">") else 1)
+
+
+def _first_copies_bound(leaf: ir.Compare, select: ir.Select, sets: dict[int, ValueSet],
+                        max_len: int) -> int | None:
+    """How many keys the comparison ``leaf`` lets through when it holds only where
+    the key is a function of a copy count (``_copies_counted``) at its least value:
+    one key per value of the counted s-op."""
+    found = _width_source(select.keys[leaf.key_slot])
+    if found is None:
+        return None
+    counted = _copies_counted(found[0], sets)
+    if counted is None:
+        return None
+    value, least = counted
+    query = select.queries[leaf.query_slot]
+    if query.id not in sets or value.id not in sets:
+        return None
+    width_value = found[1]
+    n_keys, n_queries = len(select.keys), len(select.queries)
+    for width in range(max_len + 1):
+        if width == least:
+            continue
+        try:
+            key_value = width_value(width)
+        except Exception:
+            continue
+        keys = tuple(key_value if s == leaf.key_slot else None for s in range(n_keys))
+        for query_value in sets[query.id].values:
+            queries = tuple(query_value if s == leaf.query_slot else None for s in range(n_queries))
+            try:
+                if leaf(keys, queries):
+                    return None
+            except Exception:
+                continue
+    return sets[value.id].size
+
+
+def keys_bound(select: ir.Selector, sets: dict[int, ValueSet], max_len: int) -> int:
+    """The most keys one query of ``select`` can select, provably from the graph.
+
+    At most max_len; one for a conjunct ``key == query`` over a position-injective
+    key; and, for a conjunct that passes only first copies (``is_first = select(
+    earlier_copies, 0, ==)`` with ``earlier_copies`` counting earlier equal tokens),
+    the number of values of the counted s-op: no two first copies share a value. An
+    ``or`` of selectors selects at most the sum of their bounds.
+    """
+    if not isinstance(select, ir.Select):
+        return max_len
+
+    def leaf_bound(leaf) -> int:
+        if not isinstance(leaf, ir.Compare):
+            return max_len
+        if leaf.op == "==" and position_injective(select.keys[leaf.key_slot], sets):
+            return 1
+        first_copies = _first_copies_bound(leaf, select, sets, max_len)
+        return max_len if first_copies is None else min(max_len, first_copies)
+
+    def bound(predicate) -> int:
+        if isinstance(predicate, ir.PredOr):
+            branches = ir.split_predicate(predicate, ir.PredOr)
+            shared = set(conjuncts(branches[0])).intersection(*(conjuncts(b) for b in branches[1:]))
+            together = min(max_len, sum(bound(b) for b in branches))
+            return min([together] + [leaf_bound(leaf) for leaf in shared])
+        return min([max_len] + [leaf_bound(leaf) for leaf in conjuncts(predicate)])
+
+    return bound(select.predicate)
+
+
 # ------------------------------------------------------------- inference
 
 def _product_size(domains: list[tuple]) -> int:
@@ -346,7 +454,7 @@ def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_
     if isinstance(node, ir.Constant):
         return ValueSet((node.value,), encoding)
     if isinstance(node, ir.SelectorWidth):
-        return ValueSet(tuple(range(0, max_len + 1)), encoding)
+        return ValueSet(tuple(range(0, keys_bound(node.selector, sets, max_len) + 1)), encoding)
     if isinstance(node, (ir.Map, ir.SequenceMap)):
         operands = node.children
         for operand in operands:

@@ -20,12 +20,13 @@ def test_paper_programs_exact_with_paper_depth(name, depth):
     assert model.config.n_layers == depth
 
 
-def test_most_freq_decodes_its_two_counts_before_adding_them():
-    # Its place is the sum of two widths (more frequent; as frequent and earlier):
-    # each is decoded to an integer, the sum becomes a one-hot, then the move.
-    # One layer more than the paper's count, at every max_len.
+def test_most_freq_adds_its_two_counts_in_one_mlp():
+    # Its place is the sum of two widths (more frequent; as frequent and earlier),
+    # never more than max_len: on short inputs the two scratches 1/(w+1) are read
+    # together on one sloped line, so the place is a one-hot in the MLP of the
+    # layer that counts, and the paper's three layers hold.
     model = check(cases.most_freq(), ABC, 8, exhaustive_len=5)
-    assert model.config.n_layers == 4
+    assert model.config.n_layers == 3
 
 
 def test_sort_of_numbers_unique_keys():
@@ -34,17 +35,18 @@ def test_sort_of_numbers_unique_keys():
 
 def test_stable_sort_with_duplicates():
     # The lexicographic selector is an "or" of two disjoint selectors: two heads
-    # whose widths add (no joint key); the widths are decoded before the sum is
-    # made a one-hot, one MLP more than a grid of the two scratches, which no
-    # float32 MLP resolves beyond a short max_len.
+    # whose widths add (no joint key), read together by one MLP.
     model = check(cases.sort_stable(), NUMS, 6, exhaustive_len=4)
-    assert model.config.n_layers == 3
+    assert model.config.n_layers == 2
 
 
-def test_two_widths_are_decoded_before_they_are_combined():
-    # At max_len 20 the scratches 1/(w+1) are 1/420 apart: read as a grid they were
-    # wrong on a few inputs; decoded first, every input agrees.
-    check(cases.sort_stable(), NUMS, 20, exhaustive_len=2, n_random=150, seed=11)
+@pytest.mark.parametrize("max_len, depth", [(20, 2), (40, 3)])
+def test_two_widths_are_added_exactly_at_every_length(max_len, depth):
+    # At max_len 20 the pairs of scratches whose widths sum to at most 20 still
+    # fall apart on a line; at 40 no line keeps them apart in float32, so each
+    # width is decoded to an integer first and the sum costs an MLP, a layer.
+    model = check(cases.sort_stable(), NUMS, max_len, exhaustive_len=2, n_random=150, seed=11)
+    assert model.config.n_layers == depth
 
 
 def test_equal_widths_compare_without_decoding():

@@ -275,12 +275,42 @@ def test_find_projection_needs_a_consistent_separated_line():
     values = [1.0 / (w + 1) for w in range(11)]
     found = mlp.find_projection(lambda a, b: _width(a) == _width(b), [values, values])
     assert found is not None and found[0] == (1.0, -1.0)
-    # the sum of two widths is no function of a +- b of the scratches
-    assert mlp.find_projection(lambda a, b: _width(a) + _width(b), [values, values]) is None
+    # the sum of two widths is no function of a +- b of the scratches; over long
+    # grids no line keeps the sums apart in float32
+    long = [1.0 / (w + 1) for w in range(41)]
+    assert mlp.find_projection(lambda a, b: _width(a) + _width(b), [long, long]) is None
+    assert mlp.find_projection(lambda a, b: _width(a) + _width(b), [values, values],
+                               differences_only=True) is None
     # integers: the sum is a function of x + y
     ints = [float(v) for v in range(6)]
     coefficients, by_z = mlp.find_projection(lambda x, y: x + y > 4, [ints, ints])
     assert coefficients == (1.0, 1.0) and by_z[10.0] is True and by_z[0.0] is False
+
+
+@pytest.mark.parametrize("bound", [8, 12])
+def test_sum_of_two_short_widths_on_a_sloped_line(bound):
+    # Two widths of at most ``bound`` (first copies of a small vocabulary): no +-1
+    # line separates their sums, a line x + c y does, and the MLP on it is exact at
+    # every pair, checked against the sum computed here, within the rounding the
+    # construction states.
+    values = [1.0 / (w + 1) for w in range(bound + 1)]
+    coefficients, by_z = mlp.find_projection(lambda a, b: _width(a) + _width(b), [values, values])
+    assert abs(coefficients[1]) != 1.0
+    for a, b in itertools.product(values, values):
+        z = round(a + coefficients[1] * b, 12)
+        if z in by_z:
+            assert by_z[z] == _width(a) + _width(b)
+    first = Space("s", NUMERICAL, tuple(sorted(values)))
+    second = Space("t", NUMERICAL, tuple(sorted(values)))
+    out = Space("total", CATEGORICAL, tuple(range(2 * bound + 1)))
+    block, margin = mlp.sequence_map_mlp(lambda a, b: _width(a) + _width(b), (first, second), out, "m")
+    assert "projection" in margin.reason
+    pairs = list(itertools.product(values, values))
+    _, after = evaluate(block, [first, second], out, [list(c) for c in zip(*pairs)])
+    part = Residual([first, second, out]).read(after, out)[1:]
+    hot = np.zeros_like(part)
+    hot[np.arange(len(pairs)), [_width(a) + _width(b) for a, b in pairs]] = 1
+    assert np.abs(part - hot).max() <= margin.value < 0.01
 
 
 @pytest.mark.parametrize("max_len", [20, 64])

@@ -24,9 +24,12 @@ def test_paper_depths():
 
 
 def test_most_freq_depth():
-    # hist; the two parts of the place (widths); their decoding; the one-hot of
-    # their sum; the move: three attention steps and one MLP between two of them.
-    assert scheduled(most_freq())[1].n_layers == 4
+    # hist; the two parts of the place (widths) and the one-hot of their sum in the
+    # same layer's MLP; the move: three attention steps. Past max_len 24 the sum
+    # of two widths no longer separates on a line of their scratches, and the
+    # decoding before the sum costs an MLP between two attention steps.
+    assert scheduled(most_freq())[1].n_layers == 3
+    assert scheduled(most_freq(), max_len=40)[1].n_layers == 4
 
 
 def test_independent_heads_share_a_layer():

@@ -153,3 +153,65 @@ def test_numerical_select_operands_need_categorical_copies():
     width = ir.SelectorWidth(reread)
     sets = infer((width,), VOCAB, 3)
     assert categorical_readers((width,), sets) == {frac.id}
+
+
+def _earlier_copies(value=ir.TOKENS, order="<", extra=None):
+    """How many earlier positions hold the same value (``extra``: one more conjunct)."""
+    predicate = ir.PredAnd(ir.Compare("==", 0, 0), ir.Compare(order, 1, 1))
+    keys, queries = (value, ir.INDICES), (value, ir.INDICES)
+    if extra is not None:
+        predicate = ir.PredAnd(predicate, ir.Compare("<", 2, 2))
+        keys, queries = keys + (extra,), queries + (extra,)
+    return ir.SelectorWidth(ir.Select(keys=keys, queries=queries, predicate=predicate))
+
+
+def _width_over_flag(flag, predicate=ir.Compare("==", 0, 0)):
+    always = ir.Map(fn=lambda i: True, inner=ir.INDICES)
+    return ir.SelectorWidth(ir.Select(keys=(flag, ir.TOKENS), queries=(always, ir.TOKENS), predicate=predicate))
+
+
+def _observed_widths(width, vocab, max_len):
+    from itertools import product
+
+    from rasp.interpreter import evaluate
+    return {w for n in range(1, max_len + 1) for s in product(vocab, repeat=n) for w in evaluate(width, list(s))}
+
+
+def test_width_over_first_copies_is_at_most_the_vocabulary():
+    # Only one position per token has no earlier copy: at most 3 keys of 6.
+    first = ir.Map(fn=lambda c: c == 0, inner=_earlier_copies())
+    width = _width_over_flag(first)
+    found = sets_of(width, max_len=6)[width.id].values
+    assert found == (0, 1, 2, 3)
+    assert _observed_widths(width, VOCAB, 6) <= set(found)
+    # the last copies (no later copy) likewise
+    last = ir.Map(fn=lambda c: c == 0, inner=_earlier_copies(order=">"))
+    width = _width_over_flag(last)
+    assert sets_of(width, max_len=6)[width.id].values == (0, 1, 2, 3)
+
+
+def test_width_bound_needs_exactly_a_first_copy_test():
+    later = ir.Map(fn=lambda c: c > 0, inner=_earlier_copies())  # copies after the first: many
+    width = _width_over_flag(later)
+    assert sets_of(width, max_len=6)[width.id].values == tuple(range(7))
+    assert 3 < max(_observed_widths(width, ("a", "b"), 6))
+    # a count with one more condition is zero at more than one position per token
+    narrowed = ir.Map(fn=lambda c: c == 0, inner=_earlier_copies(extra=ir.Map(fn=lambda t: t, inner=ir.TOKENS)))
+    width = _width_over_flag(narrowed)
+    assert sets_of(width, max_len=6)[width.id].values == tuple(range(7))
+
+
+def test_width_bound_of_an_or_with_a_shared_first_copy_test():
+    first = ir.Map(fn=lambda c: c == 0, inner=_earlier_copies())
+    flag_is_set = ir.Compare("==", 0, 0)
+    either = ir.PredOr(ir.PredAnd(flag_is_set, ir.Compare("<", 1, 1)),
+                       ir.PredAnd(flag_is_set, ir.Compare("==", 1, 1)))
+    width = _width_over_flag(first, either)
+    # each branch is bounded by 3, the sum by 6; the shared test bounds the whole by 3
+    assert sets_of(width, max_len=6)[width.id].values == (0, 1, 2, 3)
+    assert _observed_widths(width, VOCAB, 6) <= {0, 1, 2, 3}
+
+
+def test_width_over_an_injective_key_is_at_most_one():
+    width = ir.SelectorWidth(ir.Select(keys=(ir.INDICES,), queries=(ir.LENGTH - 1,), predicate=ir.Compare("==", 0, 0)))
+    assert sets_of(width, max_len=5)[width.id].values == (0, 1)
