@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -73,6 +73,11 @@ class Row:
     forward_seq_per_s: dict[str, float] = field(default_factory=dict)
     #: The same over all the timed calls together.
     forward_mean_seq_per_s: dict[str, float] = field(default_factory=dict)
+    #: Which forward pass those are: "packed" (nonzero blocks only, as ``Runner``
+    #: runs a compiled model) or "dense".
+    forward_pass: str | None = None
+    #: The dense forward pass at the largest batch, fastest call, for comparison.
+    dense_forward_seq_per_s: float | None = None
     error: str | None = None
     timed_out: bool = False
     #: The step under way when the configuration stopped (or "done").
@@ -203,24 +208,39 @@ def decoded_outputs(model, residuals: np.ndarray, inputs: Sequence[tuple]) -> li
 
 # ------------------------------------------------------------------ timing
 
-def forward_executables(model, batches: Sequence[int], pool: Executor) -> dict[int, Future]:
+def forward_executables(model, batches: Sequence[int], pool: Executor, packed: bool = True
+                        ) -> dict[int, Future]:
     """Per batch size, a future of the model's forward pass compiled by XLA for
-    (batch, max_len + 1) token ids, parameters already on the device. XLA compiles
-    without holding Python's lock, so the compilations run in ``pool`` while the
-    caller does other work."""
+    (batch, max_len + 1) token ids, parameters already on the device: the packed pass
+    (``runtime.packed``) where it is worthwhile and ``packed`` allows, else the dense
+    one. XLA compiles without holding Python's lock, so the compilations run in
+    ``pool`` while the caller does other work."""
     import jax
     import jax.numpy as jnp
 
     from runtime.forward import forward, to_jax
+    from runtime.packed import pack, packed_forward
 
-    params, config = to_jax(model.params), model.config
-    step = jax.jit(lambda p, x: forward(p, x, config))
+    config = model.config
+    packing = pack(model.params)
+    if packed and packing.worthwhile:
+        params = packing.arrays
+        step = jax.jit(lambda p, x: packed_forward(replace(packing, arrays=p), x, config.attn_scale))
+    else:
+        params = to_jax(model.params)
+        step = jax.jit(lambda p, x: forward(p, x, config))
 
     def build(batch: int) -> Callable[[Any], Any]:
         compiled = step.lower(params, jax.ShapeDtypeStruct((batch, config.max_len + 1), jnp.int32)).compile()
         return lambda ids: compiled(params, ids)
 
     return {batch: pool.submit(build, batch) for batch in batches}
+
+
+def forward_pass_used(model) -> str:
+    from runtime.packed import pack
+
+    return "packed" if pack(model.params).worthwhile else "dense"
 
 
 @dataclass(frozen=True)
@@ -292,8 +312,10 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     checked_inputs = inputs[:config.samples]
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending = forward_executables(model, batches, pool)
+        pending_dense = forward_executables(model, [widest], pool, packed=False)
         expected, cpu_seconds, wall_seconds = reference_outputs(program.output_expr(None), checked_inputs)
         runs = {batch: future.result() for batch, future in pending.items()}
+        dense_run = pending_dense[widest].result()
     got: list = []
     for chunk in range(chunks):
         rows = slice(chunk * widest, (chunk + 1) * widest)
@@ -304,6 +326,7 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
          interpreter_wall_seq_per_s=len(checked_inputs) / wall_seconds if wall_seconds > 0 else None)
     best: dict[str, float] = {}
     mean: dict[str, float] = {}
+    pass_used = forward_pass_used(model)
     for batch in batches:
         emit(stage=f"forward at batch {batch}")
         batch_ids = jnp.asarray(ids[:batch])
@@ -311,4 +334,8 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
             runs[batch](batch_ids).block_until_ready()
         rate = sequences_per_second(runs[batch], batch_ids)
         best[str(batch)], mean[str(batch)] = rate.best, rate.mean
-        emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean))
+        emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean), forward_pass=pass_used)
+    emit(stage="dense forward")
+    widest_ids = jnp.asarray(ids[:widest])
+    dense_run(widest_ids).block_until_ready()
+    emit(dense_forward_seq_per_s=sequences_per_second(dense_run, widest_ids).best)

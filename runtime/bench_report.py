@@ -87,7 +87,7 @@ def main_table(rows: Sequence[Row], batches: Sequence[int]) -> str:
     """Shape, compile time, accuracy and throughput of every program at every max_len."""
     header = (["program", "max_len", "vocab", "layers", "heads", "d_model", "d_mlp", "params", "compile s",
                "accuracy", "interpreter seq/s"] + [f"fwd seq/s @{b}" for b in batches]
-              + [f"speed-up @{SPEEDUP_BATCH}", "status"])
+              + [f"dense @{SPEEDUP_BATCH}", f"speed-up @{SPEEDUP_BATCH}", "status"])
     lines = []
     for row in rows:
         shape = [_cell(row.vocab_size), _cell(row.layers), _cell(row.heads), _cell(row.d_model), _cell(row.d_mlp),
@@ -95,7 +95,7 @@ def main_table(rows: Sequence[Row], batches: Sequence[int]) -> str:
         lines.append([row.program, str(row.max_len)] + shape
                      + [_seconds(row.compile_seconds), _percent(row.accuracy), _cell(row.interpreter_seq_per_s, ",.0f")]
                      + [_cell(row.forward_rate(b), ",.0f") for b in batches]
-                     + [_times(row.speedup(SPEEDUP_BATCH)), status(row)])
+                     + [_cell(row.dense_forward_seq_per_s, ",.0f"), _times(row.speedup(SPEEDUP_BATCH)), status(row)])
     out = _table(header, "lr" + "r" * (len(header) - 3) + "l", lines)
     notes = _notes(rows)
     return "\n".join(out + (["", "Not measured in full:"] + notes if notes else []))
@@ -167,7 +167,9 @@ def report(results: Results) -> str:
         "counted). Interpreter seq/s: the reference interpreter on those inputs, per CPU-second of its "
         "thread (it runs while XLA compiles the forward pass; results.json also has the wall-clock "
         "figure). Fwd seq/s @B: the jit-compiled forward pass on the first B of the same inputs padded to "
-        "max_len + 1, after a warm-up call, by the wall clock: the fastest of the calls made in "
+        "max_len + 1, over the nonzero blocks of the weights only (runtime/packed.py, the pass raspc run "
+        f"uses for a compiled model; dense @{SPEEDUP_BATCH}: the same batch through every dense matrix), "
+        "after a warm-up call, by the wall clock: the fastest of the calls made in "
         f"{s.get('min_timing_seconds', 0.2):g} s (at least one; results.json also has their mean). Each "
         f"configuration is capped at {s['timeout_seconds']:g} s of wall-clock time. Load average (1 min) at "
         f"the start and the end: {_load(env.get('load_average_start'))} and {_load(env.get('load_average'))}: "

@@ -28,7 +28,7 @@ from rasp.errors import RaspInputError
 from runtime.model import CATEGORICAL, Model, ModelConfig
 
 PAD = -1
-_MASKED = -1e9
+MASKED = -1e9
 _HIGHEST = jax.lax.Precision.HIGHEST
 
 
@@ -92,7 +92,7 @@ def _attention(x, layer, mask, attn_scale):
     k = jnp.einsum("btd,hde->bhte", x, layer["w_k"], precision=_HIGHEST)
     v = jnp.einsum("btd,hde->bhte", x, layer["w_v"], precision=_HIGHEST)
     scores = jnp.einsum("bhqe,bhke->bhqk", q, k, precision=_HIGHEST) * attn_scale
-    scores = jnp.where(mask[:, None, None, :], scores, _MASKED)
+    scores = jnp.where(mask[:, None, None, :], scores, MASKED)
     pattern = jax.nn.softmax(scores, axis=-1)
     mixed = jnp.einsum("bhqk,bhke->bhqe", pattern, v, precision=_HIGHEST)
     return jnp.einsum("bhqe,hed->bqd", mixed, layer["w_o"], precision=_HIGHEST), pattern
@@ -213,8 +213,21 @@ class Runner:
         self.config = model.config
         self.params = to_jax(model.params)
         self.max_batch = max_batch
-        self._logits = partial(_logits_jit, attn_scale=float(self.config.attn_scale))
+        self._logits = self._logits_function()
         self._integral = self._integral_output()
+
+    def _logits_function(self):
+        """Token ids to logits: over the nonzero blocks only (``runtime.packed``)
+        where that skips most of the arithmetic, as for a compiled model; else the
+        dense pass."""
+        from runtime.packed import pack, packed_logits
+
+        scale = float(self.config.attn_scale)
+        packed = pack(self.model.params)
+        if not packed.worthwhile:
+            return partial(_logits_jit, attn_scale=scale)
+        return lambda params, ids: packed_logits(packed.arrays, ids, params["unembed"], index=packed.index,
+                                                 attn_scale=scale)
 
     def _integral_output(self) -> bool:
         if self.config.output_encoding == CATEGORICAL or self.config.output not in self.model.layout:

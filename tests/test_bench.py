@@ -156,6 +156,7 @@ def test_measure_a_small_configuration(monkeypatch):
     assert (row.checked, row.matched, row.skipped) == (40, 40, 0)
     assert len(row.compile_runs) == 2 and row.compile_seconds > 0
     assert set(row.forward_seq_per_s) == {"1", "16"} and row.interpreter_seq_per_s > 0
+    assert row.forward_pass == "packed" and row.dense_forward_seq_per_s > 0
 
 
 def test_measure_names_a_missing_program():
@@ -166,12 +167,12 @@ def test_measure_names_a_missing_program():
 # ------------------------------------------------------------------ tables and files
 
 def test_main_table_cells_and_failures():
-    rows = [good_row(params=1_234_567),
+    rows = [good_row(params=1_234_567, dense_forward_seq_per_s=50_000.0),
             Row("sort", 64, error="values too close together", stage="compile"),
             Row("dyck2", 40, params=10, timed_out=True, stage="verify")]
     text = main_table(rows, (1, 1024))
-    assert ("| reverse | 20 | 4 | 2 | 2 | 40 | 20 | 1,234,567 | 0.010 | 100.0% | 1,000 | 500 | 200,000 | 200x | ok |"
-            in text)
+    assert ("| reverse | 20 | 4 | 2 | 2 | 40 | 20 | 1,234,567 | 0.010 | 100.0% | 1,000 | 500 | 200,000 | 50,000 "
+            "| 200x | ok |" in text)
     assert "| sort | 64 |" in text and "- sort, max_len 64: fails: values too close together" in text
     assert "timed out (verify)" in text
 

@@ -1,0 +1,183 @@
+"""The forward pass over the nonzero blocks of a model's matrices only.
+
+A compiled model's matrices are mostly zeros: a head reads the few residual
+directions of its selector's s-ops and writes the few of its output, an MLP unit
+reads one or two s-ops. ``pack`` keeps, per head, the rows of ``w_q``/``w_k``/``w_v``
+that are not all zero, the head dimensions that both sides of a product use, and
+the columns of ``w_o`` it writes; per MLP, the units that write something, the rows
+they read and the columns they write. ``packed_forward`` gathers those residual
+directions, multiplies the small blocks and adds the results back in place. It
+computes the same function as ``runtime.forward.forward`` (the dropped terms are
+exact zeros; only the order of float32 additions may differ), in a fraction of the
+arithmetic. A trained model, dense, packs to its full matrices.
+
+    >>> packed = pack(model.params)                                  # doctest: +SKIP
+    >>> residual = packed_forward(packed, token_ids, attn_scale=1.0) # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from runtime.forward import FORWARD_SLICE, PAD, MASKED
+
+Indices = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HeadIndex:
+    """Which residual directions one head reads (queries, keys, values) and writes."""
+
+    query_rows: Indices
+    key_rows: Indices
+    value_rows: Indices
+    out_cols: Indices
+
+
+@dataclass(frozen=True)
+class LayerIndex:
+    heads: tuple[HeadIndex, ...]
+    mlp_rows: Indices
+    mlp_cols: Indices
+
+
+@dataclass(frozen=True)
+class PackedIndex:
+    """The static structure of a packed model: hashable, so jit specialises on it."""
+
+    layers: tuple[LayerIndex, ...]
+
+
+@dataclass(frozen=True)
+class Packed:
+    """``arrays``: a pytree of the kept blocks, float32; ``index``: where they sit;
+    ``kept`` and ``total``: weights of the layers kept and in all (a dense model
+    keeps nearly everything, and is better run unpacked)."""
+
+    arrays: dict[str, Any]
+    index: PackedIndex
+    kept: int
+    total: int
+
+    @property
+    def worthwhile(self) -> bool:
+        """Packing skips at least half of the layers' arithmetic."""
+        return self.kept <= self.total // 2
+
+
+def _used(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask)
+
+
+def _indices(found: np.ndarray) -> Indices:
+    return tuple(int(i) for i in found)
+
+
+def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray):
+    """The head's kept blocks and their index, or None when it writes nothing."""
+    scored = _used(np.any(w_q != 0, axis=0) & np.any(w_k != 0, axis=0))
+    moved = _used(np.any(w_v != 0, axis=0) & np.any(w_o != 0, axis=1))
+    if len(moved) == 0:
+        return None
+    query_rows = _used(np.any(w_q[:, scored] != 0, axis=1))
+    key_rows = _used(np.any(w_k[:, scored] != 0, axis=1))
+    value_rows = _used(np.any(w_v[:, moved] != 0, axis=1))
+    out_cols = _used(np.any(w_o[moved] != 0, axis=0))
+    blocks = {"w_q": w_q[np.ix_(query_rows, scored)], "w_k": w_k[np.ix_(key_rows, scored)],
+              "w_v": w_v[np.ix_(value_rows, moved)], "w_o": w_o[np.ix_(moved, out_cols)]}
+    return blocks, HeadIndex(_indices(query_rows), _indices(key_rows), _indices(value_rows), _indices(out_cols))
+
+
+def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray):
+    units = _used(np.any(w_out != 0, axis=1))
+    rows = _used(np.any(w_in[:, units] != 0, axis=1))
+    cols = _used(np.any(w_out[units] != 0, axis=0) | (b_out != 0))
+    blocks = {"w_in": w_in[np.ix_(rows, units)], "b_in": b_in[units],
+              "w_out": w_out[np.ix_(units, cols)], "b_out": b_out[cols]}
+    return blocks, _indices(rows), _indices(cols)
+
+
+def pack(params) -> Packed:
+    """Keep the nonzero blocks of ``params`` (a model's parameter pytree)."""
+    arrays: dict[str, Any] = {"token_embed": params["token_embed"], "pos_embed": params["pos_embed"],
+                              "layers": []}
+    layers = []
+    for layer in params["layers"]:
+        w_q, w_k, w_v, w_o = (np.asarray(layer[name]) for name in ("w_q", "w_k", "w_v", "w_o"))
+        heads, head_blocks = [], []
+        for h in range(w_q.shape[0]):
+            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h])
+            if found is not None:
+                head_blocks.append(found[0])
+                heads.append(found[1])
+        mlp, rows, cols = _pack_mlp(*(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")))
+        arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
+        layers.append(LayerIndex(tuple(heads), rows, cols))
+    total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
+    kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
+    arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
+    return Packed(arrays, PackedIndex(tuple(layers)), kept, total)
+
+
+def _columns(x, indices: Indices):
+    return x[..., np.asarray(indices, np.int32)]
+
+
+def _head(x, mask, blocks, where: HeadIndex, attn_scale: float):
+    q = _columns(x, where.query_rows) @ blocks["w_q"]
+    k = _columns(x, where.key_rows) @ blocks["w_k"]
+    v = _columns(x, where.value_rows) @ blocks["w_v"]
+    scores = jnp.einsum("bqe,bke->bqk", q, k) * attn_scale
+    pattern = jax.nn.softmax(jnp.where(mask[:, None, :], scores, MASKED), axis=-1)
+    return jnp.einsum("bqk,bke->bqe", pattern, v) @ blocks["w_o"]
+
+
+def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
+    mask = token_ids >= 0
+    positions = jnp.arange(token_ids.shape[1])
+    x = arrays["token_embed"][jnp.maximum(token_ids, 0)] + arrays["pos_embed"][positions][None]
+    for layer, where in zip(arrays["layers"], index.layers):
+        attended = jnp.zeros_like(x)
+        for blocks, head in zip(layer["heads"], where.heads):
+            cols = np.asarray(head.out_cols, np.int32)
+            attended = attended.at[..., cols].add(_head(x, mask, blocks, head, attn_scale))
+        x = x + attended
+        mlp = layer["mlp"]
+        hidden = jax.nn.relu(_columns(x, where.mlp_rows) @ mlp["w_in"] + mlp["b_in"])
+        x = x.at[..., np.asarray(where.mlp_cols, np.int32)].add(hidden @ mlp["w_out"] + mlp["b_out"])
+    return x
+
+
+@partial(jax.jit, static_argnames=("index", "attn_scale"))
+def _packed_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
+    """As ``runtime.forward._run_in_slices``: large batches a slice at a time."""
+    batch = token_ids.shape[0]
+    if batch <= FORWARD_SLICE:
+        return _run_packed(arrays, token_ids, index, attn_scale)
+    slices = -(-batch // FORWARD_SLICE)
+    padded = jnp.full((slices * FORWARD_SLICE, token_ids.shape[1]), PAD, token_ids.dtype)
+    padded = padded.at[:batch].set(token_ids).reshape(slices, FORWARD_SLICE, -1)
+    out = jax.lax.map(lambda part: _run_packed(arrays, part, index, attn_scale), padded)
+    return out.reshape(slices * FORWARD_SLICE, *out.shape[2:])[:batch]
+
+
+@partial(jax.jit, static_argnames=("index", "attn_scale"))
+def packed_logits(arrays, token_ids, unembed, index: PackedIndex, attn_scale: float):
+    """The output logits of a batch of token ids (batch, positions, n_outputs)."""
+    x = _packed_in_slices(arrays, token_ids, index=index, attn_scale=attn_scale)
+    return jnp.einsum("btd,dn->btn", x, unembed, precision=jax.lax.Precision.HIGHEST)
+
+
+def packed_forward(packed: Packed, token_ids, attn_scale: float) -> jnp.ndarray:
+    """The residual after the last layer, as ``runtime.forward.forward`` gives it:
+    (batch, positions, d_model), or (positions, d_model) for one input."""
+    ids = jnp.asarray(token_ids, jnp.int32)
+    single = ids.ndim == 1
+    out = _packed_in_slices(packed.arrays, ids[None] if single else ids, index=packed.index,
+                            attn_scale=float(attn_scale))
+    return out[0] if single else out
