@@ -164,12 +164,15 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[list
 
 
 def heads_read_later(lowered: Lowered, schedule: Schedule) -> set[int]:
-    """Aggregates whose output a later head reads as a key or a source: their BOS
-    entry (the default the head writes there) must be cleared."""
+    """Aggregates whose output a later head reads as a key, a query or a source:
+    their BOS entry (the default the head writes there) must be cleared. A query
+    one-hot at BOS would meet the ``+T`` entries of an equality table written by
+    its true entries (``attention.selection_terms``) and pull the BOS query off BOS."""
     found: set[int] = set()
     for node in ir.ancestors(lowered.outputs):
         if isinstance(node, (ir.Aggregate, WidthScratch)) and isinstance(node.selector, ir.Select):
             found.update(s.id for s in node.selector.keys)
+            found.update(s.id for s in node.selector.queries)
             if isinstance(node, ir.Aggregate):
                 found.add(node.sop.id)
     return {i for i in found if schedule.kind.get(i) == ATTN}

@@ -143,13 +143,39 @@ def temperatures(max_len: int, leak: float = LEAK) -> tuple[float, float]:
 def selection_terms(select: ir.Select, keys: Sequence[Space], queries: Sequence[Space],
                     penalty: float) -> list[QKTerm]:
     """Score terms giving 0 to selected keys and at most ``-penalty`` to the others
-    (a pair's table costs ``-penalty`` where any of its parts is false)."""
+    (a pair's table costs ``-penalty`` where any of its parts is false).
+
+    A table is written by its false entries, each ``-penalty``; or, where the true
+    entries are a small fraction (at most a fifth: an equality), by those, each
+    ``+penalty``, on top of ``-penalty`` for every pair of real positions
+    (``real_pair_terms``). The score then reads as
+    few one-hot entries as possible, so that rounding noise in the one-hots an MLP
+    wrote moves it by the noise of one or two entries, not by the sum over the
+    whole value set: an equality over 192 values reads the entry that matches."""
     tables, never = _truth_tables(select, keys, queries)
-    terms = [QKTerm(queries[q], keys[k], np.where(table, 0.0, -penalty)) for q, k, table in tables
-             if not table.all()]
+    terms = []
+    lifted = 0
+    for q, k, table in tables:
+        if table.all():
+            continue
+        if 4 * np.count_nonzero(table) <= np.count_nonzero(~table):
+            terms.append(QKTerm(queries[q], keys[k], np.where(table, penalty, 0.0)))
+            lifted += 1
+        else:
+            terms.append(QKTerm(queries[q], keys[k], np.where(table, 0.0, -penalty)))
+    if lifted:
+        terms.extend(real_pair_terms(-penalty * lifted))
     if never:  # nothing is ever selected: lift BOS above every real key
         terms.append(QKTerm(ONE, BOS, np.array([[penalty]])))
     return terms
+
+
+def real_pair_terms(score: float) -> list[QKTerm]:
+    """``score`` for every pair of real positions (query and key both past BOS), 0
+    for any pair with BOS: ``score * (one - bos)_query * (one - bos)_key``, each
+    product exact, so that the entries it offsets cancel to exactly 0."""
+    return [QKTerm(ONE, ONE, np.array([[score]])), QKTerm(ONE, BOS, np.array([[-score]])),
+            QKTerm(BOS, ONE, np.array([[-score]])), QKTerm(BOS, BOS, np.array([[score]]))]
 
 
 def bos_query_terms(keys: Sequence[Space], preference: float) -> list[QKTerm]:

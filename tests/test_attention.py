@@ -220,3 +220,41 @@ def test_sizes_and_margin():
     head, margin = attention.aggregate_head(select, (K,), (Q,), SRC_CAT, OUT_CAT, "none", 100)
     assert len(head.qk) == 3
     assert margin.value < 1e-8
+
+
+def _score(terms, query: dict, key: dict) -> float:
+    """Sum of ``x_q[query space] @ matrix @ x_k[key space]`` over the terms."""
+    return float(sum(query[t.query.name] @ t.matrix @ key[t.key.name] for t in terms))
+
+
+def test_equality_over_a_large_set_reads_only_the_matching_entry():
+    # Equality over 150 values: each row of its table is true once, so the table is
+    # written by that entry (+T) on top of -T for every pair of real positions.
+    # Noise nu on every off-entry of a one-hot then moves a score by about T nu,
+    # not by the sum over 150 entries; and BOS stays neutral (score 0 with any key).
+    big_k = Space("big_k", CATEGORICAL, tuple(range(150)))
+    big_q = Space("big_q", CATEGORICAL, tuple(range(150)))
+    select = ir.Select(keys=(ir.TOKENS,), queries=(ir.INDICES,), predicate=C("==", 0, 0))
+    penalty = 30.0
+    terms = attention.selection_terms(select, (big_k,), (big_q,), penalty)
+    rng = np.random.default_rng(0)
+    nu = 1e-5
+
+    def position(space, value, noisy, at_bos=False):
+        hot = np.zeros(space.width) if at_bos else np.eye(space.width)[value]
+        if noisy and not at_bos:
+            hot = hot + np.where(hot == 0, rng.uniform(-nu, nu, space.width), 0.0)
+        return {space.name: hot, "one": np.ones(1), "bos": np.array([1.0 if at_bos else 0.0])}
+
+    for q_value, k_value in [(3, 3), (3, 4), (149, 149), (0, 77)]:
+        want = 0.0 if q_value == k_value else -penalty
+        exact = _score(terms, position(big_q, q_value, False), position(big_k, k_value, False))
+        assert exact == want
+        noisy = _score(terms, position(big_q, q_value, True), position(big_k, k_value, True))
+        assert abs(noisy - want) <= 2 * penalty * nu + 1e-9
+    bos = position(big_k, 0, False, at_bos=True)
+    assert _score(terms, position(big_q, 5, False), bos) == 0.0
+    assert _score(terms, position(big_q, 0, False, at_bos=True), position(big_k, 5, False)) == 0.0
+    # an order comparison keeps its false entries (-T): the true ones are not few
+    order = ir.Select(keys=(ir.TOKENS,), queries=(ir.INDICES,), predicate=C("<", 0, 0))
+    assert len(attention.selection_terms(order, (big_k,), (big_q,), penalty)) == 1
