@@ -235,8 +235,8 @@ class _Generator:
         choice = self.rng.choices(
             ["arith_atom", "arith_sop", "compare", "logic", "not", "indicator", "round", "div_mod",
              "list_table", "dict_table", "ternary", "ternary3", "aggregate_one", "aggregate_mean",
-             "width", "concat"],
-            [6, 4, 5, 3, 2, 3, 1, 2, 2, 3, 3, 1, 4, 3, 3, 1])[0]
+             "width", "concat", "first_copy", "width_of_first_copies"],
+            [6, 4, 5, 3, 2, 3, 1, 2, 2, 3, 3, 1, 4, 3, 3, 1, 1, 1])[0]
         text, a = getattr(self, "_" + choice)(env, depth - 1)
         if want is not None and not (a.kind == want or (want == "num" and _is_number(a))):
             raise _Rejected()
@@ -345,6 +345,22 @@ class _Generator:
     def _width(self, env, depth):
         selector = self.selector(env, depth)
         return f"selector_width({selector.text})", Abstract("int", frozenset(range(self.max_len + 1)))
+
+    def _first_copy(self, env, depth):
+        """True at the first copy of each value of an s-op (the last, with ``>``):
+        its count of earlier equal values is the least it can be. A width over such
+        positions is bounded by the s-op's number of values, which the compiler
+        infers; this puts that inference under the differential test."""
+        text, _ = self.sop(env, depth)
+        op, least = self.rng.choice([("<", 0), (">", 0), ("<=", 1), (">=", 1)])
+        count = f"selector_width(select({text}, {text}, ==) and select(indices, indices, {op}))"
+        return f"({count} == {least})", Abstract("bool", frozenset({False, True}))
+
+    def _width_of_first_copies(self, env, depth):
+        flag, _ = self._first_copy(env, depth)
+        other = self.selector(env, depth)
+        return (f"selector_width(select({flag}, True, ==) and {other.text})",
+                Abstract("int", frozenset(range(self.max_len + 1))))
 
     def _aggregate_one(self, env, depth):
         selector = self.selector(env, depth, at_most_one=True)
