@@ -142,17 +142,22 @@ _run_jit = jax.jit(_run, static_argnames=("attn_scale", "keep"))
 FORWARD_SLICE = 256
 
 
-def _run_in_slices(params, token_ids, attn_scale: float):
-    """``_run`` over a batch, one slice of FORWARD_SLICE sequences at a time (the
+def in_slices(run, token_ids):
+    """``run(ids)`` over a batch, one slice of FORWARD_SLICE sequences at a time (the
     batch is padded with PAD rows to a whole number of slices)."""
     batch = token_ids.shape[0]
     if batch <= FORWARD_SLICE:
-        return _run(params, token_ids, attn_scale, keep=False)
+        return run(token_ids)
     slices = -(-batch // FORWARD_SLICE)
     padded = jnp.full((slices * FORWARD_SLICE, token_ids.shape[1]), PAD, token_ids.dtype)
     padded = padded.at[:batch].set(token_ids).reshape(slices, FORWARD_SLICE, -1)
-    out = jax.lax.map(lambda part: _run(params, part, attn_scale, keep=False), padded)
+    out = jax.lax.map(run, padded)
     return out.reshape(slices * FORWARD_SLICE, *out.shape[2:])[:batch]
+
+
+def _run_in_slices(params, token_ids, attn_scale: float):
+    """``_run`` over a batch, a slice at a time (``in_slices``)."""
+    return in_slices(lambda part: _run(params, part, attn_scale, keep=False), token_ids)
 
 
 _run_in_slices_jit = jax.jit(_run_in_slices, static_argnames=("attn_scale",))

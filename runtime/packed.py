@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from runtime.forward import FORWARD_SLICE, PAD, MASKED
+from runtime.forward import MASKED, in_slices
 
 Indices = tuple[int, ...]
 
@@ -155,15 +155,8 @@ def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
 
 @partial(jax.jit, static_argnames=("index", "attn_scale"))
 def _packed_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
-    """As ``runtime.forward._run_in_slices``: large batches a slice at a time."""
-    batch = token_ids.shape[0]
-    if batch <= FORWARD_SLICE:
-        return _run_packed(arrays, token_ids, index, attn_scale)
-    slices = -(-batch // FORWARD_SLICE)
-    padded = jnp.full((slices * FORWARD_SLICE, token_ids.shape[1]), PAD, token_ids.dtype)
-    padded = padded.at[:batch].set(token_ids).reshape(slices, FORWARD_SLICE, -1)
-    out = jax.lax.map(lambda part: _run_packed(arrays, part, index, attn_scale), padded)
-    return out.reshape(slices * FORWARD_SLICE, *out.shape[2:])[:batch]
+    """As ``runtime.forward``: large batches a slice at a time (``in_slices``)."""
+    return in_slices(lambda part: _run_packed(arrays, part, index, attn_scale), token_ids)
 
 
 @partial(jax.jit, static_argnames=("index", "attn_scale"))
