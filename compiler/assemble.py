@@ -6,9 +6,10 @@ and its output map become ``w_q, w_k`` and ``w_v, w_o`` factored with the rank t
 need (readable selection matrices where the rank is full, an SVD where it is not),
 and every MLP block of a layer becomes one slice of that layer's hidden units.
 
-The parameter count is estimated from the layout and the value sets BEFORE any
-construction runs, so that a program whose weights would be huge fails at once
-with a message naming the s-op responsible.
+The parameter count is checked before the model's dense matrices are allocated:
+the embeddings from the layout alone, then the built blocks (each as compact as its
+construction), so that a program whose weights would be huge fails with a message
+naming the s-op responsible, and one that fits is never refused on a guess.
 """
 from __future__ import annotations
 
@@ -35,57 +36,59 @@ class Built:
     mlps: list[MLPBlock]
 
 
-# ---------------------------------------------------------------- estimate
+# ---------------------------------------------------------------- size
 
-def _mlp_hidden_estimate(node: ir.SOp, lowered: Lowered) -> int:
-    size = 1
-    for sop in operands(node):
-        size *= max(lowered.sets[sop.id].size, 1)
-    return size + lowered.sets[node.id].size
-
-
-def estimate_params(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[int, ir.SOp | None, int]:
-    """(estimated total, the operation costing most, its share), from widths alone.
-    The operation is None when the embeddings and unembedding cost the most."""
+def _fixed_params(lowered: Lowered, plan: Plan) -> int:
+    """Embeddings and unembedding: known from the layout alone."""
     d = plan.layout.d_model
-    total = (len(lowered.vocab) + 1 + lowered.max_len + 1) * d
-    total += d * plan.spaces[lowered.outputs[0].id].width
-    worst, worst_cost = None, total
-    nodes = _node_by_id(lowered)
-    for node_id, kind in schedule.kind.items():
-        node = nodes[node_id]
-        if kind == EMBED:
-            continue
-        if kind == MLP:
-            cost = 2 * d * _mlp_hidden_estimate(node, lowered)
-        else:
-            select = node.selector
-            widths = [plan.spaces[s.id].width for s in operands(node)]
-            cost = 4 * d * (min(sum(widths[:len(select.keys)]) or 1, sum(widths[len(select.keys):]) or 1) + 2)
-        total += cost
-        if cost > worst_cost:
-            worst, worst_cost = node, cost
-    return total, worst, worst_cost
+    return (len(lowered.vocab) + 1 + lowered.max_len + 1) * d + d * plan.spaces[lowered.outputs[0].id].width
 
 
-def _node_by_id(lowered: Lowered) -> dict[int, ir.RaspExpr]:
-    return {n.id: n for n in ir.ancestors(lowered.outputs)}
-
-
-def check_size(lowered: Lowered, schedule: Schedule, plan: Plan, max_params: int) -> int:
-    estimate, worst, cost = estimate_params(lowered, schedule, plan)
-    if estimate > max_params:
-        if worst is None:
-            culprit = (f"the embeddings ({len(lowered.vocab)} tokens, {lowered.max_len + 1} positions, "
-                       f"residual width {plan.layout.d_model})")
-        else:
-            reads = ", ".join(f"{s.label} ({lowered.sets[s.id].size} values)" for s in operands(worst))
-            culprit = f"{worst.label}, which reads {reads or 'nothing'}"
+def check_embeddings(lowered: Lowered, plan: Plan, max_params: int) -> None:
+    """Before any construction runs: the embeddings alone may be over the bound
+    (a huge max_len or vocabulary)."""
+    fixed = _fixed_params(lowered, plan)
+    if fixed > max_params:
+        widest = max(plan.layout.subspaces, key=lambda space: space.width)
         raise CompileError(
-            f"the compiled model would have about {estimate:,} parameters, over the bound of "
-            f"{max_params:,}; most of them ({cost:,}) go to {culprit}. "
-            f"Shrink the vocabulary or max_len, split the map, or raise --max-params")
-    return estimate
+            f"the compiled model would have at least {fixed:,} parameters, over the bound of {max_params:,}, "
+            f"in the embeddings alone ({len(lowered.vocab)} tokens, {lowered.max_len + 1} positions, residual "
+            f"width {plan.layout.d_model}, of which {widest.width} hold {widest.name}). Shrink the vocabulary "
+            f"or max_len, or raise --max-params")
+
+
+def _hidden_units(built: Built) -> int:
+    """A layer's MLP width: its blocks side by side, plus the unit ``place_layer``
+    adds for a constant output bias."""
+    constant = any(np.any(block.b_out != 0) for block in built.mlps)
+    return sum(block.hidden for block in built.mlps) + (1 if constant else 0)
+
+
+def check_size(built: list[Built], heads_per_layer: list[int], head_widths: list[int] | None,
+               lowered: Lowered, plan: Plan, max_params: int) -> int:
+    """The dense parameter count of the model these blocks make, with each layer's
+    head width (None before the heads are factored: one, a lower bound), raising a
+    one-line error naming the largest part when it is over ``max_params``."""
+    d = plan.layout.d_model
+    total = _fixed_params(lowered, plan)
+    parts: list[tuple[int, str, str]] = []
+    widths = head_widths or [1] * len(built)
+    for layer, heads, d_head in zip(built, heads_per_layer, widths):
+        hidden = _hidden_units(layer)
+        total += 2 * d * hidden + hidden + d + 4 * d * d_head * heads
+        parts += [(2 * d * block.hidden, block.output.name, ", ".join(space.name for space in block.inputs))
+                  for block in layer.mlps]
+        parts += [(4 * d * d_head, head.writes, ", ".join(sorted({t.query.name for t in head.qk}
+                                                                 | {t.key.name for t in head.qk})))
+                  for head in layer.heads]
+    if total > max_params:
+        cost, name, reads = max(parts, default=(0, "", ""))
+        raise CompileError(
+            f"the compiled model would have {'at least ' if head_widths is None else ''}{total:,} parameters, over the "
+            f"bound of {max_params:,}; the largest part ({cost:,}) computes {name}, which reads "
+            f"{reads or 'nothing'} (residual width {d}). Shrink the vocabulary or max_len, split the map, "
+            f"or raise --max-params")
+    return total
 
 
 # ---------------------------------------------------------------- building
@@ -110,6 +113,10 @@ def _restricted(fn, possible: list[tuple] | None):
         return fn(*args)
 
     return restricted
+
+
+def _node_by_id(lowered: Lowered) -> dict[int, ir.RaspExpr]:
+    return {n.id: n for n in ir.ancestors(lowered.outputs)}
 
 
 def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[list[Built], list[dict]]:
@@ -359,16 +366,24 @@ def unembedding(plan: Plan, output: Space) -> np.ndarray:
 
 def assemble(lowered: Lowered, schedule: Schedule, plan: Plan, *, max_params: int,
              disabled: tuple[str, ...] = (), settings: dict | None = None) -> Model:
-    """The Model: blocks built, placed, factored and stacked."""
-    estimate = check_size(lowered, schedule, plan, max_params)
+    """The Model: blocks built, placed, factored and stacked. The parameter count is
+    checked against ``max_params`` before anything of the model's full size is
+    allocated: the embeddings before any construction runs, then the blocks (exact
+    MLP widths, heads at least one wide), then the factored heads' width."""
+    check_embeddings(lowered, plan, max_params)
     built, margins = build_blocks(lowered, schedule, plan)
+    check_size(built, [len(b.heads) for b in built], None, lowered, plan, max_params)
     d = plan.layout.d_model
     placed = [place_layer(b, plan, l, "share_heads" not in disabled) for l, b in enumerate(built)]
-    d_head = max([1] + [max(qk[0].shape[1], ov[0].shape[1]) for p in placed for qk, ov in p[0]])
+    # Each layer's heads are as wide as its widest factor needs: a layer of one-rank
+    # heads does not pay for another layer's wide comparison.
+    head_widths = [max([1] + [max(qk[0].shape[1], ov[0].shape[1]) for qk, ov in p[0]]) for p in placed]
+    estimate = check_size(built, [len(p[0]) for p in placed], head_widths, lowered, plan, max_params)
+    d_head = max(head_widths, default=1)
     layers = []
-    for factors, mlp_params, _, _ in placed:
-        w_q, w_k = _stack([qk for qk, _ in factors], d, d_head, transpose_second=False)
-        w_v, w_o = _stack([ov for _, ov in factors], d, d_head, transpose_second=True)
+    for (factors, mlp_params, _, _), width in zip(placed, head_widths):
+        w_q, w_k = _stack([qk for qk, _ in factors], d, width, transpose_second=False)
+        w_v, w_o = _stack([ov for _, ov in factors], d, width, transpose_second=True)
         layers.append({"w_q": w_q, "w_k": w_k, "w_v": w_v, "w_o": w_o,
                        **{k: v.astype(np.float32) for k, v in mlp_params.items()}})
     token_embed, pos_embed = embeddings(lowered, schedule, plan)

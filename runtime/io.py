@@ -310,10 +310,12 @@ def _expected_shapes(model: Model) -> dict[str, tuple]:
     for index, layer in enumerate(model.params["layers"]):
         heads = layer["w_q"].shape[0] if layer["w_q"].ndim == 3 else -1
         hidden = layer["b_in"].shape[0] if layer["b_in"].ndim == 1 else -1
+        # A layer's heads may be narrower than the widest layer's (config.d_head).
+        width = layer["w_q"].shape[2] if layer["w_q"].ndim == 3 and 1 <= layer["w_q"].shape[2] <= d_head else d_head
         prefix = f"layers.{index}."
         shapes.update({
-            prefix + "w_q": (heads, d, d_head), prefix + "w_k": (heads, d, d_head),
-            prefix + "w_v": (heads, d, d_head), prefix + "w_o": (heads, d_head, d),
+            prefix + "w_q": (heads, d, width), prefix + "w_k": (heads, d, width),
+            prefix + "w_v": (heads, d, width), prefix + "w_o": (heads, width, d),
             prefix + "w_in": (d, hidden), prefix + "b_in": (hidden,),
             prefix + "w_out": (hidden, d), prefix + "b_out": (d,),
         })

@@ -14,13 +14,15 @@ Parameters, as a pytree of arrays (``Params``)::
 
     token_embed  (vocab_size, d_model)      row 0 is BOS
     pos_embed    (max_len + 1, d_model)     row 0 is BOS's position
-    layers[l]    w_q, w_k, w_v  (n_heads_l, d_model, d_head)
-                 w_o            (n_heads_l, d_head, d_model)
+    layers[l]    w_q, w_k, w_v  (n_heads_l, d_model, d_head_l)
+                 w_o            (n_heads_l, d_head_l, d_model)
                  w_in (d_model, d_mlp_l)  b_in (d_mlp_l,)
                  w_out (d_mlp_l, d_model)  b_out (d_model,)
     unembed      (d_model, n_outputs)       reads the output s-op's directions
 
-Attention scores are ``attn_scale * q . k``; the compiler writes its own softmax
+A layer's head width ``d_head_l`` is at most ``d_head`` (the config's): a compiled
+layer's heads are as wide as its widest comparison needs; a trained model has one
+width throughout. Attention scores are ``attn_scale * q . k``; the compiler writes its own softmax
 temperature into ``w_q`` and uses ``attn_scale = 1``; a trained model uses
 ``1 / sqrt(d_head)``.
 """

@@ -225,6 +225,25 @@ def test_wrong_tensor_shape_is_refused(tmp_path):
     _refused(path, "layers.0.w_k", "(2, 6, 3)")
 
 
+def test_layers_may_have_narrower_heads_than_the_config(tmp_path):
+    # A compiled layer's heads are as wide as its widest comparison: the file keeps
+    # each layer's width, at most config.d_head, the same across w_q, w_k, w_v, w_o.
+    model = random_model(seed=12, heads=(2, 1), d_head=3)
+    layer = model.params["layers"][1]
+    for name in ("w_q", "w_k", "w_v"):
+        layer[name] = layer[name][:, :, :1].copy()
+    layer["w_o"] = layer["w_o"][:, :1, :].copy()
+    path = tmp_path / "narrow.safetensors"
+    save_model(model, str(path))
+    assert_same_model(load_model(str(path)), model)
+    wider = random_model(seed=12, heads=(2, 1), d_head=3)
+    for name in ("w_q", "w_k", "w_v"):
+        wider.params["layers"][1][name] = np.zeros((1, 6, 4), np.float32)
+    wider.params["layers"][1]["w_o"] = np.zeros((1, 4, 6), np.float32)
+    path.write_bytes(serialize(wider))
+    _refused(path, "layers.1.w_q", "(1, 6, 4)")
+
+
 def test_integer_tensors_are_refused(tmp_path):
     model = random_model(seed=11)
     tensors = io.flatten_params(model.params)
