@@ -129,3 +129,15 @@ def test_key_side_tests_against_constants_share_one_slot():
     model = compile_expr(moved, ("a", "b"), 10)
     bad = mismatches(model, moved, all_inputs(("a", "b"), 5) + _random_inputs(("a", "b"), 10, 40, seed=5))
     assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
+
+
+def test_rover_example_compiles_within_the_default_bound():
+    # rover.rasp (the original repository's stress test) in its first example: 33
+    # layers, counted exactly on the built blocks (about 13M parameters), and the
+    # model gives the interpreter's answer on the example's input.
+    staged = load_file(str(HERE / "rover_run.rasp"))
+    display = next(d for d in staged.displays if d.kind == "example")
+    vocab = tuple(sorted(set(display.input), key=repr))
+    model = compile_expr(display.value, vocab, len(display.input))
+    assert model.stats["n_params"] < 50_000_000
+    assert not mismatches(model, display.value, [tuple(display.input)])
