@@ -198,17 +198,41 @@ def _show(value: Any) -> str:
 
 # ------------------------------------------------- categorical lookups
 
+def _value_classes(inputs: Sequence[Space], table: dict[tuple, np.ndarray]) -> list[list[list[int]]]:
+    """Per input, its value indices grouped where the function cannot tell them
+    apart: swapping one for another never changes the output, whatever the other
+    inputs hold. (Merging within each input separately is sound: two swaps in two
+    inputs are two steps that each keep the output.)"""
+    widths = [space.width for space in inputs]
+    found = []
+    for i in range(len(inputs)):
+        others = [range(w) for j, w in enumerate(widths) if j != i]
+        signatures: dict[bytes, list[int]] = {}
+        for value in range(widths[i]):
+            signature = b"".join(table[rest[:i] + (value,) + rest[i:]].tobytes()
+                                 for rest in itertools.product(*others))
+            signatures.setdefault(signature, []).append(value)
+        found.append(list(signatures.values()))
+    return found
+
+
 def _lookup_units(inputs: Sequence[Space], table: dict[tuple, np.ndarray], output: Space,
                   names: Sequence[str]) -> list[_Unit]:
-    """Units for a function of categorical inputs given by ``table`` (combination
-    of input value indices -> output vector). One unit per combination outside the
-    largest class of equal outputs; that class comes from a constant unit minus
-    the others (exact: every unit is exactly 0 or 1)."""
+    """Units for a function of categorical inputs given by ``table`` (every
+    combination of input value indices -> output vector). The values of each input
+    that the function cannot tell apart are read together (the sum of their
+    one-hot entries); then one unit per combination of such groups outside the
+    largest class of equal outputs, and that class from a constant unit minus the
+    others (exact: every unit is exactly 0 or 1). ``x == "x" and y == "x" ? a : b``
+    over two 11-valued inputs needs 2 x 2 groups, not 121 combinations."""
     k = len(inputs)
+    groups = _value_classes(inputs, table)
+    reduced = {combo: table[tuple(group[0] for group in (groups[i][c] for i, c in enumerate(combo)))]
+               for combo in itertools.product(*(range(len(g)) for g in groups))}
     classes: dict[bytes, list[tuple]] = {}
-    for combo, vector in table.items():
+    for combo, vector in reduced.items():
         classes.setdefault(vector.tobytes(), []).append(combo)
-    vectors = {key: table[combos[0]] for key, combos in classes.items()}
+    vectors = {key: reduced[combos[0]] for key, combos in classes.items()}
     zero = np.zeros(output.width).tobytes()
     # The class served by the constant unit: the largest, unless a zero class
     # (which needs no unit at all) is at least as large.
@@ -223,15 +247,24 @@ def _lookup_units(inputs: Sequence[Space], table: dict[tuple, np.ndarray], outpu
             continue
         for combo in combos:
             weights = []
-            for space, index in zip(inputs, combo):
+            conditions = []
+            for i, (name, space) in enumerate(zip(names, inputs)):
+                members = groups[i][combo[i]]
                 w = np.zeros(space.width)
-                w[index] = 2.0
+                w[members] = 2.0
                 weights.append(w)
-            condition = " and ".join(f"{name} == {_show(space.values[i])}"
-                                     for name, space, i in zip(names, inputs, combo))
+                if len(members) < space.width:
+                    conditions.append(_membership(name, space, members))
+            condition = " and ".join(conditions) or "always"
             units.append(_Unit(tuple(weights), -(2.0 * k - 1.0), vectors[key] - vectors[base],
                                f"{condition} -> {output.name} = {_describe_out(output, vectors[key])}"))
     return units
+
+
+def _membership(name: str, space: Space, members: list[int]) -> str:
+    """``x == 'a'`` or ``x in {'a', 'b'}``: a unit's condition on one input."""
+    shown = [_show(space.values[i]) for i in members]
+    return f"{name} == {shown[0]}" if len(shown) == 1 else f"{name} in {{{', '.join(shown)}}}"
 
 
 def _describe_out(output: Space, vector: np.ndarray) -> str:

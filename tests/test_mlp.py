@@ -341,3 +341,20 @@ def test_maps_of_numbers_to_one_hots_use_flat_steps():
     part = residual.read(after, flag)[1:]
     want = np.array([[0.0, 1.0] if _width(a) >= 2 else [1.0, 0.0] for a in columns[0]])
     assert np.abs(part - want).max() < 1e-5
+
+
+def test_lookup_reads_values_the_function_cannot_tell_apart_together():
+    # rover's inference step: (a == "x" and b == "x") ? c : d over two 11-valued
+    # inputs and two flags. Only "x" against the rest matters in a and b: 2 x 2 x 2
+    # x 2 groups: a constant and one unit per group of the other output, 9 units
+    # instead of one per combination (242).
+    letters = Space("a", CATEGORICAL, tuple("#,:<?ABabx"))
+    others = Space("b", CATEGORICAL, tuple("#,:<?ABabx"))
+    first, second = Space("c", CATEGORICAL, (False, True)), Space("d", CATEGORICAL, (False, True))
+    out = Space("out", CATEGORICAL, (0, 1))
+
+    def inference(a, b, c, d):
+        return int(c if a == "x" and b == "x" else d)
+
+    block, _ = check_exhaustive(inference, [letters, others, first, second], out)
+    assert block.hidden <= 9
