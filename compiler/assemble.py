@@ -378,7 +378,7 @@ def assemble(lowered: Lowered, schedule: Schedule, plan: Plan, *, max_params: in
     # Each layer's heads are as wide as its widest factor needs: a layer of one-rank
     # heads does not pay for another layer's wide comparison.
     head_widths = [max([1] + [max(qk[0].shape[1], ov[0].shape[1]) for qk, ov in p[0]]) for p in placed]
-    estimate = check_size(built, [len(p[0]) for p in placed], head_widths, lowered, plan, max_params)
+    check_size(built, [len(p[0]) for p in placed], head_widths, lowered, plan, max_params)
     d_head = max(head_widths, default=1)
     layers = []
     for (factors, mlp_params, _, _), width in zip(placed, head_widths):
@@ -399,8 +399,7 @@ def assemble(lowered: Lowered, schedule: Schedule, plan: Plan, *, max_params: in
                   neuron_labels=tuple(p[3] for p in placed),
                   settings=dict(settings or {}),
                   stats={"margins": margins,
-                         "min_margin": min((m["value"] for m in margins), default=None),
-                         "estimated_params": estimate})
+                         "min_margin": min((m["value"] for m in margins), default=None)})
     if model.n_params > max_params:
         raise CompileError(f"the compiled model has {model.n_params:,} parameters, over the bound of "
                            f"{max_params:,}; shrink the vocabulary or max_len, or raise --max-params")

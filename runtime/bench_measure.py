@@ -208,22 +208,20 @@ def decoded_outputs(model, residuals: np.ndarray, inputs: Sequence[tuple]) -> li
 
 # ------------------------------------------------------------------ timing
 
-def forward_executables(model, batches: Sequence[int], pool: Executor, packed: bool = True
-                        ) -> dict[int, Future]:
+def forward_executables(model, batches: Sequence[int], pool: Executor, packing=None) -> dict[int, Future]:
     """Per batch size, a future of the model's forward pass compiled by XLA for
-    (batch, max_len + 1) token ids, parameters already on the device: the packed pass
-    (``runtime.packed``) where it is worthwhile and ``packed`` allows, else the dense
-    one. XLA compiles without holding Python's lock, so the compilations run in
-    ``pool`` while the caller does other work."""
+    (batch, max_len + 1) token ids, parameters already on the device: over
+    ``packing`` (a ``runtime.packed.Packed`` of the model) when given, else the
+    dense pass. XLA compiles without holding Python's lock, so the compilations
+    run in ``pool`` while the caller does other work."""
     import jax
     import jax.numpy as jnp
 
     from runtime.forward import forward, to_jax
-    from runtime.packed import pack, packed_forward
+    from runtime.packed import packed_forward
 
     config = model.config
-    packing = pack(model.params)
-    if packed and packing.worthwhile:
+    if packing is not None:
         params = packing.arrays
         step = jax.jit(lambda p, x: packed_forward(replace(packing, arrays=p), x, config.attn_scale))
     else:
@@ -235,12 +233,6 @@ def forward_executables(model, batches: Sequence[int], pool: Executor, packed: b
         return lambda ids: compiled(params, ids)
 
     return {batch: pool.submit(build, batch) for batch in batches}
-
-
-def forward_pass_used(model) -> str:
-    from runtime.packed import pack
-
-    return "packed" if pack(model.params).worthwhile else "dense"
 
 
 @dataclass(frozen=True)
@@ -303,6 +295,8 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     MIN_TIMING_SECONDS, reporting the fastest call (and the mean)."""
     import jax.numpy as jnp
 
+    from runtime.packed import pack
+
     emit(stage="verify")
     batches = sorted(set(config.batches), reverse=True)
     widest = batches[0]
@@ -311,8 +305,10 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     ids = padded_ids(model, inputs)
     checked_inputs = inputs[:config.samples]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = forward_executables(model, batches, pool)
-        pending_dense = forward_executables(model, [widest], pool, packed=False)
+        packing = pack(model.params)
+        used = packing if packing.worthwhile else None  # as Runner chooses
+        pending = forward_executables(model, batches, pool, used)
+        pending_dense = forward_executables(model, [widest], pool)
         expected, cpu_seconds, wall_seconds = reference_outputs(program.output_expr(None), checked_inputs)
         runs = {batch: future.result() for batch, future in pending.items()}
         dense_run = pending_dense[widest].result()
@@ -326,7 +322,7 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
          interpreter_wall_seq_per_s=len(checked_inputs) / wall_seconds if wall_seconds > 0 else None)
     best: dict[str, float] = {}
     mean: dict[str, float] = {}
-    pass_used = forward_pass_used(model)
+    pass_used = "packed" if used is not None else "dense"
     for batch in batches:
         emit(stage=f"forward at batch {batch}")
         batch_ids = jnp.asarray(ids[:batch])
