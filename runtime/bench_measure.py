@@ -18,6 +18,7 @@ import statistics
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -212,12 +213,14 @@ def forward_executables(model, batches: Sequence[int], pool: Executor, packing=N
     """Per batch size, a future of the model's forward pass compiled by XLA for
     (batch, max_len + 1) token ids, parameters already on the device: over
     ``packing`` (a ``runtime.packed.Packed`` of the model) when given, else the
-    dense pass. XLA compiles without holding Python's lock, so the compilations
-    run in ``pool`` while the caller does other work."""
+    dense pass. The batch runs as equal shards, one per core (``in_shards``), so a
+    function gives the shards' residuals, computed. XLA compiles without holding
+    Python's lock, so the compilations run in ``pool`` while the caller does other
+    work."""
     import jax
     import jax.numpy as jnp
 
-    from runtime.forward import forward, to_jax
+    from runtime.forward import forward, in_shards, shard_count, to_jax
     from runtime.packed import packed_forward
 
     config = model.config
@@ -229,8 +232,10 @@ def forward_executables(model, batches: Sequence[int], pool: Executor, packing=N
         step = jax.jit(lambda p, x: forward(p, x, config))
 
     def build(batch: int) -> Callable[[Any], Any]:
-        compiled = step.lower(params, jax.ShapeDtypeStruct((batch, config.max_len + 1), jnp.int32)).compile()
-        return lambda ids: compiled(params, ids)
+        shards = shard_count(batch)
+        shape = jax.ShapeDtypeStruct((batch // shards, config.max_len + 1), jnp.int32)
+        compiled = step.lower(params, shape).compile()
+        return lambda ids: in_shards(partial(compiled, params), ids, shards)
 
     return {batch: pool.submit(build, batch) for batch in batches}
 
@@ -246,11 +251,12 @@ class Rate:
 
 def sequences_per_second(run: Callable[[Any], Any], ids, clock: Callable[[], float] = time.perf_counter) -> Rate:
     """Throughput of ``run`` on the batch ``ids``, already warmed up: as many calls as
-    fit in MIN_TIMING_SECONDS (at least one)."""
+    fit in MIN_TIMING_SECONDS (at least one). ``run`` returns once its result is
+    computed (``forward_executables`` gives such functions)."""
     seconds: list[float] = []
     while not seconds or sum(seconds) < MIN_TIMING_SECONDS:
         started = clock()
-        run(ids).block_until_ready()
+        run(ids)
         seconds.append(clock() - started)
     batch = ids.shape[0]
     return Rate(best=batch / min(seconds), mean=batch * len(seconds) / sum(seconds))
@@ -315,7 +321,8 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     got: list = []
     for chunk in range(chunks):
         rows = slice(chunk * widest, (chunk + 1) * widest)
-        got += decoded_outputs(model, np.asarray(runs[widest](jnp.asarray(ids[rows]))), inputs[rows])
+        residuals = np.concatenate([np.asarray(part) for part in runs[widest](jnp.asarray(ids[rows]))])
+        got += decoded_outputs(model, residuals, inputs[rows])
     checked, matched, skipped = count_matches(got[:config.samples], expected)
     emit(checked=checked, matched=matched, skipped=skipped,
          interpreter_seq_per_s=len(checked_inputs) / cpu_seconds if cpu_seconds > 0 else None,
@@ -327,11 +334,11 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
         emit(stage=f"forward at batch {batch}")
         batch_ids = jnp.asarray(ids[:batch])
         if batch != widest or chunks == 0:  # the verification ran the widest batch already
-            runs[batch](batch_ids).block_until_ready()
+            runs[batch](batch_ids)
         rate = sequences_per_second(runs[batch], batch_ids)
         best[str(batch)], mean[str(batch)] = rate.best, rate.mean
         emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean), forward_pass=pass_used)
     emit(stage="dense forward")
     widest_ids = jnp.asarray(ids[:widest])
-    dense_run(widest_ids).block_until_ready()
+    dense_run(widest_ids)
     emit(dense_forward_seq_per_s=sequences_per_second(dense_run, widest_ids).best)

@@ -169,6 +169,7 @@ def report(results: Results) -> str:
         "figure). Fwd seq/s @B: the jit-compiled forward pass on the first B of the same inputs padded to "
         "max_len + 1, over the nonzero blocks of the weights only (runtime/packed.py, the pass raspc run "
         f"uses for a compiled model; dense @{SPEEDUP_BATCH}: the same batch through every dense matrix), "
+        "the batch cut into one equal part per core (at least 64 sequences each) run side by side, "
         "after a warm-up call, by the wall clock: the fastest of the calls made in "
         f"{s.get('min_timing_seconds', 0.2):g} s (at least one; results.json also has their mean). Each "
         f"configuration is capped at {s['timeout_seconds']:g} s of wall-clock time. Load average (1 min) at "

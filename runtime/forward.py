@@ -16,8 +16,10 @@ keys (no real query can attend to them), and are dropped from the outputs.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Sequence
 
 import jax
@@ -142,17 +144,62 @@ _run_jit = jax.jit(_run, static_argnames=("attn_scale", "keep"))
 FORWARD_SLICE = 256
 
 
-def in_slices(run, token_ids):
-    """``run(ids)`` over a batch, one slice of FORWARD_SLICE sequences at a time (the
+def in_slices(run, token_ids, size: int = FORWARD_SLICE):
+    """``run(ids)`` over a batch, one slice of ``size`` sequences at a time (the
     batch is padded with PAD rows to a whole number of slices)."""
     batch = token_ids.shape[0]
-    if batch <= FORWARD_SLICE:
+    if batch <= size:
         return run(token_ids)
-    slices = -(-batch // FORWARD_SLICE)
-    padded = jnp.full((slices * FORWARD_SLICE, token_ids.shape[1]), PAD, token_ids.dtype)
-    padded = padded.at[:batch].set(token_ids).reshape(slices, FORWARD_SLICE, -1)
+    slices = -(-batch // size)
+    padded = jnp.full((slices * size, token_ids.shape[1]), PAD, token_ids.dtype)
+    padded = padded.at[:batch].set(token_ids).reshape(slices, size, -1)
     out = jax.lax.map(run, padded)
-    return out.reshape(slices * FORWARD_SLICE, *out.shape[2:])[:batch]
+    return out.reshape(slices * size, *out.shape[2:])[:batch]
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+#: A shard smaller than this is not worth a thread of its own.
+MIN_SHARD = 64
+
+
+def shard_count(batch: int, cores: int | None = None) -> int:
+    """How many equal shards ``in_shards`` cuts a batch into: one per core, each at
+    least MIN_SHARD sequences, and an exact division of the batch (so that every
+    shard has the one compiled shape)."""
+    cores = cpu_cores() if cores is None else cores
+    for shards in range(min(cores, batch // MIN_SHARD), 1, -1):
+        if batch % shards == 0:
+            return shards
+    return 1
+
+
+@lru_cache(maxsize=1)
+def _shard_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=cpu_cores(), thread_name_prefix="forward-shard")
+
+
+def in_shards(run, token_ids, shards: int) -> list:
+    """``run`` (a jit-compiled batch function) on ``shards`` equal, contiguous parts
+    of the batch at once, one thread each: the parts' results, in batch order, each
+    computed when this returns.
+
+    XLA spreads one call's work over the cores poorly on a CPU (two cores ran a
+    compiled model's pass only 1.1x-1.5x faster than one); it computes without
+    Python's lock, so a call per core on its own part of the batch keeps every core
+    busy (1.2x-1.9x on two cores). ``shards`` must divide the batch (``shard_count``)."""
+    if shards <= 1:
+        return [jax.block_until_ready(run(token_ids))]
+    rows = token_ids.shape[0] // shards
+    parts = [token_ids[k * rows:(k + 1) * rows] for k in range(shards)]
+    futures = [_shard_pool().submit(lambda part=part: jax.block_until_ready(run(part))) for part in parts]
+    return [future.result() for future in futures]
 
 
 def _run_in_slices(params, token_ids, attn_scale: float):
@@ -256,7 +303,8 @@ class Runner:
                 ids = np.full((rows, length), PAD, np.int32)
                 for row, k in enumerate(chunk):
                     ids[row, :len(encoded[k])] = encoded[k]
-                out = np.asarray(self._logits(self.params, jnp.asarray(ids)))
+                shards = in_shards(partial(self._logits, self.params), jnp.asarray(ids), shard_count(rows))
+                out = np.concatenate([np.asarray(part) for part in shards])
                 for row, k in enumerate(chunk):
                     results[k] = out[row, 1:len(encoded[k])]
         return results  # type: ignore[return-value]

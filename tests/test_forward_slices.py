@@ -37,3 +37,27 @@ def test_runner_on_a_large_batch_matches_the_interpreter():
     expr = program.output_expr(None)
     got = Runner(model, max_batch=1024).run(inputs)
     assert got == [list(evaluate(expr, tokens)) for tokens in inputs]
+
+
+def test_shard_counts_divide_the_batch_into_parts_of_64_or_more():
+    """Worked by hand: one part per core, each at least 64 rows, dividing the batch."""
+    assert fwd.shard_count(1024, cores=2) == 2
+    assert fwd.shard_count(1024, cores=3) == 2  # 1024 = 3 x 341.3: two parts of 512
+    assert fwd.shard_count(192, cores=4) == 3  # at most 192 // 64 parts, and 3 divides 192
+    assert fwd.shard_count(100, cores=8) == 1  # two parts would be under 64 rows
+    assert fwd.shard_count(4096, cores=1) == 1
+
+
+def test_sharded_batch_equals_the_batch_in_one_call():
+    """Three shards side by side give the rows of one call, in order."""
+    _, model = _reverse_model()
+    rng = np.random.default_rng(11)
+    ids = np.full((3 * 64, model.config.max_len + 1), PAD, np.int32)
+    for row in range(ids.shape[0]):
+        n = int(rng.integers(1, model.config.max_len + 1))
+        tokens = [model.config.vocab[1 + int(k)] for k in rng.integers(0, len(model.config.vocab) - 1, n)]
+        ids[row, :n + 1] = encode(model.config, tokens)
+    run = lambda part: forward(model.params, part, model.config)  # noqa: E731
+    parts = fwd.in_shards(run, ids, 3)
+    assert [part.shape[0] for part in parts] == [64, 64, 64]
+    np.testing.assert_allclose(np.concatenate([np.asarray(p) for p in parts]), np.asarray(run(ids)), atol=1e-5)
