@@ -459,10 +459,12 @@ def _domain(space: Space, label: str) -> list[tuple[Any, float]]:
 
 
 def _axis_for(inputs: Sequence[Space], names: Sequence[str], label: str
-              ) -> tuple[_Axis, dict[tuple, tuple[float, float]]]:
+              ) -> tuple[_Axis, list[tuple[tuple, float, float]]]:
     """A projection of the inputs on which every combination of their values is a
     distinct point (a mixed radix: the finest input first), and for each
-    combination its point and the noise the point inherits from numerical inputs."""
+    combination (its values, its point, the noise the point inherits from numerical
+    inputs). A list, not a dict by values: ``-1`` and ``-1.0`` are two values of a
+    categorical space (two directions) that a dict would take for one."""
     domains = [_domain(space, label) for space in inputs]
     order = sorted(range(len(inputs)), key=lambda i: _relative_gap(domains[i]))
     scales = [0.0] * len(inputs)
@@ -484,11 +486,11 @@ def _axis_for(inputs: Sequence[Space], names: Sequence[str], label: str
             noises.append({c: CATEGORICAL_NOISE * sum(abs(other - c) for other in codes) for c in codes})
     coefficients = tuple(scales[i] * np.arange(space.width, dtype=np.float64) if space.encoding == CATEGORICAL
                          else np.array([scales[i]]) for i, space in enumerate(inputs))
-    points: dict[tuple, tuple[float, float]] = {}
+    points: list[tuple[tuple, float, float]] = []
     for combo in itertools.product(*domains):
         z = sum(scales[i] * c for i, (_, c) in enumerate(combo))
         e = sum(scales[i] * noises[i][c] for i, (_, c) in enumerate(combo))
-        points[tuple(v for v, _ in combo)] = (z, e)
+        points.append((tuple(v for v, _ in combo), z, e))
     name = names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
     return _Axis(tuple(inputs), coefficients, name), points
 
@@ -506,7 +508,7 @@ def _function_on_axis(fn, inputs: Sequence[Space], output: Space, label: str, fo
     """``fn`` of the inputs, built along one projection of them."""
     axis, points = _axis_for(inputs, [s.name for s in inputs], label)
     by_point: dict[float, tuple[np.ndarray | None, float]] = {}
-    for combo, (z, e) in points.items():
+    for combo, z, e in points:
         ok, result = _apply(fn, combo)
         by_point[z] = (encode(output, result, label) if ok else None, e)
     ordered = sorted(by_point)
