@@ -27,8 +27,15 @@ show that each one preserves the program's meaning:
 * ``simplify_selects`` (``compiler.selects``): a selector that needs joint s-ops
   gets smaller ones: one-sided tests become boolean maps, pinned equalities
   become constant tests, repeated slots merge.
-* ``share_heads``, ``reuse_residual``: applied later (in assembly and layout);
-  their names are listed here so one switch list covers all.
+* ``maps_into_selects`` (``compiler.selects``): a one-to-one map that only
+  selectors read is read through its input (``select(depth, depth + 1, ==)``
+  compares ``depth`` with ``depth + 1`` in the head's table): the map's one-hot is
+  never written, so neither its MLP units nor its residual directions exist.
+* ``narrow_equalities`` (``compiler.attention.narrow_equality``): a head whose
+  output is categorical scores a wide equality by a few digits of class codes
+  (12 directions for 65 indices), not one direction per value.
+* ``share_heads``, ``reuse_residual``, ``narrow_equalities``: applied later (in
+  assembly and layout); their names are listed here so one switch list covers all.
 
 Three rewrites always run, because the constructions need them: a selector whose
 predicate one head cannot compute from separate key/query tables (``or`` across
@@ -54,13 +61,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from compiler.means import means_as_widths, sign_tests_as_widths
-from compiler.selects import simplify_selects
+from compiler.selects import maps_into_selects, simplify_selects
 from rasp import ir
 from rasp.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, categorical_readers, conjuncts, infer, keys_bound,
                             value_key)
 
 PASSES = ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
-          "compact_numerical", "split_lexicographic", "count_means", "simplify_selects")
+          "compact_numerical", "split_lexicographic", "count_means", "simplify_selects", "maps_into_selects",
+          "narrow_equalities")
 
 #: A fused MLP may read this many operand combinations, or as many as its parts did.
 FUSE_LIMIT = 512
@@ -564,7 +572,7 @@ def split_lexicographic(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet]) 
             return None
         for position, leaf in enumerate(leaves):
             key, query = node.keys[leaf.key_slot], node.queries[leaf.query_slot]
-            if leaf.op not in _FLIP or key is not query:
+            if leaf.op not in _FLIP or key is not query or not leaf.plain:
                 continue
             found = lexicographic_order(original.keys[leaf.key_slot], sets)
             if found is None:
@@ -597,7 +605,7 @@ def _used_slots(keys: tuple, queries: tuple, predicate) -> tuple[tuple, tuple, i
     query_map = {old: new for new, old in enumerate(used_queries)}
 
     def renumber(leaf):
-        return ir.Compare(leaf.op, key_map[leaf.key_slot], query_map[leaf.query_slot])
+        return leaf.moved(key_map[leaf.key_slot], query_map[leaf.query_slot])
 
     return (tuple(keys[k] for k in used_keys), tuple(queries[q] for q in used_queries), ir.map_comparisons(predicate, renumber))
 
@@ -870,6 +878,8 @@ def lower(outputs: tuple[ir.SOp, ...], vocab, max_len: int,
     outputs = split_widths(outputs)
     # Copies first, so that folding and fusing treat them like any other map.
     outputs = categorical_copies(outputs, infer(outputs, vocab, max_len))
+    if "maps_into_selects" not in disabled:
+        outputs = maps_into_selects(outputs, infer(outputs, vocab, max_len), rewrite)
     embedded: set[int] = set()
     if "fold_embeddings" not in disabled:
         sets = infer(outputs, vocab, max_len)

@@ -18,10 +18,11 @@ repeats a component.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 from rasp import ir
-from rasp.valuesets import value_key
+from rasp.valuesets import CATEGORICAL, ValueSet, value_key
 
 
 def _shown(value) -> str:
@@ -59,7 +60,7 @@ def _substitute_pinned(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
     pinned_keys: dict[int, ir.Constant] = {}
     pinned_queries: dict[int, ir.Constant] = {}
     for part in parts:
-        if isinstance(part, ir.Compare) and part.op == "==":
+        if isinstance(part, ir.Compare) and part.op == "==" and part.plain:
             key, query = slots.keys[part.key_slot], slots.queries[part.query_slot]
             if isinstance(query, ir.Constant) and not isinstance(key, ir.Constant):
                 pinned_keys.setdefault(key.id, query)
@@ -67,7 +68,7 @@ def _substitute_pinned(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
                 pinned_queries.setdefault(query.id, key)
     changed = []
     for part in parts:
-        if isinstance(part, ir.Compare) and part.op == "==":
+        if isinstance(part, ir.Compare) and part.op == "==" and part.plain:
             key, query = slots.keys[part.key_slot], slots.queries[part.query_slot]
             if not isinstance(key, ir.Constant) and not isinstance(query, ir.Constant):
                 if key.id in pinned_keys:
@@ -159,6 +160,8 @@ def _constants_to_maps(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
 
     def change(leaf: ir.Compare) -> ir.Predicate:
         key, query = slots.keys[leaf.key_slot], slots.queries[leaf.query_slot]
+        if not leaf.plain:
+            return leaf
         compare = ir.COMPARISONS[leaf.op]
         if isinstance(query, ir.Constant) and not isinstance(key, ir.Constant):
             c = query.value
@@ -202,7 +205,7 @@ def _used(predicate: ir.Predicate, keys: list, queries: list) -> tuple[tuple, tu
     key_list, query_list = sorted(key_slots), sorted(query_slots)
     key_map = {old: new for new, old in enumerate(key_list)}
     query_map = {old: new for new, old in enumerate(query_list)}
-    renumbered = ir.map_comparisons(predicate, lambda leaf: ir.Compare(leaf.op, key_map[leaf.key_slot],
+    renumbered = ir.map_comparisons(predicate, lambda leaf: leaf.moved(key_map[leaf.key_slot],
                                                                   query_map[leaf.query_slot]))
     return tuple(keys[k] for k in key_list), tuple(queries[q] for q in query_list), renumbered
 
@@ -216,7 +219,7 @@ def simplify_select(select: ir.Select) -> ir.Select | None:
     predicate = _constants_to_maps(predicate, slots)
     keys, key_where = _merged(slots.keys)
     queries, query_where = _merged(slots.queries)
-    predicate = ir.map_comparisons(predicate, lambda leaf: ir.Compare(leaf.op, key_where[leaf.key_slot],
+    predicate = ir.map_comparisons(predicate, lambda leaf: leaf.moved(key_where[leaf.key_slot],
                                                                  query_where[leaf.query_slot]))
     new_keys, new_queries, predicate = _used(predicate, keys, queries)
     if (predicate == select.predicate and tuple(k.id for k in new_keys) == tuple(k.id for k in select.keys)
@@ -239,3 +242,87 @@ def simplify_selects(outputs: tuple[ir.SOp, ...], rewrite: Callable) -> tuple[ir
         return simpler.replacing(node)
 
     return rewrite(outputs, visit)
+
+
+# ------------------------------------------------- maps read through their inputs
+
+def _one_to_one(node: ir.Map, sets: dict[int, ValueSet]) -> bool:
+    """The map gives a different value for each value its categorical input takes."""
+    found = sets.get(node.inner.id)
+    if found is None or found.encoding != CATEGORICAL or sets[node.id].encoding != CATEGORICAL:
+        return False
+    try:
+        results = {value_key(node.fn(value)) for value in found.values}
+    except Exception:
+        return False
+    return len(results) == len(found.values)
+
+
+def _through(leaf: ir.Compare, key_slots: dict[int, ir.Map], query_slots: dict[int, ir.Map]) -> ir.Compare:
+    """``leaf`` reading the inputs of the maps that stood in its slots."""
+    key_map, key_text = leaf.key_map, leaf.key_text
+    query_map, query_text = leaf.query_map, leaf.query_text
+    if leaf.key_slot in key_slots:
+        key_map, key_text = _composed(key_slots[leaf.key_slot], key_map, key_text)
+    if leaf.query_slot in query_slots:
+        query_map, query_text = _composed(query_slots[leaf.query_slot], query_map, query_text)
+    return dataclasses.replace(leaf, key_map=key_map, query_map=query_map, key_text=key_text,
+                               query_text=query_text)
+
+
+def _composed(node: ir.Map, outer: Callable | None, outer_text: str) -> tuple[Callable, str]:
+    """``outer`` after the map (``outer`` None: the map alone), and its text."""
+    fn = node.fn
+    text = outer_text.format(node.description)
+    if outer is None:
+        return fn, text
+    return (lambda value: outer(fn(value))), text
+
+
+def maps_into_selects(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
+                      rewrite: Callable) -> tuple[ir.SOp, ...]:
+    """A selector reads a map's input in place of the map, when selectors are the
+    map's only readers and the map is one-to-one on its categorical input:
+    ``select(depth, depth + 1, ==)`` becomes a comparison ``k == q + 1`` over
+    ``depth`` itself. The head's table has as many rows (no value is lost), and no
+    MLP has to write the map's one-hot, nor any layer wait for it."""
+    readers: dict[int, list[ir.RaspExpr]] = {}
+    for node in ir.ancestors(outputs):
+        for child in node.children:
+            readers.setdefault(child.id, []).append(node)
+    kept = {o.id for o in outputs}
+    foldable = {node.id for node in ir.ancestors(outputs)
+                if type(node) is ir.Map and node.id not in kept and node.id in sets and node.inner.id in sets
+                and all(isinstance(r, ir.Select) and _compares_only(r) for r in readers.get(node.id, ()))
+                and _one_to_one(node, sets)}
+    if not foldable:
+        return outputs
+
+    def visit(node, original):
+        if not isinstance(node, ir.Select) or not _compares_only(node):
+            return None
+        key_slots = {k: sop for k, (sop, old) in enumerate(zip(node.keys, original.keys)) if old.id in foldable}
+        query_slots = {q: sop for q, (sop, old) in enumerate(zip(node.queries, original.queries))
+                       if old.id in foldable}
+        if not key_slots and not query_slots:
+            return None
+        keys = tuple(key_slots[k].inner if k in key_slots else sop for k, sop in enumerate(node.keys))
+        queries = tuple(query_slots[q].inner if q in query_slots else sop for q, sop in enumerate(node.queries))
+        predicate = ir.map_comparisons(node.predicate, lambda leaf: _through(leaf, key_slots, query_slots))
+        return ir.Select(keys=keys, queries=queries, predicate=predicate).replacing(node)
+
+    return rewrite(outputs, visit)
+
+
+def _compares_only(select: ir.Select) -> bool:
+    """The predicate is built of comparisons (and/or/not), so its slots can be read
+    through maps."""
+    def plain_tree(predicate) -> bool:
+        if isinstance(predicate, (ir.Compare, ir.PredTrue)):
+            return True
+        if isinstance(predicate, (ir.PredAnd, ir.PredOr)):
+            return plain_tree(predicate.left) and plain_tree(predicate.right)
+        if isinstance(predicate, ir.PredNot):
+            return plain_tree(predicate.inner)
+        return False
+    return plain_tree(select.predicate)

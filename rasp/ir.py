@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Union
 
 import networkx as nx
@@ -51,21 +51,48 @@ COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 
 @dataclass(frozen=True)
 class Compare:
-    """``keys[key_slot] OP queries[query_slot]``: the atom of every selector."""
+    """``keys[key_slot] OP queries[query_slot]``: the atom of every selector.
+
+    ``key_map``/``query_map``, when set, apply to that side's value before the
+    comparison: the compiler sets them when a selector reads a map's input in place
+    of the map (``compiler.selects.maps_into_selects``), and only for a map that is
+    one-to-one on the values it meets, so ``==`` over a key that differs at every
+    position still matches one key at most. ``key_text``/``query_text`` show them
+    (``"{0} + 1"``). A program as written has none (``plain``)."""
 
     op: str
     key_slot: int
     query_slot: int
+    key_map: Callable[[Any], Any] | None = None
+    query_map: Callable[[Any], Any] | None = None
+    key_text: str = "{0}"
+    query_text: str = "{0}"
 
     def __post_init__(self) -> None:
         if self.op not in COMPARISONS:
             raise ValueError(f"unknown comparison {self.op!r}")
 
+    @property
+    def plain(self) -> bool:
+        """The comparison reads both values as they are."""
+        return self.key_map is None and self.query_map is None
+
+    def moved(self, key_slot: int, query_slot: int) -> "Compare":
+        """The same comparison over other slots."""
+        return replace(self, key_slot=key_slot, query_slot=query_slot)
+
     def __call__(self, keys: tuple, queries: tuple) -> bool:
-        return bool(COMPARISONS[self.op](keys[self.key_slot], queries[self.query_slot]))
+        key, query = keys[self.key_slot], queries[self.query_slot]
+        if self.key_map is not None:
+            key = self.key_map(key)
+        if self.query_map is not None:
+            query = self.query_map(query)
+        return bool(COMPARISONS[self.op](key, query))
 
     def describe(self, key_names: tuple[str, ...], query_names: tuple[str, ...]) -> str:
-        return f"{key_names[self.key_slot]} {self.op} {query_names[self.query_slot]}"
+        key = self.key_text.format(key_names[self.key_slot])
+        query = self.query_text.format(query_names[self.query_slot])
+        return f"{key} {self.op} {query}"
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ _OP_NAMES = {"^": "pow"}
 
 def _shift_predicate(predicate: ir.Predicate, keys: int, queries: int) -> ir.Predicate:
     """The same predicate over slots moved right by ``keys``/``queries``."""
-    return ir.map_comparisons(predicate, lambda leaf: ir.Compare(leaf.op, leaf.key_slot + keys,
+    return ir.map_comparisons(predicate, lambda leaf: leaf.moved(leaf.key_slot + keys,
                                                                   leaf.query_slot + queries))
 
 

@@ -172,8 +172,8 @@ def _copies_counted(select: ir.Selector, sets: dict[int, ValueSet]) -> tuple[ir.
     leaves = conjuncts(select.predicate)
     if len(leaves) != 2 or not all(isinstance(leaf, ir.Compare) for leaf in leaves):
         return None
-    equal = [leaf for leaf in leaves if leaf.op == "=="]
-    order = [leaf for leaf in leaves if leaf.op in ("<", ">", "<=", ">=")]
+    equal = [leaf for leaf in leaves if leaf.op == "==" and leaf.key_map is leaf.query_map]
+    order = [leaf for leaf in leaves if leaf.op in ("<", ">", "<=", ">=") and leaf.plain]
     if len(equal) != 1 or len(order) != 1:
         return None
     same, ordered = equal[0], order[0]
