@@ -13,11 +13,11 @@ naming the s-op responsible, and one that fits is never refused on a guess.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from compiler.blocks import HeadBlock, MLPBlock, Space
+from compiler.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
 from compiler.layout import Plan
 from compiler.lower import JointPredicate, Lowered, WidthDecode, WidthScratch
 from compiler.schedule import ATTN, EMBED, MLP, Schedule, operands
@@ -119,8 +119,10 @@ def _node_by_id(lowered: Lowered) -> dict[int, ir.RaspExpr]:
     return {n.id: n for n in ir.ancestors(lowered.outputs)}
 
 
-def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[list[Built], list[dict]]:
-    """Call the constructions for every operation, layer by layer."""
+def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool = True
+                 ) -> tuple[list[Built], list[dict]]:
+    """Call the constructions for every operation, layer by layer (``narrow``: wide
+    equality tables of categorical aggregates as digits, ``attention.narrow_equality``)."""
     from compiler import attention, counting, mlp
 
     nodes = _node_by_id(lowered)
@@ -155,7 +157,7 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[list
                                                                  lowered.max_len)
             else:
                 head, margin = attention.aggregate_head(written, keys, queries, plan.spaces[node.sop.id],
-                                                        out, node.default, lowered.max_len)
+                                                        out, node.default, lowered.max_len, narrow)
                 if node_id in clean:
                     cleanup = attention.bos_cleanup(out, node.default)
                     if cleanup is not None:
@@ -225,31 +227,54 @@ def factor(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
+def _with_kept(factored: tuple[np.ndarray, np.ndarray], kept: list[tuple[np.ndarray, np.ndarray]]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """A head's factored table with the terms kept in their own factors beside it."""
+    if not kept:
+        return factored
+    return (np.concatenate([factored[0]] + [left for left, _ in kept], axis=1),
+            np.concatenate([factored[1]] + [right for _, right in kept], axis=1))
+
+
 @dataclass
 class PlacedHead:
     qk: np.ndarray  # (d, d): query directions x key directions
     ov: np.ndarray  # (d, d): source directions x output directions
     labels: list[HeadBlock]
+    #: Score terms kept in their own factors, each (d, rank) on both sides.
+    qk_factors: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def same_pattern(self, other: "PlacedHead") -> bool:
+        return np.array_equal(self.qk, other.qk) and len(self.qk_factors) == len(other.qk_factors) and all(
+            np.array_equal(a, c) and np.array_equal(b, e)
+            for (a, b), (c, e) in zip(self.qk_factors, other.qk_factors))
 
 
 def place_head(head: HeadBlock, plan: Plan) -> PlacedHead:
     d = plan.layout.d_model
     qk = np.zeros((d, d))
     ov = np.zeros((d, d))
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
     for term in head.qk:
-        qk[plan.slice(term.query), plan.slice(term.key)] += term.matrix
+        if isinstance(term, FactoredQKTerm):
+            left, right = np.zeros((d, term.left.shape[1])), np.zeros((d, term.right.shape[1]))
+            left[plan.slice(term.query)] = term.left
+            right[plan.slice(term.key)] = term.right
+            kept.append((left, right))
+        else:
+            qk[plan.slice(term.query), plan.slice(term.key)] += term.matrix
     for term in head.ov:
         ov[plan.slice(term.source), plan.slice(head.output)] += term.matrix
-    return PlacedHead(qk, ov, [head])
+    return PlacedHead(qk, ov, [head], kept)
 
 
 def share_heads(heads: list[PlacedHead]) -> list[PlacedHead]:
     """Heads with the same attention pattern become one head writing every output."""
     merged: list[PlacedHead] = []
     for head in heads:
-        twin = next((m for m in merged if np.array_equal(m.qk, head.qk)), None)
+        twin = next((m for m in merged if m.same_pattern(head)), None)
         if twin is None:
-            merged.append(PlacedHead(head.qk, head.ov.copy(), list(head.labels)))
+            merged.append(PlacedHead(head.qk, head.ov.copy(), list(head.labels), head.qk_factors))
         else:
             twin.ov += head.ov
             twin.labels.extend(head.labels)
@@ -269,7 +294,7 @@ def place_layer(built: Built, plan: Plan, layer: int, share: bool):
     heads = [place_head(h, plan) for h in built.heads]
     if share:
         heads = share_heads(heads)
-    factors = [(factor(h.qk), factor(h.ov)) for h in heads]
+    factors = [(_with_kept(factor(h.qk), h.qk_factors), factor(h.ov)) for h in heads]
     one, bos = plan.layout["one"].start, plan.layout["bos"].start
     hidden = sum(b.hidden for b in built.mlps)
     w_in, b_in = np.zeros((d, hidden)), np.zeros(hidden)
@@ -371,7 +396,7 @@ def assemble(lowered: Lowered, schedule: Schedule, plan: Plan, *, max_params: in
     allocated: the embeddings before any construction runs, then the blocks (exact
     MLP widths, heads at least one wide), then the factored heads' width."""
     check_embeddings(lowered, plan, max_params)
-    built, margins = build_blocks(lowered, schedule, plan)
+    built, margins = build_blocks(lowered, schedule, plan, narrow="narrow_equalities" not in disabled)
     check_size(built, [len(b.heads) for b in built], None, lowered, plan, max_params)
     d = plan.layout.d_model
     placed = [place_layer(b, plan, l, "share_heads" not in disabled) for l, b in enumerate(built)]

@@ -35,7 +35,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler.blocks import BOS, ONE, HeadBlock, Margin, MLPBlock, OVTerm, QKTerm, Space, Value
+from compiler.blocks import BOS, ONE, FactoredQKTerm, HeadBlock, Margin, MLPBlock, OVTerm, QKTerm, Space, Value
 from compiler.mlp import encode
 from rasp import ir
 from rasp.errors import CompileError
@@ -140,10 +140,81 @@ def temperatures(max_len: int, leak: float = LEAK) -> tuple[float, float]:
     return beta, beta + math.log(2.0 * max(max_len, 1) / leak)
 
 
+def equality_classes(table: np.ndarray) -> tuple[list[int | None], list[int | None], int] | None:
+    """``(class of each query value, class of each key value, number of classes)``
+    when ``table`` says "same class": the true entries of each row (and column) are
+    all of one class and no others, as for ``==`` through any maps. A value that
+    matches nothing has class None. None when the table is not of that kind."""
+    row_sets: dict[tuple[int, ...], int] = {}
+    row_class: list[int | None] = []
+    for row in table:
+        true = tuple(int(v) for v in np.flatnonzero(row))
+        if not true:
+            row_class.append(None)
+            continue
+        row_class.append(row_sets.setdefault(true, len(row_sets)))
+    col_class: list[int | None] = [None] * table.shape[1]
+    for true, found in row_sets.items():
+        for v in true:
+            if col_class[v] is not None:
+                return None  # two different rows share a key value: not disjoint classes
+            col_class[v] = found
+    return row_class, col_class, len(row_sets)
+
+
+def digit_code(symbols: int) -> tuple[int, int]:
+    """``(base, digits)`` with ``base ** digits >= symbols`` and the fewest
+    ``base * digits`` directions (one digit in base ``symbols``: the one-hot itself,
+    when no split is narrower)."""
+    best = (symbols, 1)
+    for digits in range(2, max(2, symbols.bit_length()) + 1):
+        base = max(2, math.ceil(symbols ** (1.0 / digits) - 1e-9))
+        while base ** digits < symbols:
+            base += 1
+        if base * digits < best[0] * best[1]:
+            best = (base, digits)
+    return best
+
+
+def narrow_equality(table: np.ndarray, query: Space, key: Space, penalty: float) -> FactoredQKTerm | None:
+    """An equality table over wide spaces as a few digits: ``-penalty`` for each
+    digit of the class codes that differs, 0 when all agree. None where that is not
+    at most half as wide as the narrower space.
+
+    Each class gets a code in base b with D digits; values matching nothing get
+    codes no class has (one for queries, one for keys). The query side reads the
+    one-hot of each digit (``left``: 0 or 1), the key side ``-penalty`` on every
+    other value of that digit (``right``), so a selected key scores a sum of exact
+    zeros, as in the table it replaces, and any other key at most ``-penalty``.
+    The head is then ``b * D`` directions wide instead of one per value: an index
+    equality at max_len 64 takes 12 (four digits in base 3) instead of 65. It reads up to every value's entry on the key side, so rounding noise in
+    a one-hot moves a score by that many entries' noise: used for heads whose
+    output is categorical, where only the argmax must survive."""
+    found = equality_classes(table)
+    if found is None:
+        return None
+    row_class, col_class, classes = found
+    base, digits = digit_code(classes + 2)
+    if 2 * base * digits > min(query.width, key.width):
+        return None
+    query_codes = [classes if c is None else c for c in row_class]
+    key_codes = [classes + 1 if c is None else c for c in col_class]
+    left = np.zeros((query.width, base * digits))
+    right = np.full((key.width, base * digits), -penalty)
+    for place in range(digits):
+        for u, code in enumerate(query_codes):
+            left[u, place * base + (code // base ** place) % base] = 1.0
+        for v, code in enumerate(key_codes):
+            right[v, place * base + (code // base ** place) % base] = 0.0
+    return FactoredQKTerm(query, key, left, right)
+
+
 def selection_terms(select: ir.Select, keys: Sequence[Space], queries: Sequence[Space],
-                    penalty: float) -> list[QKTerm]:
+                    penalty: float, narrow: bool = False) -> list[QKTerm | FactoredQKTerm]:
     """Score terms giving 0 to selected keys and at most ``-penalty`` to the others
     (a pair's table costs ``-penalty`` where any of its parts is false).
+
+    With ``narrow``, a wide equality table becomes a few digits (``narrow_equality``).
 
     A table is written by its false entries, each ``-penalty``; or, where the true
     entries are a small fraction (at most a fifth: an equality), by those, each
@@ -158,7 +229,10 @@ def selection_terms(select: ir.Select, keys: Sequence[Space], queries: Sequence[
     for q, k, table in tables:
         if table.all():
             continue
-        if 4 * np.count_nonzero(table) <= np.count_nonzero(~table):
+        digits = narrow_equality(table, queries[q], keys[k], penalty) if narrow else None
+        if digits is not None:
+            terms.append(digits)
+        elif 4 * np.count_nonzero(table) <= np.count_nonzero(~table):
             terms.append(QKTerm(queries[q], keys[k], np.where(table, penalty, 0.0)))
             lifted += 1
         else:
@@ -217,7 +291,7 @@ def _value_terms(select: ir.Select, source: Space, output: Space, default: Value
 
 
 def aggregate_head(select: ir.Select, keys: tuple[Space, ...], queries: tuple[Space, ...], source: Space,
-                   output: Space, default, max_len: int) -> tuple[HeadBlock, Margin]:
+                   output: Space, default, max_len: int, narrow: bool = True) -> tuple[HeadBlock, Margin]:
     """One head computing ``aggregate(select, source, default)`` into ``output``.
 
     Categorical output: the one selected value moves (its one-hot, relabelled into
@@ -229,12 +303,14 @@ def aggregate_head(select: ir.Select, keys: tuple[Space, ...], queries: tuple[Sp
     docstring) bounds a categorical output's deviation from its one-hot; a mean's
     error is at most ``eps * range`` where range spans the source values and the
     default. Holds for inputs whose off-entries (one-hot zeros) are exactly zero;
-    noise there of size nu moves each score by at most T * nu per table.
+    noise there of size nu moves each score by at most T * nu per table (per key
+    value for a table written as digits, which only a categorical output gets, with
+    ``narrow``).
     """
     values, spread = _value_terms(select, source, output, default)
     leak = LEAK if output.encoding == CATEGORICAL else min(LEAK, 1e-6 / max(spread, 1.0))
     beta, penalty = temperatures(max_len, leak)
-    qk = selection_terms(select, keys, queries, penalty)
+    qk = selection_terms(select, keys, queries, penalty, narrow=narrow and output.encoding == CATEGORICAL)
     qk.append(QKTerm(ONE, BOS, np.array([[-beta]])))
     qk.extend(bos_query_terms(keys, 2.0 * beta))
     n = max(max_len, 1)

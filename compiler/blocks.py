@@ -77,6 +77,25 @@ class QKTerm:
 
 
 @dataclass(frozen=True)
+class FactoredQKTerm:
+    """A score term given by its factors: ``x_q[query] @ left @ right.T @ x_k[key]``.
+
+    Assembly keeps the factors as the head's own query and key columns instead of
+    adding ``matrix`` into the head's table and factoring the sum: ``left`` can be
+    much narrower than either space (``attention.narrow_equality``), and its
+    entries stay exact (0 and 1 against 0 and the penalty)."""
+
+    query: Space
+    key: Space
+    left: np.ndarray  # (query.width, rank)
+    right: np.ndarray  # (key.width, rank)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.left @ self.right.T
+
+
+@dataclass(frozen=True)
 class OVTerm:
     """One term of what a head writes: ``attended x[source] @ matrix`` into the output."""
 

@@ -258,3 +258,34 @@ def test_equality_over_a_large_set_reads_only_the_matching_entry():
     # an order comparison keeps its false entries (-T): the true ones are not few
     order = ir.Select(keys=(ir.TOKENS,), queries=(ir.INDICES,), predicate=C("<", 0, 0))
     assert len(attention.selection_terms(order, (big_k,), (big_q,), penalty)) == 1
+
+
+def test_digit_codes_are_the_narrowest_split():
+    """Worked by hand: 67 codes fit four digits in base 3 (81), 12 directions;
+    base 9 x 2 digits takes 18, base 5 x 3 takes 15, base 2 x 7 takes 14."""
+    assert attention.digit_code(67) == (3, 4)
+    base, digits = attention.digit_code(10)
+    assert base ** digits >= 10 and base * digits == 8
+    assert attention.digit_code(3) == (3, 1)  # no split is narrower than the one-hot
+
+
+def test_a_wide_equality_is_scored_by_digits():
+    """``k == q + 5`` over 60 query and 60 key values: keys 0-4 and queries 55-59
+    match nothing. Every (query value, key value) pair, against the predicate:
+    exactly 0 when it holds, at most -penalty when not, through a dozen directions."""
+    values = Space("v", CATEGORICAL, tuple(range(60)))
+    keys = Space("k", CATEGORICAL, tuple(range(60)))
+    table = np.array([[k == q + 5 for k in range(60)] for q in range(60)])
+    penalty = 30.0
+    term = attention.narrow_equality(table, values, keys, penalty)
+    assert term is not None and term.left.shape[1] <= 12
+    scores = term.left @ term.right.T
+    for q in range(60):
+        for k in range(60):
+            if k == q + 5:
+                assert scores[q, k] == 0.0
+            else:
+                assert scores[q, k] <= -penalty
+    order = np.array([[k < q for k in range(60)] for q in range(60)])
+    assert attention.equality_classes(order) is None
+    assert attention.narrow_equality(order, values, keys, penalty) is None

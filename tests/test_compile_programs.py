@@ -212,3 +212,56 @@ def test_difference_of_widths_is_decoded_into_one_number():
     depth = ir.SequenceMap(fn=lambda a, b: a - b, inputs=(ir.SelectorWidth(prefix), ir.SelectorWidth(closers)))
     model = check(depth, ABC, 40, exhaustive_len=3, n_random=60, seed=4)
     assert model.config.n_layers == 1
+
+
+def _count_plus_one_program():
+    """Per position, the mean index of the tokens that occur once more than its own."""
+    count = ir.SelectorWidth(selector=select(ir.TOKENS, ir.TOKENS))
+    count.name = "count"
+    next_count = ir.Map(fn=lambda c: c + 1, inner=count, description="{0} + 1")
+    next_count.name = "next_count"
+    mean = ir.Aggregate(selector=select(count, next_count), sop=ir.INDICES, default=0)
+    mean.encoding_hint = ir.Encoding.NUMERICAL
+    return mean
+
+
+def test_a_map_only_selectors_read_is_read_through_its_input():
+    """``next_count = count + 1`` is read only as the query of a selector, and is
+    one-to-one: with the pass the head compares ``count`` with ``count + 1`` itself
+    and no residual space holds ``next_count``; without it, one does. Both agree
+    with the interpreter."""
+    program = _count_plus_one_program()
+    folded = check(program, ABC, 6, exhaustive_len=4, n_random=100)
+    kept = check(program, ABC, 6, exhaustive_len=4, n_random=100, disabled_passes=("maps_into_selects",))
+    assert not any("next_count" in space.name for space in folded.layout.subspaces)
+    assert any("next_count" in space.name for space in kept.layout.subspaces)
+    assert folded.config.d_model < kept.config.d_model
+
+
+def test_a_map_that_merges_values_is_not_read_through_its_input():
+    """``count > 1`` gives False for 1 and True for 2 to 6 (a count is at least 1):
+    reading ``count`` would widen the head's table, so the map keeps its space."""
+    count = ir.SelectorWidth(selector=select(ir.TOKENS, ir.TOKENS))
+    repeated = ir.Map(fn=lambda c: c > 1, inner=count, description="{0} > 1")
+    repeated.name = "repeated"
+    program = ir.SelectorWidth(selector=select(repeated, repeated))
+    model = check(program, ABC, 6, exhaustive_len=4, n_random=100)
+    assert any("repeated" in space.name for space in model.layout.subspaces)
+
+
+def test_a_comparison_through_maps_reads_and_describes_them():
+    """Worked by hand: key 3 against query 2 read as ``k == q + 1``."""
+    leaf = ir.Compare("==", 0, 0, query_map=lambda q: q + 1, query_text="{0} + 1")
+    assert leaf((3,), (2,)) and not leaf((2,), (2,))
+    assert leaf.describe(("depth",), ("depth",)) == "depth == depth + 1"
+    assert not leaf.plain and ir.Compare("<", 0, 0).plain
+    assert leaf.moved(1, 2) == ir.Compare("==", 1, 2, query_map=leaf.query_map, query_text="{0} + 1")
+
+
+def test_reverse_flips_through_a_narrow_head():
+    """The flip ``positions_after == indices`` over 41 values: with the digits its
+    head is at most half as wide as without; both agree with the interpreter."""
+    program = cases.reverse()
+    narrow = check(program, ABC, 40, exhaustive_len=3, n_random=100)
+    wide = check(program, ABC, 40, exhaustive_len=3, n_random=100, disabled_passes=("narrow_equalities",))
+    assert 2 * narrow.params["layers"][1]["w_q"].shape[-1] <= wide.params["layers"][1]["w_q"].shape[-1]
