@@ -64,12 +64,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from compiler.blocks import BOS, MLPBlock, Margin, Space, Value
-from rasp.errors import CompileError
+from rasp.errors import CompileError, RaspEvaluationError, RaspTypeError
 from runtime.model import CATEGORICAL, NUMERICAL
 
-# Python failures of a map's function on a value mean "this value never reaches
-# the map at run time" (the interpreter would fail there): such points are free.
-_DONT_CARE = (ArithmeticError, TypeError, ValueError, KeyError, IndexError, AttributeError)
+# Failures of a map's function on a value, Python's or the language's own (an index
+# that is not an integer), mean "this value never reaches the map at run time" (the
+# interpreter would fail there): value sets may hold more than the program can
+# reach, and such points are free.
+_DONT_CARE = (ArithmeticError, TypeError, ValueError, KeyError, IndexError, AttributeError,
+              RaspTypeError, RaspEvaluationError)
 
 # Noise a numerical input may carry at value x: NUMERIC_NOISE_RELATIVE * |x| plus
 # NUMERIC_NOISE_ABSOLUTE * (the largest magnitude in its set). Means are exact up
