@@ -143,7 +143,7 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
             elif isinstance(node, ir.Map):
                 block, margin = mlp.map_mlp(node.fn, inputs[0], out, label)
             else:
-                fn = _restricted(node.fn, possible_arguments(node, lowered.max_len))
+                fn = _restricted(node.fn, possible_arguments(node, lowered.max_len, lowered.sets))
                 block, margin = mlp.sequence_map_mlp(fn, inputs, out, label)
             layers[layer].mlps.append(block)
         elif kind == ATTN:

@@ -553,6 +553,8 @@ def _additive_parts_uncached(fn, inputs: Sequence[Space], label: str):
     domains = [_domain(s, label) for s in inputs]
     base = tuple(d[0][0] for d in domains)
     ok, origin = _apply(fn, base)
+    if not ok and len(inputs) == 2:
+        return _additive_pair_on_possible(fn, domains)
     if not ok or not _is_number(origin):
         return None
     parts: list[dict[Any, float]] = []
@@ -575,6 +577,46 @@ def _additive_parts_uncached(fn, inputs: Sequence[Space], label: str):
         if abs(predicted - float(result)) > 1e-9 * max(1.0, abs(float(result))):
             return None
     return float(origin), parts, domains
+
+
+def _additive_pair_on_possible(fn, domains: list[list[tuple[Any, float]]]):
+    """``fn(a, b) = part_a(a) + part_b(b)`` where only some pairs can occur (the
+    others free: a width at a position is at most the position plus one): the
+    parts follow from the possible pairs, walking from pair to pair that shares a
+    value, then every possible pair is checked. (0, parts, domains), or None."""
+    results: dict[tuple[int, int], float] = {}
+    for (ia, (a, _)), (ib, (b, _)) in itertools.product(enumerate(domains[0]), enumerate(domains[1])):
+        ok, result = _apply(fn, (a, b))
+        if not ok:
+            continue
+        if not _is_number(result):
+            return None
+        results[(ia, ib)] = float(result)
+    if not results:
+        return None
+    partners: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for ia, ib in results:
+        partners.setdefault((0, ia), []).append((1, ib))
+        partners.setdefault((1, ib), []).append((0, ia))
+    found: dict[tuple[int, int], float] = {}
+    for start in partners:
+        if start in found:
+            continue
+        found[start] = 0.0
+        waiting = [start]
+        while waiting:
+            side, k = waiting.pop()
+            for other in partners[(side, k)]:
+                if other not in found:
+                    pair = (k, other[1]) if side == 0 else (other[1], k)
+                    found[other] = results[pair] - found[(side, k)]
+                    waiting.append(other)
+    for (ia, ib), result in results.items():
+        if abs(found[(0, ia)] + found[(1, ib)] - result) > 1e-9 * max(1.0, abs(result)):
+            return None
+    parts = [{value: found.get((side, k), 0.0) for k, (value, _) in enumerate(domain)}
+             for side, domain in enumerate(domains)]
+    return 0.0, parts, domains
 
 
 def _collapsed_units(fn, inputs: Sequence[Space], output: Space, label: str

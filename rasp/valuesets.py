@@ -23,7 +23,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from rasp import ir
 from rasp.errors import CompileError, RaspcError
@@ -402,20 +402,81 @@ def position_function(sop: ir.SOp):
     return None
 
 
-def possible_arguments(node: ir.SequenceMap, max_len: int) -> list[tuple] | None:
-    """Every argument tuple a sequence map of position functions can receive (at
-    some position of some length), or None when its inputs are not all such."""
-    parts = [position_function(s) for s in node.inputs]
-    if any(p is None for p in parts):
+#: The comparisons of two indices that bound a selector's width at query position i
+#: of a length-n input (``key OP query`` over key positions j < n).
+_WIDTH_AT_POSITION: dict[str, Callable[[int, int], int]] = {
+    "<=": lambda n, i: i + 1, "<": lambda n, i: i, ">=": lambda n, i: n - i, ">": lambda n, i: n - i - 1,
+    "==": lambda n, i: 1, "!=": lambda n, i: n - 1,
+}
+
+
+def _position_limits(select: ir.Selector) -> list[Callable[[int, int], int]]:
+    """Bounds on the width of ``select`` at each position: every conjunct comparing
+    ``indices`` with ``indices`` passes at most that many keys."""
+    if not isinstance(select, ir.Select):
+        return []
+    limits = []
+    for leaf in conjuncts(select.predicate):
+        if isinstance(leaf, ir.Compare) and leaf.plain and isinstance(select.keys[leaf.key_slot], ir.Indices) \
+                and isinstance(select.queries[leaf.query_slot], ir.Indices):
+            limits.append(_WIDTH_AT_POSITION[leaf.op])
+    return limits
+
+
+def width_at_position(sop: ir.SOp, sets: dict[int, ValueSet]) -> Callable[[int, int], list] | None:
+    """For an s-op that is a selector width (or a map of one): its possible values
+    at query position i of a length-n input, as a function of (n, i). A width is
+    at most n, and at most i + 1 under ``select(indices, indices, <=)`` (a prefix;
+    likewise for the other comparisons of indices), so at a given position it
+    takes fewer values than over the whole input. None for other s-ops."""
+    found = _width_source(sop)
+    if found is None or sop.id not in sets or not sets[sop.id].known:
         return None
+    selector, value_of_width = found
+    allowed = {value_key(v) for v in sets[sop.id].values}
+    limits = _position_limits(selector)
+
+    def values(n: int, i: int) -> list:
+        most = min([n] + [limit(n, i) for limit in limits])
+        out = []
+        for width in range(most + 1):
+            try:
+                value = value_of_width(width)
+            except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+                continue
+            if value_key(value) in allowed:
+                out.append(value)
+        return out
+
+    return values
+
+
+def possible_arguments(node: ir.SequenceMap, max_len: int, sets: dict[int, ValueSet] | None = None
+                       ) -> list[tuple] | None:
+    """Every argument tuple a sequence map can receive (at some position of some
+    length), when its inputs are functions of the position and at most one selector
+    width (``width_at_position``, given ``sets``); else None."""
+    parts = []
+    widths = 0
+    for operand in node.inputs:
+        fixed = position_function(operand)
+        if fixed is not None:
+            parts.append(lambda n, i, fixed=fixed: [fixed(n, i)])
+            continue
+        varying = width_at_position(operand, sets) if sets is not None and widths == 0 else None
+        if varying is None:
+            return None
+        parts.append(varying)
+        widths += 1
     found: dict[tuple, tuple] = {}
     for n in range(1, max_len + 1):
         for i in range(n):
             try:
-                args = tuple(p(n, i) for p in parts)
+                choices = [part(n, i) for part in parts]
             except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
                 continue
-            found.setdefault(tuple(value_key(a) for a in args), args)
+            for args in itertools.product(*choices):
+                found.setdefault(tuple(value_key(a) for a in args), args)
     return list(found.values())
 
 
@@ -463,7 +524,7 @@ def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_
                     f"{node.label} reads {operand.label}, whose values cannot be listed "
                     f"(an average over too many combinations); mark it categorical or "
                     f"lower max_len")
-        possible = possible_arguments(node, max_len) if isinstance(node, ir.SequenceMap) else None
+        possible = possible_arguments(node, max_len, sets) if isinstance(node, ir.SequenceMap) else None
         if possible is not None:
             values = _apply_all(node, lambda args: node.fn(*args), [tuple(possible)])
         else:

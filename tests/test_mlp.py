@@ -358,3 +358,28 @@ def test_lookup_reads_values_the_function_cannot_tell_apart_together():
 
     block, _ = check_exhaustive(inference, [letters, others, first, second], out)
     assert block.hidden <= 9
+
+
+@pytest.mark.parametrize("max_len", [20, 64])
+def test_shifted_thresholds_where_only_a_prefix_width_can_occur(max_len):
+    # A prefix count at index i is at most i + 1; the other pairs never occur (the
+    # function raises there, so they are free). The parts of 2 w - i - 1 still
+    # follow from the pairs that do occur, and the result has 2 max_len + 1 values
+    # instead of 3 max_len: checked on every possible pair against the formula.
+    scratch = _scratch(max_len)
+    idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
+    depth = Space("depth", CATEGORICAL, tuple(range(-max_len, max_len + 1)))
+
+    def depth_of(a, i):
+        if _width(a) > i + 1:
+            raise KeyError("never at this index")
+        return 2 * _width(a) - i - 1
+
+    block, _ = mlp.sequence_map_mlp(depth_of, (scratch, idx), depth, "depth")
+    assert block.hidden <= 8 * len(depth.values)
+    pairs = [(1.0 / (w + 1), i) for i in range(max_len) for w in range(i + 2)]
+    residual, after = evaluate(block, (scratch, idx), depth, [list(c) for c in zip(*pairs)])
+    want = [2 * _width(a) - i - 1 for a, i in pairs]
+    hot = np.zeros((len(pairs), depth.width))
+    hot[np.arange(len(pairs)), [depth.index_of(w) for w in want]] = 1
+    assert np.abs(residual.read(after, depth)[1:] - hot).max() < 1e-5

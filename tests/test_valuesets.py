@@ -215,3 +215,21 @@ def test_width_bound_of_an_or_with_a_shared_first_copy_test():
 def test_width_over_an_injective_key_is_at_most_one():
     width = ir.SelectorWidth(ir.Select(keys=(ir.INDICES,), queries=(ir.LENGTH - 1,), predicate=ir.Compare("==", 0, 0)))
     assert sets_of(width, max_len=5)[width.id].values == (0, 1)
+
+
+def test_a_prefix_count_meets_each_index_below_its_bound():
+    """``2 * count - indices - 1`` with ``count`` the width of a prefix selector
+    (``keys <= query`` on indices): at index i the count is at most i + 1, so at
+    max_len 5 the map takes -i-1 .. i+1 over i = 0..4, that is -5..5 (11 values,
+    worked by hand), where every pair of a count 0..5 and an index 0..4 would give
+    -5..9 (15 values)."""
+    same_so_far = ir.Select(keys=(ir.TOKENS, ir.INDICES), queries=(ir.TOKENS, ir.INDICES),
+                            predicate=ir.PredAnd(ir.Compare("==", 0, 0), ir.Compare("<=", 1, 1)))
+    count = ir.SelectorWidth(selector=same_so_far)
+    depth = ir.SequenceMap(fn=lambda w, i: 2 * w - i - 1, inputs=(count, ir.INDICES))
+    assert sets_of(depth, max_len=5)[depth.id].values == tuple(range(-5, 6))
+    from itertools import product
+
+    from rasp.interpreter import evaluate
+    seen = {v for n in range(1, 6) for tokens in product("ab", repeat=n) for v in evaluate(depth, tokens)}
+    assert seen <= set(range(-5, 6))  # the interpreter never leaves the inferred set
