@@ -423,32 +423,43 @@ def _position_limits(select: ir.Selector) -> list[Callable[[int, int], int]]:
     return limits
 
 
-def width_at_position(sop: ir.SOp, sets: dict[int, ValueSet]) -> Callable[[int, int], list] | None:
+@dataclass(frozen=True)
+class WidthAtPosition:
+    """A selector width's (or a map of one's) possible values at query position i
+    of a length-n input: those of widths 0..``most(n, i)`` (``values_up_to``)."""
+
+    most: Callable[[int, int], int]
+    values_up_to: Callable[[int], tuple]
+
+
+def width_at_position(sop: ir.SOp, sets: dict[int, ValueSet]) -> WidthAtPosition | None:
     """For an s-op that is a selector width (or a map of one): its possible values
-    at query position i of a length-n input, as a function of (n, i). A width is
-    at most n, and at most i + 1 under ``select(indices, indices, <=)`` (a prefix;
-    likewise for the other comparisons of indices), so at a given position it
-    takes fewer values than over the whole input. None for other s-ops."""
+    at each position. A width is at most n, and at most i + 1 under
+    ``select(indices, indices, <=)`` (a prefix; likewise for the other comparisons
+    of indices), so at a given position it takes fewer values than over the whole
+    input. None for other s-ops."""
     found = _width_source(sop)
     if found is None or sop.id not in sets or not sets[sop.id].known:
         return None
     selector, value_of_width = found
     allowed = {value_key(v) for v in sets[sop.id].values}
     limits = _position_limits(selector)
+    listed: dict[int, tuple] = {}
 
-    def values(n: int, i: int) -> list:
-        most = min([n] + [limit(n, i) for limit in limits])
-        out = []
-        for width in range(most + 1):
-            try:
-                value = value_of_width(width)
-            except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
-                continue
-            if value_key(value) in allowed:
-                out.append(value)
-        return out
+    def values_up_to(most: int) -> tuple:
+        if most not in listed:
+            out = []
+            for width in range(most + 1):
+                try:
+                    value = value_of_width(width)
+                except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+                    continue
+                if value_key(value) in allowed:
+                    out.append(value)
+            listed[most] = tuple(out)
+        return listed[most]
 
-    return values
+    return WidthAtPosition(lambda n, i: min([n] + [limit(n, i) for limit in limits]), values_up_to)
 
 
 def possible_arguments(node: ir.SequenceMap, max_len: int, sets: dict[int, ValueSet] | None = None
@@ -456,27 +467,38 @@ def possible_arguments(node: ir.SequenceMap, max_len: int, sets: dict[int, Value
     """Every argument tuple a sequence map can receive (at some position of some
     length), when its inputs are functions of the position and at most one selector
     width (``width_at_position``, given ``sets``); else None."""
-    parts = []
-    widths = 0
-    for operand in node.inputs:
-        fixed = position_function(operand)
-        if fixed is not None:
-            parts.append(lambda n, i, fixed=fixed: [fixed(n, i)])
+    fixed: list[tuple[int, Callable]] = []
+    width: tuple[int, WidthAtPosition] | None = None
+    for k, operand in enumerate(node.inputs):
+        function = position_function(operand)
+        if function is not None:
+            fixed.append((k, function))
             continue
-        varying = width_at_position(operand, sets) if sets is not None and widths == 0 else None
+        varying = width_at_position(operand, sets) if sets is not None and width is None else None
         if varying is None:
             return None
-        parts.append(varying)
-        widths += 1
-    found: dict[tuple, tuple] = {}
+        width = (k, varying)
+    # Per tuple of fixed values, the widest bound any position gives it: the widths
+    # up to a bound include those up to any smaller one.
+    widest: dict[tuple, tuple[list, int]] = {}
     for n in range(1, max_len + 1):
         for i in range(n):
             try:
-                choices = [part(n, i) for part in parts]
+                args = [None] * len(node.inputs)
+                for k, function in fixed:
+                    args[k] = function(n, i)
+                most = width[1].most(n, i) if width is not None else 0
             except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
                 continue
-            for args in itertools.product(*choices):
-                found.setdefault(tuple(value_key(a) for a in args), args)
+            key = tuple(value_key(args[k]) for k, _ in fixed)
+            if key not in widest or most > widest[key][1]:
+                widest[key] = (args, most)
+    found: dict[tuple, tuple] = {}
+    for args, most in widest.values():
+        for value in (width[1].values_up_to(most) if width is not None else (None,)):
+            if width is not None:
+                args[width[0]] = value
+            found.setdefault(tuple(value_key(a) for a in args), tuple(args))
     return list(found.values())
 
 
