@@ -6,10 +6,13 @@ reads one or two s-ops. ``pack`` keeps, per head, the rows of ``w_q``/``w_k``/``
 that are not all zero, the head dimensions that both sides of a product use, and
 the columns of ``w_o`` it writes; per MLP, the units that write something, the rows
 they read and the columns they write. ``packed_forward`` gathers those residual
-directions, multiplies the small blocks and adds the results back in place. It
-computes the same function as ``runtime.forward.forward`` (the dropped terms are
-exact zeros; only the order of float32 additions may differ), in a fraction of the
-arithmetic. A trained model, dense, packs to its full matrices.
+directions, multiplies the small blocks and adds the results back in place. A side
+of a head's scores that reads only what the position embedding writes (``indices``)
+is the same for every sequence, so it is computed once per call (``ScoreGroup``):
+``select(indices, indices, <)`` costs one table for the whole batch. It computes
+the same function as ``runtime.forward.forward`` (the dropped terms are exact zeros;
+only the order of float32 additions may differ), in a fraction of the arithmetic.
+A trained model, dense, packs to its full matrices.
 
     >>> packed = pack(model.params)                                  # doctest: +SKIP
     >>> residual = packed_forward(packed, token_ids, attn_scale=1.0) # doctest: +SKIP
@@ -30,11 +33,24 @@ Indices = tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class HeadIndex:
-    """Which residual directions one head reads (queries, keys, values) and writes."""
+class ScoreGroup:
+    """Score dimensions of one head, by which sides read only what the position
+    embedding writes (``indices``): such a side is the same for every sequence, so
+    it is computed once per call from the position embedding. ``select(indices,
+    indices, <)`` is then one (positions, positions) table for the whole batch, and
+    ``select(flipped, indices, ==)`` multiplies every query by one table of keys."""
 
+    query_by_position: bool
+    key_by_position: bool
     query_rows: Indices
     key_rows: Indices
+
+
+@dataclass(frozen=True)
+class HeadIndex:
+    """Which residual directions one head reads (scores by group, values) and writes."""
+
+    scores: tuple[ScoreGroup, ...]
     value_rows: Indices
     out_cols: Indices
 
@@ -78,19 +94,36 @@ def _indices(found: np.ndarray) -> Indices:
     return tuple(int(i) for i in found)
 
 
-def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray):
-    """The head's kept blocks and their index, or None when it writes nothing."""
-    scored = _used(np.any(w_q != 0, axis=0) & np.any(w_k != 0, axis=0))
+def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray, positional: np.ndarray):
+    """The head's kept blocks and their index, or None when it writes nothing.
+    ``positional``: which residual directions hold what the position embedding wrote
+    and nothing else, at this layer."""
+    scored = np.any(w_q != 0, axis=0) & np.any(w_k != 0, axis=0)
     moved = _used(np.any(w_v != 0, axis=0) & np.any(w_o != 0, axis=1))
     if len(moved) == 0:
         return None
-    query_rows = _used(np.any(w_q[:, scored] != 0, axis=1))
-    key_rows = _used(np.any(w_k[:, scored] != 0, axis=1))
+    query_positional = ~np.any(w_q[~positional] != 0, axis=0)
+    key_positional = ~np.any(w_k[~positional] != 0, axis=0)
+    groups, score_blocks = [], []
+    for by_query, by_key in ((False, False), (False, True), (True, False), (True, True)):
+        dims = _used(scored & (query_positional == by_query) & (key_positional == by_key))
+        if len(dims) == 0:
+            continue
+        query_rows = _used(np.any(w_q[:, dims] != 0, axis=1))
+        key_rows = _used(np.any(w_k[:, dims] != 0, axis=1))
+        groups.append(ScoreGroup(by_query, by_key, _indices(query_rows), _indices(key_rows)))
+        score_blocks.append({"w_q": w_q[np.ix_(query_rows, dims)], "w_k": w_k[np.ix_(key_rows, dims)]})
     value_rows = _used(np.any(w_v[:, moved] != 0, axis=1))
     out_cols = _used(np.any(w_o[moved] != 0, axis=0))
-    blocks = {"w_q": w_q[np.ix_(query_rows, scored)], "w_k": w_k[np.ix_(key_rows, scored)],
-              "w_v": w_v[np.ix_(value_rows, moved)], "w_o": w_o[np.ix_(moved, out_cols)]}
-    return blocks, HeadIndex(_indices(query_rows), _indices(key_rows), _indices(value_rows), _indices(out_cols))
+    blocks = {"scores": score_blocks, "w_v": w_v[np.ix_(value_rows, moved)], "w_o": w_o[np.ix_(moved, out_cols)]}
+    return blocks, HeadIndex(tuple(groups), _indices(value_rows), _indices(out_cols))
+
+
+def _positional_directions(params) -> np.ndarray:
+    """The directions the token embedding never writes: at the first layer they
+    hold the position embedding alone (a padded position reads the BOS token's
+    row, which writes nothing there either)."""
+    return ~np.any(np.asarray(params["token_embed"]) != 0, axis=0)
 
 
 def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray):
@@ -107,17 +140,22 @@ def pack(params) -> Packed:
     arrays: dict[str, Any] = {"token_embed": params["token_embed"], "pos_embed": params["pos_embed"],
                               "layers": []}
     layers = []
+    positional = _positional_directions(params)
     for layer in params["layers"]:
         w_q, w_k, w_v, w_o = (np.asarray(layer[name]) for name in ("w_q", "w_k", "w_v", "w_o"))
         heads, head_blocks = [], []
         for h in range(w_q.shape[0]):
-            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h])
+            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h], positional)
             if found is not None:
                 head_blocks.append(found[0])
                 heads.append(found[1])
         mlp, rows, cols = _pack_mlp(*(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")))
         arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
         layers.append(LayerIndex(tuple(heads), rows, cols))
+        # What this layer writes holds more than positions from the next layer on.
+        written = [list(head.out_cols) for head in heads] + [list(cols)]
+        positional = positional.copy()
+        positional[[c for found in written for c in found]] = False
     total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
     kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
@@ -128,25 +166,33 @@ def _columns(x, indices: Indices):
     return x[..., np.asarray(indices, np.int32)]
 
 
-def _head(x, mask, blocks, where: HeadIndex, attn_scale: float):
-    q = _columns(x, where.query_rows) @ blocks["w_q"]
-    k = _columns(x, where.key_rows) @ blocks["w_k"]
+_SCORES = {(False, False): "bqe,bke->bqk", (False, True): "bqe,ke->bqk", (True, False): "qe,bke->bqk",
+           (True, True): "qe,ke->qk"}
+
+
+def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, positions):
+    """One head; ``positions``: the position embedding of the rows in use (what a
+    side of a score group reads when it reads positions only)."""
+    scores = jnp.zeros((x.shape[0], x.shape[1], x.shape[1]), x.dtype)
+    for group, block in zip(where.scores, blocks["scores"]):
+        q = _columns(positions if group.query_by_position else x, group.query_rows) @ block["w_q"]
+        k = _columns(positions if group.key_by_position else x, group.key_rows) @ block["w_k"]
+        scores = scores + jnp.einsum(_SCORES[(group.query_by_position, group.key_by_position)], q, k)
     v = _columns(x, where.value_rows) @ blocks["w_v"]
-    scores = jnp.einsum("bqe,bke->bqk", q, k) * attn_scale
-    pattern = jax.nn.softmax(jnp.where(mask[:, None, :], scores, MASKED), axis=-1)
+    pattern = jax.nn.softmax(jnp.where(mask[:, None, :], scores * attn_scale, MASKED), axis=-1)
     return jnp.einsum("bqk,bke->bqe", pattern, v) @ blocks["w_o"]
 
 
 def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
     mask = token_ids >= 0
-    positions = jnp.arange(token_ids.shape[1])
-    x = arrays["token_embed"][jnp.maximum(token_ids, 0)] + arrays["pos_embed"][positions][None]
+    positions = arrays["pos_embed"][jnp.arange(token_ids.shape[1])]
+    x = arrays["token_embed"][jnp.maximum(token_ids, 0)] + positions[None]
     for layer, where in zip(arrays["layers"], index.layers):
-        attended = jnp.zeros_like(x)
-        for blocks, head in zip(layer["heads"], where.heads):
-            cols = np.asarray(head.out_cols, np.int32)
-            attended = attended.at[..., cols].add(_head(x, mask, blocks, head, attn_scale))
-        x = x + attended
+        # Every head reads the residual before any of them writes to it.
+        written = [(np.asarray(head.out_cols, np.int32), _head(x, mask, blocks, head, attn_scale, positions))
+                   for blocks, head in zip(layer["heads"], where.heads)]
+        for cols, out in written:
+            x = x.at[..., cols].add(out)
         mlp = layer["mlp"]
         hidden = jax.nn.relu(_columns(x, where.mlp_rows) @ mlp["w_in"] + mlp["b_in"])
         x = x.at[..., np.asarray(where.mlp_cols, np.int32)].add(hidden @ mlp["w_out"] + mlp["b_out"])

@@ -59,3 +59,21 @@ def test_a_dense_model_packs_to_its_full_matrices():
     packed = pack(trained.params)
     assert packed.kept == packed.total and not packed.worthwhile
     _same_residual(trained, _random_batch(model.config, 16, seed=1))
+
+
+def test_a_comparison_of_indices_is_scored_once_per_call():
+    """reverse's first head counts the positions after each one, ``select(indices,
+    indices, >)``: the table over indices reads the position embedding alone on
+    both sides, so it packs into a group computed from positions, not per sequence
+    (the BOS terms, on the bos direction the token embedding writes, stay per
+    sequence). The flip head, ``select(positions_after, indices, ==)``, has the
+    indices as its queries: by position on that side only."""
+    model = compile_program(load_program("programs/reverse.rasp"))
+    packed = pack(model.params)
+    (count,), (flip,) = (layer.heads for layer in packed.index.layers)
+    indices = model.layout["indices"]
+    by_position = [g for g in count.scores if g.query_by_position and g.key_by_position]
+    assert len(by_position) == 1
+    assert set(by_position[0].query_rows) == set(range(indices.start, indices.stop))
+    assert [(g.query_by_position, g.key_by_position) for g in flip.scores if g.query_by_position] == [(True, False)]
+    _same_residual(model, _random_batch(model.config, 40, seed=3))
