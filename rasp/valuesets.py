@@ -261,6 +261,11 @@ def _product_size(domains: list[tuple]) -> int:
     return size
 
 
+#: A function failing on a value with one of these says the value never reaches it
+#: at run time (the interpreter would fail there): the value is skipped.
+NEVER_REACHED = (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError)
+
+
 def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
     if _product_size(domains) > MAX_COMBINATIONS:
         raise CompileError(
@@ -270,7 +275,7 @@ def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
     for args in itertools.product(*domains):
         try:
             results.append(fn(*args))
-        except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+        except NEVER_REACHED:
             continue
     return distinct_sorted(results)
 
@@ -452,7 +457,7 @@ def width_at_position(sop: ir.SOp, sets: dict[int, ValueSet]) -> WidthAtPosition
             for width in range(most + 1):
                 try:
                     value = value_of_width(width)
-                except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+                except NEVER_REACHED:
                     continue
                 if value_key(value) in allowed:
                     out.append(value)
@@ -488,7 +493,7 @@ def possible_arguments(node: ir.SequenceMap, max_len: int, sets: dict[int, Value
                 for k, function in fixed:
                     args[k] = function(n, i)
                 most = width[1].most(n, i) if width is not None else 0
-            except (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, IndexError):
+            except NEVER_REACHED:
                 continue
             key = tuple(value_key(args[k]) for k, _ in fixed)
             if key not in widest or most > widest[key][1]:
