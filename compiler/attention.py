@@ -187,9 +187,10 @@ def narrow_equality(table: np.ndarray, query: Space, key: Space, penalty: float)
     other value of that digit (``right``), so a selected key scores a sum of exact
     zeros, as in the table it replaces, and any other key at most ``-penalty``.
     The head is then ``b * D`` directions wide instead of one per value: an index
-    equality at max_len 64 takes 12 (four digits in base 3) instead of 65. It reads up to every value's entry on the key side, so rounding noise in
-    a one-hot moves a score by that many entries' noise: used for heads whose
-    output is categorical, where only the argmax must survive."""
+    equality at max_len 64 takes 12 (four digits in base 3) instead of 65. The key
+    side reads up to every value's entry, so rounding noise in a one-hot moves a
+    score by that many entries' noise: used for heads whose output is categorical,
+    where only the argmax must survive."""
     found = equality_classes(table)
     if found is None:
         return None
