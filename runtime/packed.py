@@ -162,8 +162,16 @@ def pack(params) -> Packed:
     return Packed(arrays, PackedIndex(tuple(layers)), kept, total)
 
 
+def _where(indices: Indices) -> slice | np.ndarray:
+    """Residual directions as a slice where they are contiguous (an s-op's space
+    usually is): XLA reads and updates a slice in place, but copies for a gather."""
+    if indices and indices[-1] - indices[0] + 1 == len(indices):
+        return slice(indices[0], indices[-1] + 1)
+    return np.asarray(indices, np.int32)
+
+
 def _columns(x, indices: Indices):
-    return x[..., np.asarray(indices, np.int32)]
+    return x[..., _where(indices)]
 
 
 _SCORES = {(False, False): "bqe,bke->bqk", (False, True): "bqe,ke->bqk", (True, False): "qe,bke->bqk",
@@ -189,13 +197,13 @@ def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
     x = arrays["token_embed"][jnp.maximum(token_ids, 0)] + positions[None]
     for layer, where in zip(arrays["layers"], index.layers):
         # Every head reads the residual before any of them writes to it.
-        written = [(np.asarray(head.out_cols, np.int32), _head(x, mask, blocks, head, attn_scale, positions))
+        written = [(_where(head.out_cols), _head(x, mask, blocks, head, attn_scale, positions))
                    for blocks, head in zip(layer["heads"], where.heads)]
         for cols, out in written:
             x = x.at[..., cols].add(out)
         mlp = layer["mlp"]
         hidden = jax.nn.relu(_columns(x, where.mlp_rows) @ mlp["w_in"] + mlp["b_in"])
-        x = x.at[..., np.asarray(where.mlp_cols, np.int32)].add(hidden @ mlp["w_out"] + mlp["b_out"])
+        x = x.at[..., _where(where.mlp_cols)].add(hidden @ mlp["w_out"] + mlp["b_out"])
     return x
 
 
