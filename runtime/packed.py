@@ -90,6 +90,15 @@ def _used(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def _spanned(found: np.ndarray) -> np.ndarray:
+    """``found`` widened to the whole range it spans, when that adds at most a
+    quarter (and two): a range is read as a slice (see ``_where``), and the rows or
+    columns added carry zero weights, so they add exact zeros."""
+    if len(found) and found[-1] - found[0] + 1 <= len(found) + len(found) // 4 + 2:
+        return np.arange(found[0], found[-1] + 1)
+    return found
+
+
 def _indices(found: np.ndarray) -> Indices:
     return tuple(int(i) for i in found)
 
@@ -109,12 +118,12 @@ def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarra
         dims = _used(scored & (query_positional == by_query) & (key_positional == by_key))
         if len(dims) == 0:
             continue
-        query_rows = _used(np.any(w_q[:, dims] != 0, axis=1))
-        key_rows = _used(np.any(w_k[:, dims] != 0, axis=1))
+        query_rows = _spanned(_used(np.any(w_q[:, dims] != 0, axis=1)))
+        key_rows = _spanned(_used(np.any(w_k[:, dims] != 0, axis=1)))
         groups.append(ScoreGroup(by_query, by_key, _indices(query_rows), _indices(key_rows)))
         score_blocks.append({"w_q": w_q[np.ix_(query_rows, dims)], "w_k": w_k[np.ix_(key_rows, dims)]})
-    value_rows = _used(np.any(w_v[:, moved] != 0, axis=1))
-    out_cols = _used(np.any(w_o[moved] != 0, axis=0))
+    value_rows = _spanned(_used(np.any(w_v[:, moved] != 0, axis=1)))
+    out_cols = _spanned(_used(np.any(w_o[moved] != 0, axis=0)))
     blocks = {"scores": score_blocks, "w_v": w_v[np.ix_(value_rows, moved)], "w_o": w_o[np.ix_(moved, out_cols)]}
     return blocks, HeadIndex(tuple(groups), _indices(value_rows), _indices(out_cols))
 
@@ -128,8 +137,8 @@ def _positional_directions(params) -> np.ndarray:
 
 def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray):
     units = _used(np.any(w_out != 0, axis=1))
-    rows = _used(np.any(w_in[:, units] != 0, axis=1))
-    cols = _used(np.any(w_out[units] != 0, axis=0) | (b_out != 0))
+    rows = _spanned(_used(np.any(w_in[:, units] != 0, axis=1)))
+    cols = _spanned(_used(np.any(w_out[units] != 0, axis=0) | (b_out != 0)))
     blocks = {"w_in": w_in[np.ix_(rows, units)], "b_in": b_in[units],
               "w_out": w_out[np.ix_(units, cols)], "b_out": b_out[cols]}
     return blocks, _indices(rows), _indices(cols)
