@@ -835,6 +835,52 @@ def _signed_term(coefficient: float, name: str) -> str:
     return sign + (name if size == 1.0 else f"{size:.3g} {name}")
 
 
+def _shifted_steps(xi: int, categories: int, gaps: dict[int, tuple[float, float]], delta: np.ndarray,
+                   axis: tuple[float, float, float], label: str) -> tuple[list[_Unit], float]:
+    """Units adding ``delta`` once y (``sign * x``, running from ``low`` to ``high``)
+    passes a threshold that depends on the category: for category k, anywhere in
+    the gap ``gaps[k]`` between two points of y (categories absent from ``gaps``
+    never step). Categories whose gaps are of similar size (within a factor of 4)
+    share a ramp pair, shifted per category through the one-hot, whose slope rises
+    over half the smallest of those gaps: a steep pair only where the gaps are
+    narrow, so that float32 rounds small pre-activations elsewhere. Also gives the
+    largest pre-activation a pair reaches (its float32 rounding)."""
+    low, high, sign = axis
+    ci = 1 - xi
+    groups: dict[int, list[int]] = {}
+    for k, (below, above) in gaps.items():
+        groups.setdefault(math.floor(math.log(above - below, 4)), []).append(k)
+    units: list[_Unit] = []
+    stretch = 0.0
+    for members in groups.values():
+        slope = 2.0 / min(gaps[k][1] - gaps[k][0] for k in members)
+        centres = {k: sum(gaps[k]) / 2 for k in members}
+        falling = max(c - low for c in centres.values()) < max(high - c for c in centres.values())
+        # Off everywhere for the categories outside the group.
+        biases = np.full(categories, slope * low - 1.0 if falling else -slope * high - 1.0)
+        for k, centre in centres.items():
+            if falling:  # relu(s (t - y) + 1/2): [y < centre]
+                biases[k] = slope * centre + 0.5
+                stretch = max(stretch, slope * (centre - low) + 0.5)
+            else:  # relu(s (y - t) + 1/2): [y > centre]
+                biases[k] = -slope * centre + 0.5
+                stretch = max(stretch, slope * (high - centre) + 0.5)
+        direction = -sign if falling else sign
+        for offset, out, part in ((0.0, 1.0, "rise"), (-1.0, -1.0, "cap")):
+            weights = [None, None]
+            weights[xi] = np.array([slope * direction])
+            weights[ci] = biases + offset
+            units.append(_Unit(tuple(weights), 0.0, (-out if falling else out) * delta,
+                               f"{label} ({part}{', falling' if falling else ''})"))
+        if falling:  # [y > t] = 1 - [y < t] for the group's categories
+            chosen = np.zeros(categories)
+            chosen[members] = 1.0
+            weights = [None, None]
+            weights[xi], weights[ci] = np.zeros(1), chosen
+            units.append(_Unit(tuple(weights), 0.0, delta.copy(), f"{label} (base)"))
+    return units, stretch
+
+
 def _shifted_threshold_units(fn, inputs: Sequence[Space], output: Space, label: str
                              ) -> tuple[list[_Unit], Margin] | None:
     """One numerical input x and one categorical input c, with a numeric-valued
@@ -911,47 +957,21 @@ def _shifted_threshold_units(fn, inputs: Sequence[Space], output: Space, label: 
     constant = levels[us[0]].copy()
     stretch = 0.0
     for level, delta, row in crossings:
-        # Categories whose thresholds sit in gaps of similar size (within a factor
-        # of 4) share a ramp pair, whose slope rises over half the smallest of
-        # those gaps: a steep pair only where the gaps are narrow, so that
-        # float32 rounds small pre-activations elsewhere.
-        groups: dict[int, list[int]] = {}
         always = np.zeros(len(categories))
+        gaps: dict[int, tuple[float, float]] = {}
         for k, j in enumerate(row):
             if j < 0:  # u > L for every x: a unit reading the category alone
                 always[k] = 1.0
             elif j < len(ys) - 1:
-                groups.setdefault(math.floor(math.log(ys[j + 1] - ys[j], 4)), []).append(k)
+                gaps[k] = (ys[j], ys[j + 1])
         if np.any(always):
             weights = [None, None]
             weights[xi], weights[ci] = np.zeros(1), always
             units.append(_Unit(tuple(weights), 0.0, delta.copy(), f"{label}: p + q > {level:.6g} (always)"))
-        for members in groups.values():
-            slope = 2.0 / min(ys[row[k] + 1] - ys[row[k]] for k in members)
-            centres = {k: (ys[row[k]] + ys[row[k] + 1]) / 2 for k in members}
-            falling = max(c - low for c in centres.values()) < max(high - c for c in centres.values())
-            # Off everywhere for the categories outside the group.
-            biases = np.full(len(categories), slope * low - 1.0 if falling else -slope * high - 1.0)
-            for k, centre in centres.items():
-                if falling:  # relu(s (t - y) + 1/2): [y < centre]
-                    biases[k] = slope * centre + 0.5
-                    stretch = max(stretch, slope * (centre - low) + 0.5)
-                else:  # relu(s (y - t) + 1/2): [y > centre]
-                    biases[k] = -slope * centre + 0.5
-                    stretch = max(stretch, slope * (high - centre) + 0.5)
-            direction = -sign if falling else sign
-            for offset, out, part in ((0.0, 1.0, "rise"), (-1.0, -1.0, "cap")):
-                weights = [None, None]
-                weights[xi] = np.array([slope * direction])
-                weights[ci] = biases + offset
-                units.append(_Unit(tuple(weights), 0.0, (-out if falling else out) * delta,
-                                   f"{label}: p + q > {level:.6g} ({part}{', falling' if falling else ''})"))
-            if falling:  # [y > t] = 1 - [y < t] for the group's categories
-                chosen = np.zeros(len(categories))
-                chosen[members] = 1.0
-                weights = [None, None]
-                weights[xi], weights[ci] = np.zeros(1), chosen
-                units.append(_Unit(tuple(weights), 0.0, delta.copy(), f"{label}: p + q > {level:.6g} (base)"))
+        steps, steep = _shifted_steps(xi, len(categories), gaps, delta, (low, high, sign),
+                                      f"{label}: p + q > {level:.6g}")
+        units += steps
+        stretch = max(stretch, steep)
     if np.any(constant):
         units.insert(0, _constant_unit(inputs, constant, f"{output.name} base"))
     rounding = 2.0 ** -23 * 4 * max(stretch, 1.0) * max((float(np.abs(d).max()) for _, d in changes), default=1.0)
@@ -960,6 +980,81 @@ def _shifted_threshold_units(fn, inputs: Sequence[Space], output: Space, label: 
                                    f"({len(units)} units); flat within a quarter of the smallest gap "
                                    f"{smallest:.3g} (input noise {noise:.2g}); float32 rounding of "
                                    f"pre-activations up to {stretch:.3g} adds at most {rounding:.2g}")
+
+
+def _step_track_units(fn, inputs: Sequence[Space], output: Space, label: str
+                      ) -> tuple[list[_Unit], Margin] | None:
+    """One numerical input x and one categorical input c, with any ``fn`` (a test
+    of a decoded width against the position, ``2w - i - 1 < 0``): along x, for each
+    value of c, the result is a sequence of steps. The k-th step by the same jump of
+    the output, at every value of c, is one track: a ramp pair along x shifted per
+    value of c (``_shifted_steps``), so a comparison costs a pair or two however
+    many positions there are. Each distinct result at the smallest x is a unit
+    reading c alone. Combinations ``fn`` cannot take (a width above the position)
+    are free: a step may sit anywhere between the points around it.
+
+    Margin as ``_shifted_threshold_units``: flat within a quarter of the smallest
+    gap a step sits in, plus the float32 rounding of the largest pre-activation."""
+    kinds = [s.encoding for s in inputs]
+    if sorted(kinds) != [CATEGORICAL, NUMERICAL]:
+        return None
+    xi = kinds.index(NUMERICAL)
+    ci = 1 - xi
+    points = _domain(inputs[xi], label)
+    xs = [x for _, x in points]
+    categories = [v for v, _ in _domain(inputs[ci], label)]
+    starts: dict[int, np.ndarray] = {}
+    tracks: dict[tuple[bytes, int], tuple[np.ndarray, dict[int, tuple[float, float]]]] = {}
+    smallest = math.inf
+    for k, category in enumerate(categories):
+        previous: tuple[float, np.ndarray] | None = None
+        repeats: dict[bytes, int] = {}
+        for value, x in points:
+            args = [None, None]
+            args[xi], args[ci] = value, category
+            ok, result = _apply(fn, tuple(args))
+            if not ok:
+                continue
+            vector = encode(output, result, label)
+            if previous is None:
+                starts[k] = vector
+            elif not np.array_equal(vector, previous[1]):
+                delta = vector - previous[1]
+                nth = repeats.get(delta.tobytes(), 0)
+                repeats[delta.tobytes()] = nth + 1
+                tracks.setdefault((delta.tobytes(), nth), (delta, {}))[1][k] = (previous[0], x)
+                smallest = min(smallest, x - previous[0])
+            previous = (x, vector)
+    noise = max(point_noise(xs)) if xs else 0.0
+    if not tracks or noise >= smallest / 4:
+        return None
+    by_start: dict[bytes, list[int]] = {}
+    for k, vector in starts.items():
+        by_start.setdefault(vector.tobytes(), []).append(k)
+    common = starts[max(by_start.values(), key=len)[0]]
+    units: list[_Unit] = [_constant_unit(inputs, common, f"{output.name} base")] if np.any(common) else []
+    for members in by_start.values():
+        if np.array_equal(starts[members[0]], common):
+            continue
+        chosen = np.zeros(len(categories))
+        chosen[members] = 1.0
+        weights = [None, None]
+        weights[xi], weights[ci] = np.zeros(1), chosen
+        units.append(_Unit(tuple(weights), 0.0, starts[members[0]] - common,
+                           f"{label}: start at {_describe_out(output, starts[members[0]])}"))
+    stretch = 0.0
+    for number, (delta, gaps) in enumerate(tracks.values()):
+        steps, steep = _shifted_steps(xi, len(categories), gaps, delta, (xs[0], xs[-1], 1.0),
+                                      f"{label}: step {number + 1} of {len(tracks)} along {inputs[xi].name}")
+        units += steps
+        stretch = max(stretch, steep)
+    jump = max(float(np.abs(delta).max()) for delta, _ in tracks.values())
+    rounding = 2.0 ** -23 * 4 * max(stretch, 1.0) * jump
+    return units, Margin(rounding, f"{len(tracks)} steps along {inputs[xi].name}, each a ramp pair shifted "
+                                   f"per value of {inputs[ci].name} ({len(units)} units); flat within a "
+                                   f"quarter of the smallest gap {smallest:.3g} (input noise {noise:.2g}); "
+                                   f"float32 rounding of pre-activations up to {stretch:.3g} adds at most "
+                                   f"{rounding:.2g}")
 
 
 def _gated_units(fn, inputs: Sequence[Space], output: Space, label: str) -> tuple[list[_Unit], Margin]:
@@ -1095,7 +1190,9 @@ def sequence_map_mlp(fn: Callable[..., Value], inputs: tuple[Space, ...], output
         if separable is not None:
             options.append(separable)
     else:
-        for build in (_collapsed_units, _shifted_threshold_units):
+        for build in (_collapsed_units, _shifted_threshold_units, _step_track_units):
+            if build is _step_track_units and options:
+                break  # an additive structure's levels align its steps at least as well
             try:
                 found = build(fn, inputs, output, label)
             except CompileError:

@@ -3,6 +3,7 @@ their finite domains, in float32."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -383,3 +384,55 @@ def test_shifted_thresholds_where_only_a_prefix_width_can_occur(max_len):
     hot = np.zeros((len(pairs), depth.width))
     hot[np.arange(len(pairs)), [depth.index_of(w) for w in want]] = 1
     assert np.abs(residual.read(after, depth)[1:] - hot).max() < 1e-5
+
+
+def _possible_pairs_check(block, fn, scratch, idx, output, max_len):
+    """The block against ``fn`` on every pair that can occur (w <= i + 1)."""
+    pairs = [(1.0 / (w + 1), i) for i in range(max_len) for w in range(i + 2)]
+    residual, after = evaluate(block, (scratch, idx), output, [list(c) for c in zip(*pairs)])
+    hot = np.zeros((len(pairs), output.width))
+    hot[np.arange(len(pairs)), [output.index_of(fn(a, i)) for a, i in pairs]] = 1
+    assert np.abs(residual.read(after, output)[1:] - hot).max() < 1e-5
+
+
+@pytest.mark.parametrize("max_len", [20, 64])
+@pytest.mark.parametrize("test", ["below zero", "balanced"])
+def test_comparisons_of_a_width_with_the_position_are_steps_shifted_per_index(max_len, test):
+    # "depth < 0" and "depth == 0" with depth = 2 w - i - 1 and w <= i + 1: along
+    # w each index changes its answer once or twice, always by the same jump, so
+    # one or two steps serve every index: per band of gap sizes (a factor of 4;
+    # the gaps of 1/(w+1) run from 1/2 to 1/(n(n+1))) at most a rise, a cap and a
+    # base unit, and two units for the answers at w = 0. A function of the width
+    # per index takes three units per index.
+    scratch = _scratch(max_len)
+    idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
+    flag = Space("flag", CATEGORICAL, (False, True))
+    compare = (lambda d: d < 0) if test == "below zero" else (lambda d: d == 0)
+
+    def tested(a, i):
+        if _width(a) > i + 1:
+            raise KeyError("never at this index")
+        return compare(2 * _width(a) - i - 1)
+
+    block, margin = mlp.sequence_map_mlp(tested, (scratch, idx), flag, test)
+    bands = math.ceil(math.log(0.5 * max_len * (max_len + 1), 4)) + 1
+    steps = 1 if test == "below zero" else 2
+    assert block.hidden <= steps * 3 * bands + 2, margin.reason
+    _possible_pairs_check(block, tested, scratch, idx, flag, max_len)
+
+
+def test_steps_repeating_the_same_jump_get_a_track_each():
+    # (w + i) mod 3: along w each index cycles through the three residues, the
+    # same jump recurring; the n-th recurrence at every index shares one track.
+    max_len = 12
+    scratch = _scratch(max_len)
+    idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
+    residue = Space("residue", CATEGORICAL, (0, 1, 2))
+
+    def cycled(a, i):
+        if _width(a) > i + 1:
+            raise KeyError("never at this index")
+        return (_width(a) + i) % 3
+
+    block, _ = mlp.sequence_map_mlp(cycled, (scratch, idx), residue, "cycled")
+    _possible_pairs_check(block, cycled, scratch, idx, residue, max_len)
