@@ -1190,15 +1190,16 @@ def sequence_map_mlp(fn: Callable[..., Value], inputs: tuple[Space, ...], output
         if separable is not None:
             options.append(separable)
     else:
-        for build in (_collapsed_units, _shifted_threshold_units, _step_track_units):
-            if build is _step_track_units and options:
-                break  # an additive structure's levels align its steps at least as well
+        for build in (_collapsed_units, _shifted_threshold_units):
             try:
                 found = build(fn, inputs, output, label)
             except CompileError:
                 found = None
             if found is not None:
                 options.append(found)
+    # Steps shared across categories compete with a function per category; an
+    # additive structure's levels align the same steps at least as well.
+    stepped = None if options or output.encoding == NUMERICAL else _step_track_units(fn, inputs, output, label)
     if all(s.encoding == NUMERICAL for s in inputs):
         try:
             projected = _projected_units(fn, inputs, output, label)
@@ -1212,6 +1213,8 @@ def sequence_map_mlp(fn: Callable[..., Value], inputs: tuple[Space, ...], output
         options.append(_combination_units(fn, inputs, output, label))
     else:
         failures = []
+        if stepped is not None:
+            options.append(stepped)
         for build in (_function_on_axis, _gated_units):
             if build is _gated_units and all(s.encoding == NUMERICAL for s in inputs):
                 continue
@@ -1223,8 +1226,10 @@ def sequence_map_mlp(fn: Callable[..., Value], inputs: tuple[Space, ...], output
             raise failures[0]
     scale = 1.0 if output.encoding == CATEGORICAL else max(1.0, max(
         (float(np.abs(u.out).max()) for o in options for u in o[0]), default=1.0))
-    accurate = [o for o in options if o[1].value <= INTERPOLATION_TOLERANCE * scale] or \
-        [min(options, key=lambda option: option[1].value)]
+    # Rounding bounds within a factor of 4 of the best are of one order; then the
+    # fewest units.
+    best = min(option[1].value for option in options)
+    accurate = [o for o in options if o[1].value <= max(INTERPOLATION_TOLERANCE * scale, 4 * best)]
     units, margin = min(accurate, key=lambda option: len(option[0]))
     return _block(units, inputs, output, label), margin
 
