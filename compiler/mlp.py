@@ -27,11 +27,18 @@ function rather than to its domain:
     ``p(x) + q(c)``, p monotone (``2 w - i`` over a width scratch and indices):
     each change of the result is a ramp pair along x whose threshold is shifted
     per value of c by a bias on c's one-hot (a few units per distinct result);
+  - one numerical input x and one categorical c with any result (a comparison
+    ``2 w - i - 1 < 0``): along x each value of c steps through its results, and
+    the n-th step by the same jump, at every value of c, is one such shifted
+    ramp pair (a comparison costs a pair per band of gap sizes, not units per
+    value of c);
   - all inputs numerical and the result a function of one +-1 projection of
     them (``a - b`` for an equality of two widths): a staircase there, with steps
     only between runs of different results;
   - per value of the categorical inputs, the function of the numerical ones,
     switched off for the other values.
+  Rounding bounds within a factor of 4 of the best option's count as one order;
+  among those, the fewest units win.
   Two inputs as dense as selector-width scratches (values 1/(w+1)) cannot share
   a mixed-radix projection in float32: that is a CompileError saying to decode
   them first (the lowering does so before it gets here).
@@ -1178,8 +1185,10 @@ def sequence_map_mlp(fn: Callable[..., Value], inputs: tuple[Space, ...], output
     outputs, each ``relu(2 * (x_1[a] + ... + x_k[z]) - (2k - 1))`` (exactly 0 while
     the read entries are off by less than 1/(2k) in all). With a numerical input,
     the cheaper of: a mixed-radix projection placing every combination on one
-    line (a staircase or interpolation there), or, per value of the categorical
-    inputs, the function of the numerical ones, switched off for other values.
+    line (a staircase or interpolation there), steps along the one numerical
+    input shared by every value of the categorical one (``_step_track_units``),
+    or, per value of the categorical inputs, the function of the numerical ones,
+    switched off for other values.
     """
     inputs = tuple(inputs)
     if len(inputs) == 1:
