@@ -31,6 +31,9 @@ show that each one preserves the program's meaning:
   selectors read is read through its input (``select(depth, depth + 1, ==)``
   compares ``depth`` with ``depth + 1`` in the head's table): the map's one-hot is
   never written, so neither its MLP units nor its residual directions exist.
+* ``constant_tests`` (``compiler.selects``): a categorical s-op that selectors
+  only compare with constants (``select(earlier_copies, 0, ==)``) is read through
+  a boolean map per test: two directions, not a one-hot of every value.
 * ``narrow_equalities`` (``compiler.attention.narrow_equality``): a head whose
   output is categorical scores a wide equality by a few digits of class codes
   (12 directions for 65 indices), not one direction per value.
@@ -61,14 +64,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from compiler.means import means_as_widths, sign_tests_as_widths
-from compiler.selects import maps_into_selects, simplify_selects
+from compiler.selects import constant_tests, maps_into_selects, simplify_selects
 from rasp import ir
 from rasp.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, categorical_readers, conjuncts, infer, keys_bound,
                             value_key)
 
 PASSES = ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
           "compact_numerical", "split_lexicographic", "count_means", "simplify_selects", "maps_into_selects",
-          "narrow_equalities")
+          "constant_tests", "narrow_equalities")
 
 #: A fused MLP may read this many operand combinations, or as many as its parts did.
 FUSE_LIMIT = 512
@@ -880,6 +883,8 @@ def lower(outputs: tuple[ir.SOp, ...], vocab, max_len: int,
     outputs = categorical_copies(outputs, infer(outputs, vocab, max_len))
     if "maps_into_selects" not in disabled:
         outputs = maps_into_selects(outputs, infer(outputs, vocab, max_len), rewrite)
+    if "constant_tests" not in disabled:
+        outputs = constant_tests(outputs, infer(outputs, vocab, max_len), rewrite)
     embedded: set[int] = set()
     if "fold_embeddings" not in disabled:
         sets = infer(outputs, vocab, max_len)

@@ -146,10 +146,12 @@ def _side_test(predicate: ir.Predicate, slots: _Slots, side: str, tested: list[i
     return ir.Compare("==", slots.add_key(true), slots.add_query(node))
 
 
-def _constants_to_maps(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
+def _constants_to_maps(predicate: ir.Predicate, slots: _Slots, made: dict[tuple, ir.SOp] | None = None,
+                       only: set[int] | None = None) -> ir.Predicate:
     """A comparison of an s-op with a constant becomes a boolean map of the s-op
-    compared with ``True``."""
-    made: dict[tuple, ir.SOp] = {}
+    compared with ``True``: of every s-op, or of those whose ids are in ``only``.
+    ``made`` holds the maps already built (one node per test, across selectors)."""
+    made = {} if made is None else made
 
     def side_map(sop: ir.SOp, test, text: str, key: tuple) -> ir.SOp:
         if key not in made:
@@ -160,7 +162,7 @@ def _constants_to_maps(predicate: ir.Predicate, slots: _Slots) -> ir.Predicate:
 
     def change(leaf: ir.Compare) -> ir.Predicate:
         key, query = slots.keys[leaf.key_slot], slots.queries[leaf.query_slot]
-        if not leaf.plain:
+        if not leaf.plain or (only is not None and not ({key.id, query.id} & only)):
             return leaf
         compare = ir.COMPARISONS[leaf.op]
         if isinstance(query, ir.Constant) and not isinstance(key, ir.Constant):
@@ -210,6 +212,16 @@ def _used(predicate: ir.Predicate, keys: list, queries: list) -> tuple[tuple, tu
     return tuple(keys[k] for k in key_list), tuple(queries[q] for q in query_list), renumbered
 
 
+def _tidied(predicate: ir.Predicate, slots: _Slots) -> tuple[tuple, tuple, ir.Predicate]:
+    """The slots the predicate reads, each s-op (or constant value) once, and the
+    predicate renumbered to them."""
+    keys, key_where = _merged(slots.keys)
+    queries, query_where = _merged(slots.queries)
+    predicate = ir.map_comparisons(predicate, lambda leaf: leaf.moved(key_where[leaf.key_slot],
+                                                                 query_where[leaf.query_slot]))
+    return _used(predicate, keys, queries)
+
+
 def simplify_select(select: ir.Select) -> ir.Select | None:
     """The selector with pinned equalities substituted, constant comparisons moved
     into side maps and repeated slots merged; None when nothing changed."""
@@ -217,11 +229,7 @@ def simplify_select(select: ir.Select) -> ir.Select | None:
     predicate = _substitute_pinned(select.predicate, slots)
     predicate = _one_sided(predicate, slots)
     predicate = _constants_to_maps(predicate, slots)
-    keys, key_where = _merged(slots.keys)
-    queries, query_where = _merged(slots.queries)
-    predicate = ir.map_comparisons(predicate, lambda leaf: leaf.moved(key_where[leaf.key_slot],
-                                                                 query_where[leaf.query_slot]))
-    new_keys, new_queries, predicate = _used(predicate, keys, queries)
+    new_keys, new_queries, predicate = _tidied(predicate, slots)
     if (predicate == select.predicate and tuple(k.id for k in new_keys) == tuple(k.id for k in select.keys)
             and tuple(q.id for q in new_queries) == tuple(q.id for q in select.queries)):
         return None
@@ -326,3 +334,71 @@ def _compares_only(select: ir.Select) -> bool:
             return plain_tree(predicate.inner)
         return False
     return plain_tree(select.predicate)
+
+
+# ------------------------------------------------- s-ops only tested against constants
+
+def _constant_tests(sop_id: int, select: ir.Select) -> set[tuple] | None:
+    """The tests of the s-op against constants through which ``select`` reads it
+    (side, comparison, constant), or None when it reads it any other way."""
+    if not _compares_only(select):
+        return None
+    key_slots = {k for k, sop in enumerate(select.keys) if sop.id == sop_id}
+    query_slots = {q for q, sop in enumerate(select.queries) if sop.id == sop_id}
+    found: set[tuple] = set()
+    other_ways: list[ir.Compare] = []
+
+    def note(leaf: ir.Compare) -> ir.Compare:
+        for side, mine, theirs in (("key", leaf.key_slot in key_slots, select.queries[leaf.query_slot]),
+                                   ("query", leaf.query_slot in query_slots, select.keys[leaf.key_slot])):
+            if not mine:
+                continue
+            if leaf.plain and isinstance(theirs, ir.Constant):
+                found.add((side, leaf.op, value_key(theirs.value)))
+            else:
+                other_ways.append(leaf)
+        return leaf
+
+    ir.map_comparisons(select.predicate, note)
+    return None if other_ways else found
+
+
+def constant_tests(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
+                   rewrite: Callable) -> tuple[ir.SOp, ...]:
+    """A categorical s-op that selectors only compare with constants is read
+    through one boolean map per distinct test, when those are fewer directions
+    than its values: ``select(earlier_copies, 0, ==)`` reads ``earlier_copies ==
+    0``, two directions in place of max_len + 1, which its MLP writes with a step
+    or two in place of a one-hot decoder. The s-op itself is left with no reader."""
+    readers: dict[int, list[ir.RaspExpr]] = {}
+    for node in ir.ancestors(outputs):
+        for child in node.children:
+            readers.setdefault(child.id, []).append(node)
+    kept = {o.id for o in outputs}
+    tested: set[int] = set()
+    for node in ir.ancestors(outputs):
+        found = sets.get(node.id)
+        if (not isinstance(node, ir.SOp) or isinstance(node, ir.Constant) or node.id in kept or found is None
+                or found.encoding != CATEGORICAL or node.id not in readers):
+            continue
+        tests = [_constant_tests(node.id, r) if isinstance(r, ir.Select) else None for r in readers[node.id]]
+        if any(t is None for t in tests):
+            continue
+        if 0 < 2 * len(set().union(*tests)) < len(found.values):
+            tested.add(node.id)
+    if not tested:
+        return outputs
+    made: dict[tuple, ir.SOp] = {}
+
+    def visit(node, original):
+        if not isinstance(node, ir.Select):
+            return None
+        chosen = {sop.id for sop, old in zip(node.keys + node.queries, original.keys + original.queries)
+                  if old.id in tested}
+        if not chosen:
+            return None
+        slots = _Slots(node)
+        keys, queries, predicate = _tidied(_constants_to_maps(node.predicate, slots, made, chosen), slots)
+        return ir.Select(keys=keys, queries=queries, predicate=predicate).replacing(node)
+
+    return rewrite(outputs, visit)

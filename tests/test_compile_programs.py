@@ -238,6 +238,42 @@ def test_a_map_only_selectors_read_is_read_through_its_input():
     assert folded.config.d_model < kept.config.d_model
 
 
+def _first_occurrences_program(also_read_whole: bool = False):
+    """Per position, how many first occurrences of a token stand at or before it:
+    ``earlier`` (how many copies of the token come before) is only compared with
+    0 by selectors, unless ``also_read_whole`` adds a selector comparing it with
+    itself."""
+    earlier = ir.SelectorWidth(selector=ir.Select(
+        keys=(ir.TOKENS, ir.INDICES), queries=(ir.TOKENS, ir.INDICES),
+        predicate=ir.PredAnd(ir.Compare("==", 0, 0), ir.Compare("<", 1, 1))))
+    earlier.name = "earlier"
+    first = select(earlier, ir.Constant(value=0))
+    upto = ir.Select(keys=(earlier, ir.INDICES), queries=(ir.Constant(value=0), ir.INDICES),
+                     predicate=ir.PredAnd(ir.Compare("==", 0, 0), ir.Compare("<=", 1, 1)))
+    counted = ir.SelectorWidth(selector=upto)
+    if not also_read_whole:
+        return counted
+    same = ir.SelectorWidth(selector=select(earlier, earlier))
+    return ir.SequenceMap(fn=lambda a, b: a + b, inputs=(counted, same), description="{0} + {1}")
+
+
+def test_an_sop_only_tested_against_constants_is_read_through_the_tests():
+    """``earlier`` (0 to max_len) is read only through ``earlier == 0``: with the
+    pass its one-hot is never written (two directions hold the test), without it
+    the one-hot is there; a third selector comparing ``earlier`` with itself keeps
+    the one-hot. Every model agrees with the interpreter."""
+    tested = check(_first_occurrences_program(), ABC, 6, exhaustive_len=4, n_random=100)
+    kept = check(_first_occurrences_program(), ABC, 6, exhaustive_len=4, n_random=100,
+                 disabled_passes=("constant_tests",))
+    names = {space.name for space in tested.layout.subspaces}
+    assert "earlier" not in names and any(name.startswith("earlier_test") for name in names)
+    assert "earlier" in {space.name for space in kept.layout.subspaces}
+    assert tested.config.d_model < kept.config.d_model
+    assert tested.config.n_layers == kept.config.n_layers
+    whole = check(_first_occurrences_program(also_read_whole=True), ABC, 6, exhaustive_len=4, n_random=100)
+    assert "earlier" in {space.name for space in whole.layout.subspaces}
+
+
 def test_a_map_that_merges_values_is_not_read_through_its_input():
     """``count > 1`` gives False for 1 and True for 2 to 6 (a count is at least 1):
     reading ``count`` would widen the head's table, so the map keeps its space."""
