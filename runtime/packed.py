@@ -9,7 +9,9 @@ they read and the columns they write. ``packed_forward`` gathers those residual
 directions, multiplies the small blocks and adds the results back in place. A side
 of a head's scores that reads only what the position embedding writes (``indices``)
 is the same for every sequence, so it is computed once per call (``ScoreGroup``):
-``select(indices, indices, <)`` costs one table for the whole batch. It computes
+``select(indices, indices, <)`` costs one table for the whole batch; likewise an
+MLP's units take the part of their input that reads ``indices`` (``2w - i - 1``)
+from the position embedding once per call. It computes
 the same function as ``runtime.forward.forward`` (the dropped terms are exact zeros;
 only the order of float32 additions may differ), in a fraction of the arithmetic.
 A trained model, dense, packs to its full matrices.
@@ -57,8 +59,13 @@ class HeadIndex:
 
 @dataclass(frozen=True)
 class LayerIndex:
+    """The layer's heads, and the residual directions its MLP reads (those that hold
+    what the position embedding wrote apart: their part of every unit's input is
+    the same for every sequence) and writes."""
+
     heads: tuple[HeadIndex, ...]
     mlp_rows: Indices
+    mlp_position_rows: Indices
     mlp_cols: Indices
 
 
@@ -135,13 +142,23 @@ def _positional_directions(params) -> np.ndarray:
     return ~np.any(np.asarray(params["token_embed"]) != 0, axis=0)
 
 
-def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray):
+def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray, positional: np.ndarray):
+    """The MLP's kept blocks: the rows it reads apart from the positional ones
+    (``positional``, as in ``_pack_head``), whose part of the units' input is
+    computed once per call; a range widened over rows of the other kind gets
+    zero weights there."""
     units = _used(np.any(w_out != 0, axis=1))
-    rows = _spanned(_used(np.any(w_in[:, units] != 0, axis=1)))
+    read = np.any(w_in[:, units] != 0, axis=1)
+    blocks = {"b_in": b_in[units]}
+    found = {}
+    for name, kind in (("w_in", read & ~positional), ("w_in_positions", read & positional)):
+        rows = _spanned(_used(kind))
+        block = w_in[np.ix_(rows, units)] * kind[rows, None]
+        blocks[name] = block
+        found[name] = _indices(rows)
     cols = _spanned(_used(np.any(w_out[units] != 0, axis=0) | (b_out != 0)))
-    blocks = {"w_in": w_in[np.ix_(rows, units)], "b_in": b_in[units],
-              "w_out": w_out[np.ix_(units, cols)], "b_out": b_out[cols]}
-    return blocks, _indices(rows), _indices(cols)
+    blocks.update({"w_out": w_out[np.ix_(units, cols)], "b_out": b_out[cols]})
+    return blocks, found["w_in"], found["w_in_positions"], _indices(cols)
 
 
 def pack(params) -> Packed:
@@ -158,13 +175,15 @@ def pack(params) -> Packed:
             if found is not None:
                 head_blocks.append(found[0])
                 heads.append(found[1])
-        mlp, rows, cols = _pack_mlp(*(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")))
-        arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
-        layers.append(LayerIndex(tuple(heads), rows, cols))
-        # What this layer writes holds more than positions from the next layer on.
-        written = [list(head.out_cols) for head in heads] + [list(cols)]
+        # What the heads write holds more than positions from the MLP on; what the
+        # MLP writes, from the next layer on.
         positional = positional.copy()
-        positional[[c for found in written for c in found]] = False
+        positional[[c for head in heads for c in head.out_cols]] = False
+        mlp, rows, position_rows, cols = _pack_mlp(
+            *(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")), positional)
+        arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
+        layers.append(LayerIndex(tuple(heads), rows, position_rows, cols))
+        positional[list(cols)] = False
     total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
     kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
@@ -211,7 +230,10 @@ def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
         for cols, out in written:
             x = x.at[..., cols].add(out)
         mlp = layer["mlp"]
-        hidden = jax.nn.relu(_columns(x, where.mlp_rows) @ mlp["w_in"] + mlp["b_in"])
+        bias = mlp["b_in"]
+        if where.mlp_position_rows:
+            bias = bias + _columns(positions, where.mlp_position_rows) @ mlp["w_in_positions"]
+        hidden = jax.nn.relu(_columns(x, where.mlp_rows) @ mlp["w_in"] + bias)
         x = x.at[..., _where(where.mlp_cols)].add(hidden @ mlp["w_out"] + mlp["b_out"])
     return x
 

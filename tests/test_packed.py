@@ -77,3 +77,16 @@ def test_a_comparison_of_indices_is_scored_once_per_call():
     assert set(by_position[0].query_rows) == set(range(indices.start, indices.stop))
     assert [(g.query_by_position, g.key_by_position) for g in flip.scores if g.query_by_position] == [(True, False)]
     _same_residual(model, _random_batch(model.config, 40, seed=3))
+
+
+def test_an_mlp_reading_indices_takes_their_part_from_positions():
+    """dyck2's first MLP writes ``depth = 2 w - i - 1`` from the count's scratch and
+    the index: the index's part of every unit's input is the same for every
+    sequence, so it packs apart (``mlp_position_rows``), read from the position
+    embedding once per call, and the per-sequence rows are the scratch and bos."""
+    model = compile_program(load_program("programs/dyck2.rasp"), max_len=20)
+    first = pack(model.params).index.layers[0]
+    indices = model.layout["indices"]
+    assert set(first.mlp_position_rows) == set(range(indices.start, indices.stop))
+    assert not set(first.mlp_rows) & set(range(indices.start, indices.stop))
+    _same_residual(model, _random_batch(model.config, 40, seed=4))
