@@ -21,6 +21,7 @@ A trained model, dense, packs to its full matrices.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -34,16 +35,23 @@ from runtime.forward import MASKED, in_slices
 Indices = tuple[int, ...]
 
 
+#: What a side of a head's scores reads: the residual of each sequence, or only
+#: what the position embedding wrote (``indices``), or only what the token
+#: embedding wrote (``tokens``, a map of them folded in).
+RESIDUAL, POSITIONS, TOKENS = "residual", "positions", "tokens"
+
+
 @dataclass(frozen=True)
 class ScoreGroup:
-    """Score dimensions of one head, by which sides read only what the position
-    embedding writes (``indices``): such a side is the same for every sequence, so
-    it is computed once per call from the position embedding. ``select(indices,
-    indices, <)`` is then one (positions, positions) table for the whole batch, and
-    ``select(flipped, indices, ==)`` multiplies every query by one table of keys."""
+    """Score dimensions of one head, by what each side reads. A side that reads
+    positions only is the same for every sequence: a table by position, computed
+    once per call, so ``select(indices, indices, <)`` is one (positions, positions)
+    table for the whole batch. When both sides read tokens only, the scores are one
+    small table looked up by the ids (``select(tokens, tokens, ==)`` is a
+    (vocabulary, vocabulary) table), in place of a product per sequence."""
 
-    query_by_position: bool
-    key_by_position: bool
+    query_reads: str
+    key_reads: str
     query_rows: Indices
     key_rows: Indices
 
@@ -110,24 +118,54 @@ def _indices(found: np.ndarray) -> Indices:
     return tuple(int(i) for i in found)
 
 
-def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray, positional: np.ndarray):
+#: Token tables pay off from this many dimensions: XLA's gather of a score per
+#: pair of positions costs more than a product of one or two dimensions per
+#: sequence (length, dyck1: 0.6x-0.9x), less than one of five (hist: 1.3x).
+TOKEN_TABLE_DIMS = 3
+
+
+def _reads(w: np.ndarray, fixed: dict[str, np.ndarray]) -> np.ndarray:
+    """Per column of ``w`` (a side's weights, directions x dims), what it reads:
+    POSITIONS or TOKENS when its nonzero rows all hold that embedding alone."""
+    reads = np.full(w.shape[1], RESIDUAL, dtype=object)
+    for source in (TOKENS, POSITIONS):  # a direction neither writes holds zeros: either will do
+        reads[~np.any(w[~fixed[source]] != 0, axis=0)] = source
+    return reads
+
+
+def _sides(w_q: np.ndarray, w_k: np.ndarray, fixed: dict[str, np.ndarray], tables: bool
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """What each score dimension's query and key read. A side reading tokens is
+    worth a table only when both do, in TOKEN_TABLE_DIMS dimensions or more, and
+    ``tables`` (the vocabulary is small enough); it reads the residual otherwise."""
+    query_reads, key_reads = _reads(w_q, fixed), _reads(w_k, fixed)
+    both = (query_reads == TOKENS) & (key_reads == TOKENS)
+    if not tables or both.sum() < TOKEN_TABLE_DIMS:
+        both[:] = False
+    query_reads[(query_reads == TOKENS) & ~both] = RESIDUAL
+    key_reads[(key_reads == TOKENS) & ~both] = RESIDUAL
+    return query_reads, key_reads
+
+
+def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray, fixed: dict[str, np.ndarray],
+               tables: bool):
     """The head's kept blocks and their index, or None when it writes nothing.
-    ``positional``: which residual directions hold what the position embedding wrote
-    and nothing else, at this layer."""
+    ``fixed[POSITIONS]`` (``fixed[TOKENS]``): which residual directions hold what the
+    position (token) embedding wrote and nothing else, at this layer; ``tables``:
+    whether scores may be a table by token ids."""
     scored = np.any(w_q != 0, axis=0) & np.any(w_k != 0, axis=0)
     moved = _used(np.any(w_v != 0, axis=0) & np.any(w_o != 0, axis=1))
     if len(moved) == 0:
         return None
-    query_positional = ~np.any(w_q[~positional] != 0, axis=0)
-    key_positional = ~np.any(w_k[~positional] != 0, axis=0)
+    query_reads, key_reads = _sides(w_q, w_k, fixed, tables)
     groups, score_blocks = [], []
-    for by_query, by_key in ((False, False), (False, True), (True, False), (True, True)):
-        dims = _used(scored & (query_positional == by_query) & (key_positional == by_key))
+    for query_source, key_source in itertools.product((RESIDUAL, POSITIONS, TOKENS), repeat=2):
+        dims = _used(scored & (query_reads == query_source) & (key_reads == key_source))
         if len(dims) == 0:
             continue
         query_rows = _spanned(_used(np.any(w_q[:, dims] != 0, axis=1)))
         key_rows = _spanned(_used(np.any(w_k[:, dims] != 0, axis=1)))
-        groups.append(ScoreGroup(by_query, by_key, _indices(query_rows), _indices(key_rows)))
+        groups.append(ScoreGroup(query_source, key_source, _indices(query_rows), _indices(key_rows)))
         score_blocks.append({"w_q": w_q[np.ix_(query_rows, dims)], "w_k": w_k[np.ix_(key_rows, dims)]})
     value_rows = _spanned(_used(np.any(w_v[:, moved] != 0, axis=1)))
     out_cols = _spanned(_used(np.any(w_o[moved] != 0, axis=0)))
@@ -135,16 +173,16 @@ def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarra
     return blocks, HeadIndex(tuple(groups), _indices(value_rows), _indices(out_cols))
 
 
-def _positional_directions(params) -> np.ndarray:
-    """The directions the token embedding never writes: at the first layer they
-    hold the position embedding alone (a padded position reads the BOS token's
-    row, which writes nothing there either)."""
-    return ~np.any(np.asarray(params["token_embed"]) != 0, axis=0)
+def _embedding_directions(params) -> dict[str, np.ndarray]:
+    """Per embedding, the directions only it writes (or neither): at the first layer
+    they hold that embedding alone (a padded position reads the BOS token's row)."""
+    token, position = (np.any(np.asarray(params[name]) != 0, axis=0) for name in ("token_embed", "pos_embed"))
+    return {POSITIONS: ~token, TOKENS: ~position}
 
 
 def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray, positional: np.ndarray):
     """The MLP's kept blocks: the rows it reads apart from the positional ones
-    (``positional``, as in ``_pack_head``), whose part of the units' input is
+    (``positional``: the directions that hold the position embedding alone), whose part of the units' input is
     computed once per call; a range widened over rows of the other kind gets
     zero weights there."""
     units = _used(np.any(w_out != 0, axis=1))
@@ -161,29 +199,41 @@ def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.n
     return blocks, found["w_in"], found["w_in_positions"], _indices(cols)
 
 
+def _overwritten(fixed: dict[str, np.ndarray], written: list[int]) -> dict[str, np.ndarray]:
+    """``fixed`` once a layer has written the directions ``written``."""
+    kept = {}
+    for source, directions in fixed.items():
+        kept[source] = directions.copy()
+        kept[source][written] = False
+    return kept
+
+
 def pack(params) -> Packed:
     """Keep the nonzero blocks of ``params`` (a model's parameter pytree)."""
     arrays: dict[str, Any] = {"token_embed": params["token_embed"], "pos_embed": params["pos_embed"],
                               "layers": []}
     layers = []
-    positional = _positional_directions(params)
+    fixed = _embedding_directions(params)
+    # A (vocabulary, vocabulary) table costs no more than the products it replaces
+    # for a slice of sequences.
+    tokens, positions = np.shape(params["token_embed"])[0], np.shape(params["pos_embed"])[0]
+    tables = tokens ** 2 <= PACKED_SLICE * positions ** 2
     for layer in params["layers"]:
         w_q, w_k, w_v, w_o = (np.asarray(layer[name]) for name in ("w_q", "w_k", "w_v", "w_o"))
         heads, head_blocks = [], []
         for h in range(w_q.shape[0]):
-            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h], positional)
+            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h], fixed, tables)
             if found is not None:
                 head_blocks.append(found[0])
                 heads.append(found[1])
-        # What the heads write holds more than positions from the MLP on; what the
-        # MLP writes, from the next layer on.
-        positional = positional.copy()
-        positional[[c for head in heads for c in head.out_cols]] = False
+        # What the heads write holds more than an embedding from the MLP on; what
+        # the MLP writes, from the next layer on.
+        fixed = _overwritten(fixed, [c for head in heads for c in head.out_cols])
         mlp, rows, position_rows, cols = _pack_mlp(
-            *(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")), positional)
+            *(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")), fixed[POSITIONS])
         arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
         layers.append(LayerIndex(tuple(heads), rows, position_rows, cols))
-        positional[list(cols)] = False
+        fixed = _overwritten(fixed, list(cols))
     total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
     kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
@@ -202,18 +252,30 @@ def _columns(x, indices: Indices):
     return x[..., _where(indices)]
 
 
-_SCORES = {(False, False): "bqe,bke->bqk", (False, True): "bqe,ke->bqk", (True, False): "qe,bke->bqk",
-           (True, True): "qe,ke->qk"}
+_SCORES = {(RESIDUAL, RESIDUAL): "bqe,bke->bqk", (RESIDUAL, POSITIONS): "bqe,ke->bqk",
+           (POSITIONS, RESIDUAL): "qe,bke->bqk", (POSITIONS, POSITIONS): "qe,ke->qk"}
 
 
-def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, positions):
-    """One head; ``positions``: the position embedding of the rows in use (what a
-    side of a score group reads when it reads positions only)."""
+def _group_scores(query_reads: str, key_reads: str, q, k, ids):
+    """One group's scores from its sides' features: (batch, n, e) per sequence, a
+    table by position (n, e), or, on both sides, a table by token id (vocabulary,
+    e): then the scores are one (vocabulary, vocabulary) table looked up by the
+    ids (a padded position reads BOS's row: its scores are masked or dropped)."""
+    if query_reads == TOKENS and key_reads == TOKENS:
+        return (q @ k.T)[ids[:, :, None], ids[:, None, :]]
+    return jnp.einsum(_SCORES[(query_reads, key_reads)], q, k)
+
+
+def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, embedded: dict):
+    """One head; ``embedded``: what a side of a score group reads when it reads an
+    embedding alone (the position embedding of the rows in use, the token
+    embedding), and the token ids."""
     scores = jnp.zeros((x.shape[0], x.shape[1], x.shape[1]), x.dtype)
     for group, block in zip(where.scores, blocks["scores"]):
-        q = _columns(positions if group.query_by_position else x, group.query_rows) @ block["w_q"]
-        k = _columns(positions if group.key_by_position else x, group.key_rows) @ block["w_k"]
-        scores = scores + jnp.einsum(_SCORES[(group.query_by_position, group.key_by_position)], q, k)
+        sources = {RESIDUAL: x, POSITIONS: embedded[POSITIONS], TOKENS: embedded[TOKENS]}
+        q = _columns(sources[group.query_reads], group.query_rows) @ block["w_q"]
+        k = _columns(sources[group.key_reads], group.key_rows) @ block["w_k"]
+        scores = scores + _group_scores(group.query_reads, group.key_reads, q, k, embedded["ids"])
     v = _columns(x, where.value_rows) @ blocks["w_v"]
     pattern = jax.nn.softmax(jnp.where(mask[:, None, :], scores * attn_scale, MASKED), axis=-1)
     return jnp.einsum("bqk,bke->bqe", pattern, v) @ blocks["w_o"]
@@ -221,11 +283,13 @@ def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, positions):
 
 def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
     mask = token_ids >= 0
+    ids = jnp.maximum(token_ids, 0)
     positions = arrays["pos_embed"][jnp.arange(token_ids.shape[1])]
-    x = arrays["token_embed"][jnp.maximum(token_ids, 0)] + positions[None]
+    embedded = {POSITIONS: positions, TOKENS: arrays["token_embed"], "ids": ids}
+    x = arrays["token_embed"][ids] + positions[None]
     for layer, where in zip(arrays["layers"], index.layers):
         # Every head reads the residual before any of them writes to it.
-        written = [(_where(head.out_cols), _head(x, mask, blocks, head, attn_scale, positions))
+        written = [(_where(head.out_cols), _head(x, mask, blocks, head, attn_scale, embedded))
                    for blocks, head in zip(layer["heads"], where.heads)]
         for cols, out in written:
             x = x.at[..., cols].add(out)

@@ -9,7 +9,7 @@ import pytest
 
 from compiler import compile_program
 from runtime.forward import PAD, forward
-from runtime.packed import pack, packed_forward
+from runtime.packed import POSITIONS, RESIDUAL, TOKENS, pack, packed_forward
 from rasp.stage import load_program
 
 PROGRAMS = sorted(Path(__file__).parent.parent.glob("programs/*.rasp"))
@@ -72,10 +72,11 @@ def test_a_comparison_of_indices_is_scored_once_per_call():
     packed = pack(model.params)
     (count,), (flip,) = (layer.heads for layer in packed.index.layers)
     indices = model.layout["indices"]
-    by_position = [g for g in count.scores if g.query_by_position and g.key_by_position]
+    by_position = [g for g in count.scores if (g.query_reads, g.key_reads) == (POSITIONS, POSITIONS)]
     assert len(by_position) == 1
     assert set(by_position[0].query_rows) == set(range(indices.start, indices.stop))
-    assert [(g.query_by_position, g.key_by_position) for g in flip.scores if g.query_by_position] == [(True, False)]
+    assert [(g.query_reads, g.key_reads) for g in flip.scores if g.query_reads == POSITIONS] == [
+        (POSITIONS, RESIDUAL)]
     _same_residual(model, _random_batch(model.config, 40, seed=3))
 
 
@@ -90,3 +91,14 @@ def test_an_mlp_reading_indices_takes_their_part_from_positions():
     assert set(first.mlp_position_rows) == set(range(indices.start, indices.stop))
     assert not set(first.mlp_rows) & set(range(indices.start, indices.stop))
     _same_residual(model, _random_batch(model.config, 40, seed=4))
+
+
+def test_a_comparison_of_tokens_is_a_table_looked_up_by_the_ids():
+    """hist's head, ``select(tokens, tokens, ==)``, reads on both sides what the
+    token embedding wrote and nothing else: one (vocabulary, vocabulary) table,
+    looked up by the ids of each pair of positions (its BOS terms, on the bos
+    direction, which the token embedding writes too, join it)."""
+    model = compile_program(load_program("programs/hist.rasp"))
+    (head,) = pack(model.params).index.layers[0].heads
+    assert [(g.query_reads, g.key_reads) for g in head.scores] == [(TOKENS, TOKENS)]
+    _same_residual(model, _random_batch(model.config, 40, seed=6))
