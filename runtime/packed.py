@@ -182,9 +182,9 @@ def _embedding_directions(params) -> dict[str, np.ndarray]:
 
 def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray, positional: np.ndarray):
     """The MLP's kept blocks: the rows it reads apart from the positional ones
-    (``positional``: the directions that hold the position embedding alone), whose part of the units' input is
-    computed once per call; a range widened over rows of the other kind gets
-    zero weights there."""
+    (``positional``: the directions that hold the position embedding alone), whose
+    part of the units' input is computed once per call; a range widened over rows
+    of the other kind gets zero weights there."""
     units = _used(np.any(w_out != 0, axis=1))
     read = np.any(w_in[:, units] != 0, axis=1)
     blocks = {"b_in": b_in[units]}
@@ -271,8 +271,8 @@ def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, embedded: dict):
     embedding alone (the position embedding of the rows in use, the token
     embedding), and the token ids."""
     scores = jnp.zeros((x.shape[0], x.shape[1], x.shape[1]), x.dtype)
+    sources = {RESIDUAL: x, POSITIONS: embedded[POSITIONS], TOKENS: embedded[TOKENS]}
     for group, block in zip(where.scores, blocks["scores"]):
-        sources = {RESIDUAL: x, POSITIONS: embedded[POSITIONS], TOKENS: embedded[TOKENS]}
         q = _columns(sources[group.query_reads], group.query_rows) @ block["w_q"]
         k = _columns(sources[group.key_reads], group.key_rows) @ block["w_k"]
         scores = scores + _group_scores(group.query_reads, group.key_reads, q, k, embedded["ids"])
