@@ -11,7 +11,9 @@ of a head's scores that reads only what the position embedding writes (``indices
 is the same for every sequence, so it is computed once per call (``ScoreGroup``):
 ``select(indices, indices, <)`` costs one table for the whole batch; likewise an
 MLP's units take the part of their input that reads ``indices`` (``2w - i - 1``)
-from the position embedding once per call. It computes
+from the position embedding once per call. Where a head's weights only pick
+directions of a one-hot in order (an equality), they are a slice times a vector,
+not a product. It computes
 the same function as ``runtime.forward.forward`` (the dropped terms are exact zeros;
 only the order of float32 additions may differ), in a fraction of the arithmetic.
 A trained model, dense, packs to its full matrices.
@@ -147,6 +149,25 @@ def _sides(w_q: np.ndarray, w_k: np.ndarray, fixed: dict[str, np.ndarray], table
     return query_reads, key_reads
 
 
+def _selected(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``w`` (directions x dims) that a product reads, and the block to
+    multiply them by. Where every dim reads one direction of a contiguous range, in
+    order (an equality of one-hots: dim j reads value j), the block is the vector of
+    those weights, an elementwise scale of a slice in place of a product."""
+    nonzero = w != 0
+    if np.all(nonzero.sum(axis=0) == 1):
+        rows = np.argmax(nonzero, axis=0)
+        if len(rows) > 1 and np.all(np.diff(rows) == 1):
+            return rows, w[rows, np.arange(w.shape[1])]
+    rows = _spanned(_used(np.any(nonzero, axis=1)))
+    return rows, w[rows]
+
+
+def _project(x, block):
+    """``x`` (its last axis the rows ``_selected`` chose) times the block."""
+    return x * block if block.ndim == 1 else x @ block
+
+
 def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray, fixed: dict[str, np.ndarray],
                tables: bool):
     """The head's kept blocks and their index, or None when it writes nothing.
@@ -163,13 +184,13 @@ def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarra
         dims = _used(scored & (query_reads == query_source) & (key_reads == key_source))
         if len(dims) == 0:
             continue
-        query_rows = _spanned(_used(np.any(w_q[:, dims] != 0, axis=1)))
-        key_rows = _spanned(_used(np.any(w_k[:, dims] != 0, axis=1)))
+        query_rows, query_block = _selected(w_q[:, dims])
+        key_rows, key_block = _selected(w_k[:, dims])
         groups.append(ScoreGroup(query_source, key_source, _indices(query_rows), _indices(key_rows)))
-        score_blocks.append({"w_q": w_q[np.ix_(query_rows, dims)], "w_k": w_k[np.ix_(key_rows, dims)]})
-    value_rows = _spanned(_used(np.any(w_v[:, moved] != 0, axis=1)))
-    out_cols = _spanned(_used(np.any(w_o[moved] != 0, axis=0)))
-    blocks = {"scores": score_blocks, "w_v": w_v[np.ix_(value_rows, moved)], "w_o": w_o[np.ix_(moved, out_cols)]}
+        score_blocks.append({"w_q": query_block, "w_k": key_block})
+    value_rows, value_block = _selected(w_v[:, moved])
+    out_cols, out_block = _selected(w_o[moved].T)
+    blocks = {"scores": score_blocks, "w_v": value_block, "w_o": out_block if out_block.ndim == 1 else out_block.T}
     return blocks, HeadIndex(tuple(groups), _indices(value_rows), _indices(out_cols))
 
 
@@ -273,12 +294,12 @@ def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, embedded: dict):
     scores = jnp.zeros((x.shape[0], x.shape[1], x.shape[1]), x.dtype)
     sources = {RESIDUAL: x, POSITIONS: embedded[POSITIONS], TOKENS: embedded[TOKENS]}
     for group, block in zip(where.scores, blocks["scores"]):
-        q = _columns(sources[group.query_reads], group.query_rows) @ block["w_q"]
-        k = _columns(sources[group.key_reads], group.key_rows) @ block["w_k"]
+        q = _project(_columns(sources[group.query_reads], group.query_rows), block["w_q"])
+        k = _project(_columns(sources[group.key_reads], group.key_rows), block["w_k"])
         scores = scores + _group_scores(group.query_reads, group.key_reads, q, k, embedded["ids"])
-    v = _columns(x, where.value_rows) @ blocks["w_v"]
+    v = _project(_columns(x, where.value_rows), blocks["w_v"])
     pattern = jax.nn.softmax(jnp.where(mask[:, None, :], scores * attn_scale, MASKED), axis=-1)
-    return jnp.einsum("bqk,bke->bqe", pattern, v) @ blocks["w_o"]
+    return _project(jnp.einsum("bqk,bke->bqe", pattern, v), blocks["w_o"])
 
 
 def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
