@@ -888,6 +888,35 @@ def _shifted_steps(xi: int, categories: int, gaps: dict[int, tuple[float, float]
     return units, stretch
 
 
+def _by_category(units: list[_Unit], xi: int, category: Space, label: str) -> list[_Unit]:
+    """``units`` with those that read the category alone (0/1 weights on its
+    one-hot, none on x, no bias: each adds its vector for some categories) replaced
+    by one unit per distinct sum they give a category: the "always" and "base"
+    parts of many shifted steps are one function of the category."""
+    ci = 1 - xi
+    alone = [u for u in units if u.bias == 0 and not np.any(u.weights[xi])
+             and np.all((u.weights[ci] == 0) | (u.weights[ci] == 1))]
+    if len(alone) < 2:
+        return units
+    sums = [sum((u.out for u in alone if u.weights[ci][k] == 1), np.zeros_like(alone[0].out))
+            for k in range(category.width)]
+    classes: dict[bytes, list[int]] = {}
+    for k, vector in enumerate(sums):
+        if np.any(vector):
+            classes.setdefault(vector.tobytes(), []).append(k)
+    if len(classes) >= len(alone):
+        return units
+    merged = []
+    for members in classes.values():
+        weights = [None, None]
+        weights[xi], weights[ci] = np.zeros(1), np.zeros(category.width)
+        weights[ci][members] = 1.0
+        merged.append(_Unit(tuple(weights), 0.0, sums[members[0]],
+                            f"{label}: {_membership(category.name, category, members)}"))
+    kept = [u for u in units if not any(u is a for a in alone)]
+    return kept + merged
+
+
 def _shifted_threshold_units(fn, inputs: Sequence[Space], output: Space, label: str
                              ) -> tuple[list[_Unit], Margin] | None:
     """One numerical input x and one categorical input c, with a numeric-valued
@@ -979,6 +1008,7 @@ def _shifted_threshold_units(fn, inputs: Sequence[Space], output: Space, label: 
                                       f"{label}: p + q > {level:.6g}")
         units += steps
         stretch = max(stretch, steep)
+    units = _by_category(units, xi, inputs[ci], label)
     if np.any(constant):
         units.insert(0, _constant_unit(inputs, constant, f"{output.name} base"))
     rounding = 2.0 ** -23 * 4 * max(stretch, 1.0) * max((float(np.abs(d).max()) for _, d in changes), default=1.0)
@@ -1055,6 +1085,7 @@ def _step_track_units(fn, inputs: Sequence[Space], output: Space, label: str
                                       f"{label}: step {number + 1} of {len(tracks)} along {inputs[xi].name}")
         units += steps
         stretch = max(stretch, steep)
+    units = _by_category(units, xi, inputs[ci], label)
     jump = max(float(np.abs(delta).max()) for delta, _ in tracks.values())
     rounding = 2.0 ** -23 * 4 * max(stretch, 1.0) * jump
     return units, Margin(rounding, f"{len(tracks)} steps along {inputs[xi].name}, each a ramp pair shifted "
