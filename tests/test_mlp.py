@@ -436,3 +436,17 @@ def test_steps_repeating_the_same_jump_get_a_track_each():
 
     block, _ = mlp.sequence_map_mlp(cycled, (scratch, idx), residue, "cycled")
     _possible_pairs_check(block, cycled, scratch, idx, residue, max_len)
+
+
+@pytest.mark.parametrize("max_len", [20, 64])
+def test_parts_of_the_steps_that_read_the_index_alone_are_one_function_of_it(max_len):
+    # Each shifted step adds, for some indices, a unit that reads the index alone
+    # (an "always" or a "base" part); together they are one function of the index:
+    # at most one unit per index, whatever the number of steps.
+    scratch = _scratch(max_len)
+    idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
+    depth = Space("depth", CATEGORICAL, tuple(range(-max_len - 1, 2 * max_len)))
+    block, _ = check_exhaustive(lambda a, i: 2 * _width(a) - i - 1, [scratch, idx], depth)
+    reads_scratch = np.any(block.w_in[0] != 0, axis=0)
+    reads_index = np.any(block.w_in[1] != 0, axis=0)
+    assert np.sum(reads_index & ~reads_scratch) <= max_len
