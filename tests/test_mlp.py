@@ -314,15 +314,22 @@ def test_sum_of_two_short_widths_on_a_sloped_line(bound):
     assert np.abs(part - hot).max() <= margin.value < 0.01
 
 
-@pytest.mark.parametrize("max_len", [20, 64])
-def test_shifted_thresholds_for_a_width_and_an_index(max_len):
-    # depth = 2 w - i - 1 (a bracket depth): a few ramp pairs per distinct result
-    # (one per band of similar gaps), shifted per index, instead of a function of
-    # the width for every index (max_len times as many).
+def _depth_block(max_len: int):
+    """The MLP of depth = 2 w - i - 1 (a bracket depth) over a width scratch and an
+    index, checked on every combination: (scratch, index, depth spaces, block)."""
     scratch = _scratch(max_len)
     idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
     depth = Space("depth", CATEGORICAL, tuple(range(-max_len - 1, 2 * max_len)))
     block, _ = check_exhaustive(lambda a, i: 2 * _width(a) - i - 1, [scratch, idx], depth)
+    return scratch, idx, depth, block
+
+
+@pytest.mark.parametrize("max_len", [20, 64])
+def test_shifted_thresholds_for_a_width_and_an_index(max_len):
+    # A few ramp pairs per distinct result (one per band of similar gaps), shifted
+    # per index, instead of a function of the width for every index (max_len
+    # times as many).
+    scratch, idx, depth, block = _depth_block(max_len)
     assert block.hidden <= 8 * len(depth.values)
     below = Space("below", CATEGORICAL, (False, True))
     check_exhaustive(lambda a, i: 2 * _width(a) - i - 1 < 0, [scratch, idx], below)
@@ -443,10 +450,7 @@ def test_parts_of_the_steps_that_read_the_index_alone_are_one_function_of_it(max
     # Each shifted step adds, for some indices, a unit that reads the index alone
     # (an "always" or a "base" part); together they are one function of the index:
     # at most one unit per index, whatever the number of steps.
-    scratch = _scratch(max_len)
-    idx = Space("idx", CATEGORICAL, tuple(range(max_len)))
-    depth = Space("depth", CATEGORICAL, tuple(range(-max_len - 1, 2 * max_len)))
-    block, _ = check_exhaustive(lambda a, i: 2 * _width(a) - i - 1, [scratch, idx], depth)
+    _, _, _, block = _depth_block(max_len)
     reads_scratch = np.any(block.w_in[0] != 0, axis=0)
     reads_index = np.any(block.w_in[1] != 0, axis=0)
     assert np.sum(reads_index & ~reads_scratch) <= max_len
