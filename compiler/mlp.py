@@ -894,8 +894,11 @@ def _by_category(units: list[_Unit], xi: int, category: Space, label: str) -> li
     by one unit per distinct sum they give a category: the "always" and "base"
     parts of many shifted steps are one function of the category."""
     ci = 1 - xi
-    alone = [u for u in units if u.bias == 0 and not np.any(u.weights[xi])
-             and np.all((u.weights[ci] == 0) | (u.weights[ci] == 1))]
+    alone, kept = [], []
+    for u in units:
+        reads_category_alone = (u.bias == 0 and not np.any(u.weights[xi])
+                                and np.all((u.weights[ci] == 0) | (u.weights[ci] == 1)))
+        (alone if reads_category_alone else kept).append(u)
     if len(alone) < 2:
         return units
     sums = [sum((u.out for u in alone if u.weights[ci][k] == 1), np.zeros_like(alone[0].out))
@@ -913,7 +916,6 @@ def _by_category(units: list[_Unit], xi: int, category: Space, label: str) -> li
         weights[ci][members] = 1.0
         merged.append(_Unit(tuple(weights), 0.0, sums[members[0]],
                             f"{label}: {_membership(category.name, category, members)}"))
-    kept = [u for u in units if not any(u is a for a in alone)]
     return kept + merged
 
 
