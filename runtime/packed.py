@@ -13,7 +13,8 @@ is the same for every sequence, so it is computed once per call (``ScoreGroup``)
 MLP's units take the part of their input that reads ``indices`` (``2w - i - 1``)
 from the position embedding once per call. Where a head's weights only pick
 directions of a one-hot in order (an equality), they are a slice times a vector,
-not a product. It computes
+not a product; an MLP whose units each write a few nearby columns multiplies in
+column tiles (``runtime.mlp_tiles``). It computes
 the same function as ``runtime.forward.forward`` (the dropped terms are exact zeros;
 only the order of float32 additions may differ), in a fraction of the arithmetic.
 A trained model, dense, packs to its full matrices.
@@ -33,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from runtime.forward import MASKED, in_slices
+from runtime.mlp_tiles import TilePlan, plan_tiles, tile_blocks, tiled_output
 
 Indices = tuple[int, ...]
 
@@ -71,12 +73,13 @@ class HeadIndex:
 class LayerIndex:
     """The layer's heads, and the residual directions its MLP reads (those that hold
     what the position embedding wrote apart: their part of every unit's input is
-    the same for every sequence) and writes."""
+    the same for every sequence) and writes, and how its output product is tiled."""
 
     heads: tuple[HeadIndex, ...]
     mlp_rows: Indices
     mlp_position_rows: Indices
     mlp_cols: Indices
+    mlp_tiles: TilePlan
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,12 @@ def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.n
     """The MLP's kept blocks: the rows it reads apart from the positional ones
     (``positional``: the directions that hold the position embedding alone), whose
     part of the units' input is computed once per call; a range widened over rows
-    of the other kind gets zero weights there."""
+    of the other kind gets zero weights there. The units are in the order of their
+    output tiles (``runtime.mlp_tiles``)."""
     units = _used(np.any(w_out != 0, axis=1))
+    cols = _spanned(_used(np.any(w_out[units] != 0, axis=0) | (b_out != 0)))
+    plan = plan_tiles(w_out[np.ix_(units, cols)] != 0)
+    units = units[list(plan.order)]
     read = np.any(w_in[:, units] != 0, axis=1)
     blocks = {"b_in": b_in[units]}
     found = {}
@@ -215,9 +222,9 @@ def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.n
         block = w_in[np.ix_(rows, units)] * kind[rows, None]
         blocks[name] = block
         found[name] = _indices(rows)
-    cols = _spanned(_used(np.any(w_out[units] != 0, axis=0) | (b_out != 0)))
-    blocks.update({"w_out": w_out[np.ix_(units, cols)], "b_out": b_out[cols]})
-    return blocks, found["w_in"], found["w_in_positions"], _indices(cols)
+    tiles, overlay = tile_blocks(w_out[np.ix_(units, cols)], plan)
+    blocks.update({"w_out": tiles, "w_overlay": overlay, "b_out": b_out[cols]})
+    return blocks, found["w_in"], found["w_in_positions"], _indices(cols), plan
 
 
 def _overwritten(fixed: dict[str, np.ndarray], written: list[int]) -> dict[str, np.ndarray]:
@@ -250,10 +257,10 @@ def pack(params) -> Packed:
         # What the heads write holds more than an embedding from the MLP on; what
         # the MLP writes, from the next layer on.
         fixed = _overwritten(fixed, [c for head in heads for c in head.out_cols])
-        mlp, rows, position_rows, cols = _pack_mlp(
+        mlp, rows, position_rows, cols, plan = _pack_mlp(
             *(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")), fixed[POSITIONS])
         arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
-        layers.append(LayerIndex(tuple(heads), rows, position_rows, cols))
+        layers.append(LayerIndex(tuple(heads), rows, position_rows, cols, plan))
         fixed = _overwritten(fixed, list(cols))
     total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
     kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
@@ -318,8 +325,9 @@ def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
         bias = mlp["b_in"]
         if where.mlp_position_rows:
             bias = bias + _columns(positions, where.mlp_position_rows) @ mlp["w_in_positions"]
-        hidden = jax.nn.relu(_columns(x, where.mlp_rows) @ mlp["w_in"] + bias)
-        x = x.at[..., _where(where.mlp_cols)].add(hidden @ mlp["w_out"] + mlp["b_out"])
+        out = tiled_output(_columns(x, where.mlp_rows), mlp["w_in"], bias, mlp["w_out"], mlp["w_overlay"],
+                           where.mlp_tiles)
+        x = x.at[..., _where(where.mlp_cols)].add(out + mlp["b_out"])
     return x
 
 

@@ -117,3 +117,13 @@ def test_an_equality_of_one_hots_is_a_scaled_slice():
         assert block["w_q"].ndim == 1 and block["w_k"].ndim == 1
         assert set(group.query_rows) | set(group.key_rows) <= set(range(depth.start, depth.stop))
     _same_residual(model, _random_batch(model.config, 40, seed=7))
+
+
+def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
+    """dyck2's first MLP at max_len 40 writes depth's 81-value one-hot by steps:
+    each unit writes the columns either side of its step, so the output product is
+    cut into column tiles (``runtime.mlp_tiles``), and the residual is the same."""
+    model = compile_program(load_program("programs/dyck2.rasp"), max_len=40)
+    first = pack(model.params).index.layers[0]
+    assert len(first.mlp_tiles.tiles) > 1
+    _same_residual(model, _random_batch(model.config, 40, seed=8))

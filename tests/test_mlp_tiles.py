@@ -1,0 +1,102 @@
+"""An MLP's output product in column tiles: the plan covers every nonzero weight,
+and the tiled product equals the dense one computed in float64 by numpy."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runtime.mlp_tiles import Tile, dense_plan, plan_tiles, tile_blocks, tiled_output
+
+
+def _staircase(units: int, cols: int) -> np.ndarray:
+    """Unit u writes the two columns either side of step u // 2 (as the units of a
+    one-hot by steps do): a band along the diagonal."""
+    written = np.zeros((units, cols), bool)
+    for unit in range(units):
+        step = unit * (cols - 1) // units
+        written[unit, step] = written[unit, step + 1] = True
+    return written
+
+
+def _covers(plan, written: np.ndarray) -> None:
+    """Every nonzero of ``written`` (units in the plan's order) lies in a tile or the
+    overlay, the tiles cover the columns in order without overlap, and every unit
+    appears once in the order."""
+    units, cols = written.shape
+    assert sorted(plan.order) == list(range(units))
+    assert [tile.cols for tile in plan.tiles] == sorted(tile.cols for tile in plan.tiles)
+    assert plan.tiles[0].cols[0] == 0 and plan.tiles[-1].cols[1] == cols
+    assert all(a.cols[1] == b.cols[0] for a, b in zip(plan.tiles, plan.tiles[1:]))
+    ordered = written[list(plan.order)]
+    covered = np.zeros_like(ordered)
+    for tile in plan.tiles + ((plan.overlay,) if plan.overlay else ()):
+        covered[tile.units[0]:tile.units[1], tile.cols[0]:tile.cols[1]] = True
+    assert not np.any(ordered & ~covered)
+
+
+def test_a_staircase_is_cut_into_tiles_along_its_band():
+    written = _staircase(256, 128)
+    plan = plan_tiles(written)
+    assert len(plan.tiles) > 1 and plan.overlay is None
+    _covers(plan, written)
+    # Each unit writes two neighbouring columns, so a tile of w columns reads about
+    # 2w of the 256 units (and one more on each edge), not all of them.
+    for tile in plan.tiles:
+        width = tile.cols[1] - tile.cols[0]
+        assert tile.units[1] - tile.units[0] <= 2 * width + 4
+
+
+def test_units_that_write_far_apart_are_an_overlay():
+    """A unit that writes the first and the last column cannot join a tile: it is in
+    the overlay, over every column between the two."""
+    written = _staircase(256, 128)
+    written[[7, 100], 0] = True
+    written[[7, 100], 127] = True
+    plan = plan_tiles(written)
+    _covers(plan, written)
+    assert plan.overlay is not None
+    assert plan.overlay.cols == (0, 128)
+    assert sorted(plan.order[plan.overlay.units[0]:plan.overlay.units[1]]) == [7, 100]
+
+
+def test_a_small_or_dense_output_stays_one_product():
+    assert plan_tiles(_staircase(16, 8)) == dense_plan(16, 8)
+    assert plan_tiles(np.ones((300, 100), bool)) == dense_plan(300, 100)
+    assert plan_tiles(np.zeros((0, 5), bool)) == dense_plan(0, 5)
+
+
+def _weights(written: np.ndarray, rows: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    units = written.shape[0]
+    w_in = rng.normal(size=(rows, units)).astype(np.float32)
+    b_in = rng.normal(size=units).astype(np.float32)
+    w_out = np.where(written, rng.normal(size=written.shape), 0).astype(np.float32)
+    return w_in, b_in, w_out
+
+
+@pytest.mark.parametrize("bias_by_position", [False, True])
+def test_the_tiled_product_is_the_dense_one(bias_by_position):
+    rng = np.random.default_rng(3)
+    written = _staircase(256, 128)
+    written[[5, 60], 3] = written[[5, 60], 90] = True  # an overlay
+    written[:, 40:44] = False  # a tile that no unit writes: zeros
+    plan = plan_tiles(written)
+    assert len(plan.tiles) > 1 and plan.overlay is not None
+    w_in, b_in, w_out = _weights(written, rows=3, rng=rng)
+    inputs = rng.normal(size=(4, 9, 3)).astype(np.float32)
+    bias = b_in + (rng.normal(size=(9, 256)).astype(np.float32) if bias_by_position else 0)
+    expected = np.maximum(inputs.astype(np.float64) @ w_in + bias, 0) @ w_out
+
+    order = list(plan.order)
+    tiles, overlay = tile_blocks(w_out[order], plan)
+    got = tiled_output(inputs, w_in[:, order], bias[..., order], tiles, overlay, plan)
+    assert got.shape == expected.shape
+    assert np.abs(np.asarray(got) - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())
+
+
+def test_an_empty_tile_writes_zeros():
+    plan = dense_plan(0, 3)
+    tiles, overlay = tile_blocks(np.zeros((0, 3), np.float32), plan)
+    got = tiled_output(np.ones((2, 4), np.float32), np.zeros((4, 0), np.float32), np.zeros(0, np.float32),
+                       tiles, overlay, plan)
+    assert np.array_equal(np.asarray(got), np.zeros((2, 3)))
+    assert plan.tiles == (Tile((0, 0), (0, 3)),)
