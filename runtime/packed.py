@@ -14,7 +14,9 @@ MLP's units take the part of their input that reads ``indices`` (``2w - i - 1``)
 from the position embedding once per call. Where a head's weights only pick
 directions of a one-hot in order (an equality), they are a slice times a vector,
 not a product; an MLP whose units each write a few nearby columns multiplies in
-column tiles (``runtime.mlp_tiles``). It computes
+column tiles (``runtime.mlp_tiles``). The residual is kept as column segments cut
+at the boundaries of what the layers write (``runtime.segments``), so a write
+touches only its own columns. It computes
 the same function as ``runtime.forward.forward`` (the dropped terms are exact zeros;
 only the order of float32 additions may differ), in a fraction of the arithmetic.
 A trained model, dense, packs to its full matrices.
@@ -35,6 +37,7 @@ import numpy as np
 
 from runtime.forward import MASKED, in_slices
 from runtime.mlp_tiles import TilePlan, plan_tiles, tile_blocks, tiled_output
+from runtime.segments import Segments, boundaries
 
 Indices = tuple[int, ...]
 
@@ -84,9 +87,12 @@ class LayerIndex:
 
 @dataclass(frozen=True)
 class PackedIndex:
-    """The static structure of a packed model: hashable, so jit specialises on it."""
+    """The static structure of a packed model: hashable, so jit specialises on it.
+    ``segments``: where the residual is cut so that every write covers whole
+    segments (``runtime.segments``)."""
 
     layers: tuple[LayerIndex, ...]
+    segments: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -265,7 +271,9 @@ def pack(params) -> Packed:
     total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
     kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
-    return Packed(arrays, PackedIndex(tuple(layers)), kept, total)
+    written = [cols for layer in layers for cols in [head.out_cols for head in layer.heads] + [layer.mlp_cols]]
+    segments = boundaries(np.shape(params["token_embed"])[1], written)
+    return Packed(arrays, PackedIndex(tuple(layers), segments), kept, total)
 
 
 def _where(indices: Indices) -> slice | np.ndarray:
@@ -277,7 +285,8 @@ def _where(indices: Indices) -> slice | np.ndarray:
 
 
 def _columns(x, indices: Indices):
-    return x[..., _where(indices)]
+    """Columns of the residual (``Segments``) or of an embedding table."""
+    return x.read(indices) if isinstance(x, Segments) else x[..., _where(indices)]
 
 
 _SCORES = {(RESIDUAL, RESIDUAL): "bqe,bke->bqk", (RESIDUAL, POSITIONS): "bqe,ke->bqk",
@@ -314,21 +323,21 @@ def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
     ids = jnp.maximum(token_ids, 0)
     positions = arrays["pos_embed"][jnp.arange(token_ids.shape[1])]
     embedded = {POSITIONS: positions, TOKENS: arrays["token_embed"], "ids": ids}
-    x = arrays["token_embed"][ids] + positions[None]
+    x = Segments.cut(arrays["token_embed"][ids] + positions[None], index.segments)
     for layer, where in zip(arrays["layers"], index.layers):
         # Every head reads the residual before any of them writes to it.
-        written = [(_where(head.out_cols), _head(x, mask, blocks, head, attn_scale, embedded))
+        written = [(head.out_cols, _head(x, mask, blocks, head, attn_scale, embedded))
                    for blocks, head in zip(layer["heads"], where.heads)]
         for cols, out in written:
-            x = x.at[..., cols].add(out)
+            x = x.add(cols, out)
         mlp = layer["mlp"]
         bias = mlp["b_in"]
         if where.mlp_position_rows:
             bias = bias + _columns(positions, where.mlp_position_rows) @ mlp["w_in_positions"]
         out = tiled_output(_columns(x, where.mlp_rows), mlp["w_in"], bias, mlp["w_out"], mlp["w_overlay"],
                            where.mlp_tiles)
-        x = x.at[..., _where(where.mlp_cols)].add(out + mlp["b_out"])
-    return x
+        x = x.add(where.mlp_cols, out + mlp["b_out"])
+    return x.whole()
 
 
 #: The packed pass's slice (see ``runtime.forward.in_slices``): its scores, a few

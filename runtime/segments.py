@@ -1,0 +1,94 @@
+"""The packed pass's residual stream as column segments, one array each.
+
+The packed pass writes a few columns of the residual at a time (a head's output
+s-op, an MLP's). XLA on a CPU copies the whole (slice, positions, d_model) array
+for such an update (``x.at[..., cols].add(out)``): measured, an update of one
+column of a (64, 65, 222) residual cost what copying all of it does (about 0.3 ms),
+and dyck2 at max_len 64 makes six per slice. Cut at every boundary of what the
+layers write, the residual is a tuple of segments; a write replaces the segments
+it covers, a read joins the columns it needs, and only the pass's result is the
+whole residual again. Same sums, in the same order, as the dense update.
+
+    >>> residual = Segments.cut(x, boundaries)             # doctest: +SKIP
+    >>> residual = residual.add((3, 4, 5), out)             # doctest: +SKIP
+    >>> residual.read((0, 4))                               # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+import jax.numpy as jnp
+
+Indices = tuple[int, ...]
+
+
+def runs(indices: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """The maximal ranges [start, stop) of consecutive values in ``indices``, in order."""
+    start = 0
+    for k in range(1, len(indices) + 1):
+        if k == len(indices) or indices[k] != indices[k - 1] + 1:
+            yield indices[start], indices[k - 1] + 1
+            start = k
+
+
+def boundaries(width: int, written: Iterable[Indices]) -> tuple[int, ...]:
+    """The segment boundaries for a residual of ``width`` columns whose writes are
+    ``written`` (each a tuple of columns): every write covers whole segments."""
+    cuts = {0, width}
+    for columns in written:
+        for start, stop in runs(columns):
+            cuts.update((start, stop))
+    return tuple(sorted(cuts))
+
+
+@dataclass(frozen=True)
+class Segments:
+    """``parts[k]`` holds columns ``bounds[k]:bounds[k + 1]`` of the residual."""
+
+    parts: tuple
+    bounds: tuple[int, ...]
+
+    @classmethod
+    def cut(cls, x, bounds: tuple[int, ...]) -> "Segments":
+        return cls(tuple(x[..., a:b] for a, b in zip(bounds, bounds[1:])), bounds)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.parts[0].shape[:-1] + (self.bounds[-1],)
+
+    @property
+    def dtype(self):
+        return self.parts[0].dtype
+
+    def _pieces(self, start: int, stop: int) -> Iterator[tuple[int, int, int]]:
+        """(segment, first, last column within it) covering [start, stop)."""
+        k = bisect.bisect_right(self.bounds, start) - 1
+        while start < stop:
+            end = min(stop, self.bounds[k + 1])
+            yield k, start - self.bounds[k], end - self.bounds[k]
+            start, k = end, k + 1
+
+    def read(self, indices: Indices):
+        """The columns ``indices``, in that order: (..., len(indices))."""
+        pieces = [self.parts[k][..., a:b] for start, stop in runs(indices) for k, a, b in self._pieces(start, stop)]
+        if not pieces:
+            return self.parts[0][..., :0]
+        return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=-1)
+
+    def add(self, indices: Indices, out) -> "Segments":
+        """The residual with ``out`` (..., len(indices)) added to columns ``indices``."""
+        parts = list(self.parts)
+        at = 0
+        for start, stop in runs(indices):
+            for k, a, b in self._pieces(start, stop):
+                part = out[..., at:at + b - a]
+                whole = a == 0 and b == parts[k].shape[-1]
+                parts[k] = parts[k] + part if whole else parts[k].at[..., a:b].add(part)
+                at += b - a
+        return Segments(tuple(parts), self.bounds)
+
+    def whole(self):
+        """The residual as one array."""
+        return self.parts[0] if len(self.parts) == 1 else jnp.concatenate(self.parts, axis=-1)
