@@ -172,8 +172,28 @@ def _selected(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, w[rows]
 
 
+def _folded(query_block: np.ndarray, key_block: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Two products, ``(x_q W_q)(x_k W_k)^T``, as one, ``(x_q W_q W_k^T) x_k^T``,
+    when one side reads no more rows than the group has dimensions: the scores'
+    product is then no wider, and one projection is saved (most_freq's
+    ``select(priority, priority, >)``: two (67 x 67) projections become one). The
+    side read directly has no block (None)."""
+    if query_block.ndim != 2 or key_block.ndim != 2:
+        return query_block, key_block
+    dims = query_block.shape[1]
+    table = query_block.astype(np.float64) @ key_block.T.astype(np.float64)
+    if key_block.shape[0] <= dims:
+        return table.astype(np.float32), None
+    if query_block.shape[0] <= dims:
+        return None, table.T.astype(np.float32)
+    return query_block, key_block
+
+
 def _project(x, block):
-    """``x`` (its last axis the rows ``_selected`` chose) times the block."""
+    """``x`` (its last axis the rows ``_selected`` chose) times the block; None
+    reads ``x`` as it is."""
+    if block is None:
+        return x
     return x * block if block.ndim == 1 else x @ block
 
 
@@ -195,6 +215,7 @@ def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarra
             continue
         query_rows, query_block = _selected(w_q[:, dims])
         key_rows, key_block = _selected(w_k[:, dims])
+        query_block, key_block = _folded(query_block, key_block)
         groups.append(ScoreGroup(query_source, key_source, _indices(query_rows), _indices(key_rows)))
         score_blocks.append({"w_q": query_block, "w_k": key_block})
     value_rows, value_block = _selected(w_v[:, moved])

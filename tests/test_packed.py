@@ -127,3 +127,21 @@ def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
     first = pack(model.params).index.layers[0]
     assert len(first.mlp_tiles.tiles) > 1
     _same_residual(model, _random_batch(model.config, 40, seed=8))
+
+
+def test_a_full_table_on_both_sides_is_folded_into_one_product():
+    """most_freq's ``place`` compares priorities, ``hist * 1000 - indices``, which
+    the compiler scores as a table over hist's one-hot (ties broken by the
+    indices): two full products, a query block and a key block as wide as the
+    scores. Folded, the query block is their product and the key side is read as
+    it is (no block), so one projection is saved, and the residual is the same."""
+    model = compile_program(load_program("programs/most_freq.rasp"))
+    packed = pack(model.params)
+    hist = set(range(model.layout["hist"].start, model.layout["hist"].stop))
+    folded = [(group, block) for head, blocks in zip(packed.index.layers[1].heads, packed.arrays["layers"][1]["heads"])
+              for group, block in zip(head.scores, blocks["scores"]) if block["w_k"] is None]
+    assert folded
+    for group, block in folded:
+        assert hist <= set(group.key_rows)
+        assert block["w_q"].shape == (len(group.query_rows), len(group.key_rows))
+    _same_residual(model, _random_batch(model.config, 40, seed=9))
