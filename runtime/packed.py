@@ -173,13 +173,16 @@ def _selected(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _folded(query_block: np.ndarray, key_block: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Two products, ``(x_q W_q)(x_k W_k)^T``, as one, ``(x_q W_q W_k^T) x_k^T``,
-    when one side reads no more rows than the group has dimensions: the scores'
-    product is then no wider, and one projection is saved (most_freq's
-    ``select(priority, priority, >)``: two (67 x 67) projections become one). The
-    side read directly has no block (None)."""
-    if query_block.ndim != 2 or key_block.ndim != 2:
-        return query_block, key_block
+    """A score group's two projections, ``(x_q W_q)(x_k W_k)^T``, as one,
+    ``(x_q W_q W_k^T) x_k^T``, where that does not widen the scores' product: when
+    one side reads no more rows than the group has dimensions (most_freq's
+    comparison of priorities: two (13 x 13) projections become one), or is a
+    scaled slice (a diagonal: dyck2's depth equality, one elementwise scale of
+    (slice, positions, 129) fewer). The side read as it is has no block (None)."""
+    if key_block.ndim == 1:
+        return query_block * (key_block if query_block.ndim == 1 else key_block[None, :]), None
+    if query_block.ndim == 1:
+        return None, key_block * query_block[None, :]
     dims = query_block.shape[1]
     table = query_block.astype(np.float64) @ key_block.T.astype(np.float64)
     if key_block.shape[0] <= dims:

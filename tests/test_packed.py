@@ -108,13 +108,14 @@ def test_an_equality_of_one_hots_is_a_scaled_slice():
     """dyck2's second layer counts, per closer, the brackets on its level:
     ``select(depth, depth, ==)`` and ``depth == depth + 1`` over depth's one-hot.
     Dim j of the scores reads value j on each side, so each side is a slice of the
-    residual times a vector of weights (no product), and the residual is the same."""
+    residual times a vector of weights (no product); the two vectors fold into the
+    query's, the keys are read as they are, and the residual is the same."""
     model = compile_program(load_program("programs/dyck2.rasp"), max_len=20)
     packed = pack(model.params)
     depth = model.layout["depth"]
     for head, blocks in zip(packed.index.layers[1].heads[:2], packed.arrays["layers"][1]["heads"][:2]):
         (group, block), = [(g, b) for g, b in zip(head.scores, blocks["scores"]) if g.query_reads == RESIDUAL]
-        assert block["w_q"].ndim == 1 and block["w_k"].ndim == 1
+        assert block["w_q"].ndim == 1 and block["w_k"] is None
         assert set(group.query_rows) | set(group.key_rows) <= set(range(depth.start, depth.stop))
     _same_residual(model, _random_batch(model.config, 40, seed=7))
 
