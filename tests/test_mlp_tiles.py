@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runtime.mlp_tiles import Tile, dense_plan, plan_tiles, tile_blocks, tiled_output
+from runtime.mlp_tiles import FEW_INPUTS, Tile, dense_plan, plan_tiles, tile_blocks, tiled_output
 
 
 def _staircase(units: int, cols: int) -> np.ndarray:
@@ -74,15 +74,17 @@ def _weights(written: np.ndarray, rows: int, rng) -> tuple[np.ndarray, np.ndarra
 
 
 @pytest.mark.parametrize("bias_by_position", [False, True])
-def test_the_tiled_product_is_the_dense_one(bias_by_position):
+@pytest.mark.parametrize("rows", [2, 6], ids=["few inputs", "a product"])
+def test_the_tiled_product_is_the_dense_one(bias_by_position, rows):
     rng = np.random.default_rng(3)
     written = _staircase(256, 128)
     written[[5, 60], 3] = written[[5, 60], 90] = True  # an overlay
     written[:, 40:44] = False  # a tile that no unit writes: zeros
     plan = plan_tiles(written)
     assert len(plan.tiles) > 1 and plan.overlay is not None
-    w_in, b_in, w_out = _weights(written, rows=3, rng=rng)
-    inputs = rng.normal(size=(4, 9, 3)).astype(np.float32)
+    assert (rows <= FEW_INPUTS) == (rows == 2)  # both ways of computing the units' input
+    w_in, b_in, w_out = _weights(written, rows=rows, rng=rng)
+    inputs = rng.normal(size=(4, 9, rows)).astype(np.float32)
     bias = b_in + (rng.normal(size=(9, 256)).astype(np.float32) if bias_by_position else 0)
     expected = np.maximum(inputs.astype(np.float64) @ w_in + bias, 0) @ w_out
 
