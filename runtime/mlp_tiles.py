@@ -27,10 +27,14 @@ import numpy as np
 #: of a wide one's rate), so a tile's cost is counted at this width at least.
 NARROWEST_EFFICIENT = 32
 
-#: Tiling must at least halve the product's estimated cost: each tile is two more
-#: products and an activation, and small models are bound by that count
-#: (dyck2 at max_len 20, 262 units x 46 columns: 0.85x when tiled).
-REQUIRED_GAIN = 2
+#: Tiling pays where a slice's hidden activations outgrow the cache (dyck2 at
+#: max_len 20: 1,344 rows x 262 units, 1.4 MB, 1.15x-1.22x tiled); below, each tile
+#: is only two more products and an activation (sort and majority at 20, 0.25 to
+#: 0.35 MB: within noise or slower).
+CACHED_ACTIVATION_BYTES = 1 << 20
+
+#: Tiling must cut the product's estimated cost by this factor at least.
+REQUIRED_GAIN = 1.25
 
 TILE_COUNTS = (2, 4, 8, 16, 32)
 
@@ -97,13 +101,14 @@ def _plan_with(written: np.ndarray, count: int) -> TilePlan:
     return TilePlan(order, tuple(tiles), overlay)
 
 
-def plan_tiles(written: np.ndarray) -> TilePlan:
+def plan_tiles(written: np.ndarray, rows: int) -> TilePlan:
     """The cheapest plan by the cost model above (``written``: units x columns,
-    True where a unit's output weight is nonzero): tiles only where they cut the
-    dense product's cost by REQUIRED_GAIN or more."""
+    True where a unit's output weight is nonzero; ``rows``: how many residual rows
+    one call multiplies): tiles only where the dense activations outgrow the
+    cache and tiles cut the product's cost by REQUIRED_GAIN or more."""
     units, cols = written.shape
     best = dense_plan(units, cols)
-    if units == 0:
+    if units == 0 or rows * units * 4 <= CACHED_ACTIVATION_BYTES:
         return best
     dense_cost = units * max(cols, NARROWEST_EFFICIENT)
     best_cost = dense_cost / REQUIRED_GAIN

@@ -234,15 +234,16 @@ def _embedding_directions(params) -> dict[str, np.ndarray]:
     return {POSITIONS: ~token, TOKENS: ~position}
 
 
-def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray, positional: np.ndarray):
+def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray, positional: np.ndarray,
+              rows: int):
     """The MLP's kept blocks: the rows it reads apart from the positional ones
     (``positional``: the directions that hold the position embedding alone), whose
     part of the units' input is computed once per call; a range widened over rows
     of the other kind gets zero weights there. The units are in the order of their
-    output tiles (``runtime.mlp_tiles``)."""
+    output tiles (``runtime.mlp_tiles``), planned for ``rows`` residual rows a call."""
     units = _used(np.any(w_out != 0, axis=1))
     cols = _spanned(_used(np.any(w_out[units] != 0, axis=0) | (b_out != 0)))
-    plan = plan_tiles(w_out[np.ix_(units, cols)] != 0)
+    plan = plan_tiles(w_out[np.ix_(units, cols)] != 0, rows)
     units = units[list(plan.order)]
     read = np.any(w_in[:, units] != 0, axis=1)
     blocks = {"b_in": b_in[units]}
@@ -288,7 +289,8 @@ def pack(params) -> Packed:
         # the MLP writes, from the next layer on.
         fixed = _overwritten(fixed, [c for head in heads for c in head.out_cols])
         mlp, rows, position_rows, cols, plan = _pack_mlp(
-            *(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")), fixed[POSITIONS])
+            *(np.asarray(layer[name]) for name in ("w_in", "b_in", "w_out", "b_out")), fixed[POSITIONS],
+            PACKED_SLICE * positions)
         arrays["layers"].append({"heads": head_blocks, "mlp": mlp})
         layers.append(LayerIndex(tuple(heads), rows, position_rows, cols, plan))
         fixed = _overwritten(fixed, list(cols))

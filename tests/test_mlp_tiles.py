@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runtime.mlp_tiles import FEW_INPUTS, Tile, dense_plan, plan_tiles, tile_blocks, tiled_output
+from runtime.mlp_tiles import CACHED_ACTIVATION_BYTES, FEW_INPUTS, Tile, dense_plan, plan_tiles, tile_blocks, tiled_output
+
+
+#: Residual rows a call multiplies: a slice of 64 sequences of 65 positions.
+ROWS = 64 * 65
 
 
 def _staircase(units: int, cols: int) -> np.ndarray:
@@ -36,7 +40,7 @@ def _covers(plan, written: np.ndarray) -> None:
 
 def test_a_staircase_is_cut_into_tiles_along_its_band():
     written = _staircase(256, 128)
-    plan = plan_tiles(written)
+    plan = plan_tiles(written, ROWS)
     assert len(plan.tiles) > 1 and plan.overlay is None
     _covers(plan, written)
     # Each unit writes two neighbouring columns, so a tile of w columns reads about
@@ -52,7 +56,7 @@ def test_units_that_write_far_apart_are_an_overlay():
     written = _staircase(256, 128)
     written[[7, 100], 0] = True
     written[[7, 100], 127] = True
-    plan = plan_tiles(written)
+    plan = plan_tiles(written, ROWS)
     _covers(plan, written)
     assert plan.overlay is not None
     assert plan.overlay.cols == (0, 128)
@@ -60,9 +64,16 @@ def test_units_that_write_far_apart_are_an_overlay():
 
 
 def test_a_small_or_dense_output_stays_one_product():
-    assert plan_tiles(_staircase(16, 8)) == dense_plan(16, 8)
-    assert plan_tiles(np.ones((300, 100), bool)) == dense_plan(300, 100)
-    assert plan_tiles(np.zeros((0, 5), bool)) == dense_plan(0, 5)
+    assert plan_tiles(_staircase(16, 8), ROWS) == dense_plan(16, 8)
+    assert plan_tiles(np.ones((300, 100), bool), ROWS) == dense_plan(300, 100)
+    assert plan_tiles(np.zeros((0, 5), bool), ROWS) == dense_plan(0, 5)
+
+
+def test_activations_that_fit_in_the_cache_stay_one_product():
+    """The same staircase, over few enough rows that its activations stay in cache."""
+    written = _staircase(256, 128)
+    assert plan_tiles(written, CACHED_ACTIVATION_BYTES // (4 * 256)) == dense_plan(256, 128)
+    assert len(plan_tiles(written, 2 * CACHED_ACTIVATION_BYTES // (4 * 256)).tiles) > 1
 
 
 def _weights(written: np.ndarray, rows: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,7 +91,7 @@ def test_the_tiled_product_is_the_dense_one(bias_by_position, rows):
     written = _staircase(256, 128)
     written[[5, 60], 3] = written[[5, 60], 90] = True  # an overlay
     written[:, 40:44] = False  # a tile that no unit writes: zeros
-    plan = plan_tiles(written)
+    plan = plan_tiles(written, ROWS)
     assert len(plan.tiles) > 1 and plan.overlay is not None
     assert (rows <= FEW_INPUTS) == (rows == 2)  # both ways of computing the units' input
     w_in, b_in, w_out = _weights(written, rows=rows, rng=rng)
