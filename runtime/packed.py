@@ -235,16 +235,18 @@ def _embedding_directions(params) -> dict[str, np.ndarray]:
 
 
 def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.ndarray, positional: np.ndarray,
-              rows: int):
+              slice_rows: int):
     """The MLP's kept blocks: the rows it reads apart from the positional ones
     (``positional``: the directions that hold the position embedding alone), whose
     part of the units' input is computed once per call; a range widened over rows
     of the other kind gets zero weights there. The units are in the order of their
-    output tiles (``runtime.mlp_tiles``), planned for ``rows`` residual rows a call."""
+    output tiles (``runtime.mlp_tiles``), planned for ``slice_rows`` residual rows
+    a call."""
     units = _used(np.any(w_out != 0, axis=1))
     cols = _spanned(_used(np.any(w_out[units] != 0, axis=0) | (b_out != 0)))
-    plan = plan_tiles(w_out[np.ix_(units, cols)] != 0, rows)
-    units = units[list(plan.order)]
+    output = w_out[np.ix_(units, cols)]
+    plan = plan_tiles(output != 0, slice_rows)
+    units, output = units[list(plan.order)], output[list(plan.order)]
     read = np.any(w_in[:, units] != 0, axis=1)
     blocks = {"b_in": b_in[units]}
     found = {}
@@ -253,7 +255,7 @@ def _pack_mlp(w_in: np.ndarray, b_in: np.ndarray, w_out: np.ndarray, b_out: np.n
         block = w_in[np.ix_(rows, units)] * kind[rows, None]
         blocks[name] = block
         found[name] = _indices(rows)
-    tiles, overlay = tile_blocks(w_out[np.ix_(units, cols)], plan)
+    tiles, overlay = tile_blocks(output, plan)
     blocks.update({"w_out": tiles, "w_overlay": overlay, "b_out": b_out[cols]})
     return blocks, found["w_in"], found["w_in_positions"], _indices(cols), plan
 
