@@ -184,12 +184,10 @@ def _folded(query_block: np.ndarray, key_block: np.ndarray) -> tuple[np.ndarray 
     if query_block.ndim == 1:
         return None, key_block * query_block[None, :]
     dims = query_block.shape[1]
-    table = query_block.astype(np.float64) @ key_block.T.astype(np.float64)
-    if key_block.shape[0] <= dims:
-        return table.astype(np.float32), None
-    if query_block.shape[0] <= dims:
-        return None, table.T.astype(np.float32)
-    return query_block, key_block
+    if key_block.shape[0] > dims and query_block.shape[0] > dims:
+        return query_block, key_block
+    table = (query_block.astype(np.float64) @ key_block.T.astype(np.float64)).astype(np.float32)
+    return (table, None) if key_block.shape[0] <= dims else (None, table.T)
 
 
 def _project(x, block):

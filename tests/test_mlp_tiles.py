@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runtime.mlp_tiles import CACHED_ACTIVATION_BYTES, FEW_INPUTS, Tile, dense_plan, plan_tiles, tile_blocks, tiled_output
+from runtime.mlp_tiles import (CACHED_ACTIVATION_BYTES, FEW_INPUTS, Tile, dense_plan, plan_tiles, tile_blocks,
+                                tiled_output)
 
 
 #: Residual rows a call multiplies: a slice of 64 sequences of 65 positions.

@@ -2,6 +2,7 @@
 same operations on one numpy array."""
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from runtime.segments import Segments, boundaries, runs
@@ -33,3 +34,12 @@ def test_reads_and_writes_match_one_array():
     for columns in [(0,), (1, 2, 3, 4, 5), (11, 0, 4), (6, 7, 9, 10)]:
         assert np.array_equal(np.asarray(residual.read(columns)), expected[..., list(columns)])
     assert np.asarray(residual.read(())).shape == (3, 4, 0)
+
+
+def test_a_write_inside_a_segment_updates_only_its_columns():
+    """A write that the boundaries did not foresee still adds to the right columns."""
+    x = np.arange(2 * 10, dtype=np.float32).reshape(2, 10)
+    residual = Segments.cut(jnp.asarray(x), (0, 4, 10)).add((3, 4, 5), np.ones((2, 3), np.float32))
+    expected = x.copy()
+    expected[:, 3:6] += 1
+    assert np.array_equal(np.asarray(residual.whole()), expected)
