@@ -129,10 +129,25 @@ def _indices(found: np.ndarray) -> Indices:
     return tuple(int(i) for i in found)
 
 
-#: Token tables pay off from this many dimensions: XLA's gather of a score per
-#: pair of positions costs more than a product of one or two dimensions per
-#: sequence (length, dyck1: 0.6x-0.9x), less than one of five (hist: 1.3x).
+#: Below TABLES_FROM_POSITIONS positions, token tables pay off from this many
+#: dimensions: a table lookup costs more than a product of one or two dimensions
+#: per sequence there (length, reverse at max_len 10: 0.86x-0.92x with tables).
 TOKEN_TABLE_DIMS = 3
+
+#: From this many positions on, a token table pays for any number of dimensions:
+#: the batched products of a few dimensions run far below the lookup's rate
+#: (tables for one or two dimensions at max_len 20: reverse 1.18x, dyck1 1.21x,
+#: most_freq 1.30x, palindrome 1.26x; at 40 and 64: 1.06x-1.10x).
+TABLES_FROM_POSITIONS = 16
+
+
+def _table_dims(tokens: int, positions: int) -> int | None:
+    """The fewest score dimensions worth a token table, or None where the
+    (vocabulary, vocabulary) table would cost more than the products it replaces
+    for a slice of sequences."""
+    if tokens ** 2 > PACKED_SLICE * positions ** 2:
+        return None
+    return 1 if positions >= TABLES_FROM_POSITIONS else TOKEN_TABLE_DIMS
 
 
 def _reads(w: np.ndarray, fixed: dict[str, np.ndarray]) -> np.ndarray:
@@ -144,14 +159,14 @@ def _reads(w: np.ndarray, fixed: dict[str, np.ndarray]) -> np.ndarray:
     return reads
 
 
-def _sides(w_q: np.ndarray, w_k: np.ndarray, fixed: dict[str, np.ndarray], tables: bool
+def _sides(w_q: np.ndarray, w_k: np.ndarray, fixed: dict[str, np.ndarray], table_dims: int | None
            ) -> tuple[np.ndarray, np.ndarray]:
     """What each score dimension's query and key read. A side reading tokens is
-    worth a table only when both do, in TOKEN_TABLE_DIMS dimensions or more, and
-    ``tables`` (the vocabulary is small enough); it reads the residual otherwise."""
+    worth a table only when both do, in ``table_dims`` dimensions or more (None:
+    never, see ``_table_dims``); it reads the residual otherwise."""
     query_reads, key_reads = _reads(w_q, fixed), _reads(w_k, fixed)
     both = (query_reads == TOKENS) & (key_reads == TOKENS)
-    if not tables or both.sum() < TOKEN_TABLE_DIMS:
+    if table_dims is None or both.sum() < table_dims:
         both[:] = False
     query_reads[(query_reads == TOKENS) & ~both] = RESIDUAL
     key_reads[(key_reads == TOKENS) & ~both] = RESIDUAL
@@ -199,16 +214,16 @@ def _project(x, block):
 
 
 def _pack_head(w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, w_o: np.ndarray, fixed: dict[str, np.ndarray],
-               tables: bool):
+               table_dims: int | None):
     """The head's kept blocks and their index, or None when it writes nothing.
     ``fixed[POSITIONS]`` (``fixed[TOKENS]``): which residual directions hold what the
-    position (token) embedding wrote and nothing else, at this layer; ``tables``:
-    whether scores may be a table by token ids."""
+    position (token) embedding wrote and nothing else, at this layer; ``table_dims``:
+    the fewest score dimensions worth a table by token ids (``_table_dims``)."""
     scored = np.any(w_q != 0, axis=0) & np.any(w_k != 0, axis=0)
     moved = _used(np.any(w_v != 0, axis=0) & np.any(w_o != 0, axis=1))
     if len(moved) == 0:
         return None
-    query_reads, key_reads = _sides(w_q, w_k, fixed, tables)
+    query_reads, key_reads = _sides(w_q, w_k, fixed, table_dims)
     groups, score_blocks = [], []
     for query_source, key_source in itertools.product((RESIDUAL, POSITIONS, TOKENS), repeat=2):
         dims = _used(scored & (query_reads == query_source) & (key_reads == key_source))
@@ -273,15 +288,13 @@ def pack(params) -> Packed:
                               "layers": []}
     layers = []
     fixed = _embedding_directions(params)
-    # A (vocabulary, vocabulary) table costs no more than the products it replaces
-    # for a slice of sequences.
     tokens, positions = np.shape(params["token_embed"])[0], np.shape(params["pos_embed"])[0]
-    tables = tokens ** 2 <= PACKED_SLICE * positions ** 2
+    table_dims = _table_dims(tokens, positions)
     for layer in params["layers"]:
         w_q, w_k, w_v, w_o = (np.asarray(layer[name]) for name in ("w_q", "w_k", "w_v", "w_o"))
         heads, head_blocks = [], []
         for h in range(w_q.shape[0]):
-            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h], fixed, tables)
+            found = _pack_head(w_q[h], w_k[h], w_v[h], w_o[h], fixed, table_dims)
             if found is not None:
                 head_blocks.append(found[0])
                 heads.append(found[1])
@@ -325,8 +338,28 @@ def _group_scores(query_reads: str, key_reads: str, q, k, ids):
     e): then the scores are one (vocabulary, vocabulary) table looked up by the
     ids (a padded position reads BOS's row: its scores are masked or dropped)."""
     if query_reads == TOKENS and key_reads == TOKENS:
-        return (q @ k.T)[ids[:, :, None], ids[:, None, :]]
+        return _token_scores(q @ k.T, ids)
     return jnp.einsum(_SCORES[(query_reads, key_reads)], q, k)
+
+
+#: Up to this many token ids, a score table is looked up by one sum of products
+#: with the keys' indicators (``_token_scores``); beyond, by a gather.
+SELECTED_TOKENS = 8
+
+
+def _token_scores(table, ids):
+    """``table[ids[b, q], ids[b, k]]``: (batch, n, n). XLA's gather by two indices
+    costs about 3 ns a score on this CPU; for a few token ids, the query's row of
+    the table (a gather of whole rows) times the key's indicator of each id, summed,
+    is one fused elementwise pass (1.4x at 11 positions, 2.7x at 21, 5x at 41,
+    alone). Exact: each score is one table entry plus zeros."""
+    if table.shape[0] > SELECTED_TOKENS:
+        return table[ids[:, :, None], ids[:, None, :]]
+    rows = table[ids]
+    scores = rows[:, :, None, 0] * (ids[:, None, :] == 0)
+    for token in range(1, table.shape[0]):
+        scores = scores + rows[:, :, None, token] * (ids[:, None, :] == token)
+    return scores
 
 
 def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, embedded: dict):

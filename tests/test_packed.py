@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from compiler import compile_program
 from runtime.forward import PAD, forward
-from runtime.packed import POSITIONS, RESIDUAL, TOKENS, pack, packed_forward
+from runtime.packed import POSITIONS, RESIDUAL, TOKENS, _token_scores, pack, packed_forward
 from rasp.stage import load_program
 
 PROGRAMS = sorted(Path(__file__).parent.parent.glob("programs/*.rasp"))
@@ -102,6 +103,31 @@ def test_a_comparison_of_tokens_is_a_table_looked_up_by_the_ids():
     (head,) = pack(model.params).index.layers[0].heads
     assert [(g.query_reads, g.key_reads) for g in head.scores] == [(TOKENS, TOKENS)]
     _same_residual(model, _random_batch(model.config, 40, seed=6))
+
+
+@pytest.mark.parametrize("vocabulary", [3, 5, 8, 12])
+def test_a_token_table_is_looked_up_by_each_pair_of_ids(vocabulary):
+    """Small vocabularies sum the query's row times the key's indicators, larger
+    ones gather: both give ``table[ids[b, q], ids[b, k]]`` exactly."""
+    rng = np.random.default_rng(vocabulary)
+    table = rng.normal(size=(vocabulary, vocabulary)).astype(np.float32)
+    ids = rng.integers(0, vocabulary, size=(7, 13)).astype(np.int32)
+    expected = np.array([[[table[row[q], row[k]] for k in range(13)] for q in range(13)] for row in ids])
+    got = np.asarray(_token_scores(jnp.asarray(table), jnp.asarray(ids)))
+    assert np.array_equal(got, expected)
+
+
+def test_from_sixteen_positions_one_token_dimension_is_a_table():
+    """dyck1's ``select(is_closer, ...)`` side reads one token direction: a product
+    per sequence at max_len 10, a table by token ids at max_len 20."""
+    program = load_program("programs/dyck1.rasp")
+    short, long = (compile_program(program, max_len=n) for n in (10, 20))
+    assert not any(g.query_reads == TOKENS for layer in pack(short.params).index.layers
+                   for head in layer.heads for g in head.scores)
+    tables = [g for layer in pack(long.params).index.layers for head in layer.heads for g in head.scores
+              if (g.query_reads, g.key_reads) == (TOKENS, TOKENS)]
+    assert tables and all(len(g.query_rows) == 1 for g in tables)
+    _same_residual(long, _random_batch(long.config, 200, seed=8))
 
 
 def test_an_equality_of_one_hots_is_a_scaled_slice():
