@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-from runtime.bench_measure import MIN_TIMING_SECONDS, PROGRAM_DIR, ROOT, Config, Row, measure, prepare
+from runtime.bench_measure import (INTERPRETER_BUDGET_SECONDS, INTERPRETER_PASSES, MIN_TIMING_SECONDS, PROGRAM_DIR,
+                                   ROOT, Config, Row, measure, prepare)
 from runtime.bench_tracr import TRACR_PROGRAMS
 
 MAX_LENS = (5, 10, 20, 40, 64)
@@ -85,7 +86,8 @@ class Plan:
                 "vocab_max_lens": list(self.vocab_max_lens), "batches": list(self.batches),
                 "samples": self.samples, "repeats": self.repeats, "seed": self.seed,
                 "timeout_seconds": self.timeout_seconds, "compile_budget_seconds": self.compile_budget_seconds,
-                "min_timing_seconds": MIN_TIMING_SECONDS}
+                "min_timing_seconds": MIN_TIMING_SECONDS, "interpreter_passes": INTERPRETER_PASSES,
+                "interpreter_budget_seconds": INTERPRETER_BUDGET_SECONDS}
 
 
 def available_programs() -> list[str]:

@@ -150,6 +150,14 @@ def vocab_table(rows: Sequence[Row]) -> str:
                                                                    if notes else []))
 
 
+def _passes(settings: dict) -> str:
+    """How the interpreter's figure was taken, where the settings record it."""
+    if "interpreter_passes" not in settings:
+        return ""
+    return (f", in the fastest of up to {settings['interpreter_passes']} passes over them (no further pass "
+            f"after {settings['interpreter_budget_seconds']:g} s)")
+
+
 def report(results: Results) -> str:
     """The whole report in markdown: every table, with what each measured."""
     s, env = results.settings, results.environment
@@ -165,10 +173,11 @@ def report(results: Results) -> str:
         f"inputs (seed {s['seed']}, lengths uniform in 1..max_len) against the reference interpreter, "
         "categorical outputs exactly, numbers within 1e-4 (inputs the interpreter rejects are not "
         "counted). Interpreter seq/s: the reference interpreter on those inputs, alone on the machine "
-        "(after XLA has compiled the forward pass), per CPU-second of its thread (results.json also has "
-        "the wall-clock figure). Fwd seq/s @B: the jit-compiled forward pass on the first B of the same "
-        "inputs padded to max_len + 1, over the nonzero blocks of the weights only (runtime/packed.py, the pass raspc run "
-        f"uses for a compiled model; dense @{SPEEDUP_BATCH}: the same batch through every dense matrix), "
+        "(after XLA has compiled the forward pass), per CPU-second of its thread"
+        + _passes(s) + " (results.json also has the wall-clock figure). Fwd seq/s @B: the jit-compiled "
+        "forward pass on the first B of the same inputs padded to max_len + 1, over the nonzero blocks of "
+        "the weights only (runtime/packed.py, the pass raspc run uses for a compiled model; "
+        f"dense @{SPEEDUP_BATCH}: the same batch through every dense matrix), "
         "the batch cut into one equal part per core (at least 64 sequences each) run side by side, "
         "after a warm-up call, by the wall clock: the fastest of the calls made in "
         f"{s.get('min_timing_seconds', 0.2):g} s (at least one; results.json also has their mean). Each "

@@ -142,6 +142,16 @@ def test_rate_from_the_fastest_call_and_the_mean():
     assert rate.best == pytest.approx(200.0) and rate.mean == pytest.approx(120.0)
 
 
+def test_interpreter_rate_from_its_fastest_pass():
+    """Passes of 0.5, 0.3 and 0.4 CPU seconds (made up): three at most, the fastest
+    kept with its own wall-clock time; a first pass over the budget runs alone."""
+    more = iter([(0.3, 0.31), (0.4, 0.41), (0.1, 0.1)])
+    assert bench_measure.fastest_pass(lambda: next(more), (0.5, 0.52)) == (0.3, 0.31)
+    assert next(more) == (0.1, 0.1)
+    slow = bench_measure.INTERPRETER_BUDGET_SECONDS + 1.0
+    assert bench_measure.fastest_pass(lambda: pytest.fail("a second pass ran"), (slow, slow)) == (slow, slow)
+
+
 def test_measure_a_small_configuration(monkeypatch):
     """hist at max_len 4, in process: every random input right by the interpreter."""
     monkeypatch.setattr(bench_measure, "MIN_TIMING_SECONDS", 0.0)
