@@ -16,7 +16,8 @@ directions of a one-hot in order (an equality), they are a slice times a vector,
 not a product; an MLP whose units each write a few nearby columns multiplies in
 column tiles (``runtime.mlp_tiles``). The residual is kept as column segments cut
 at the boundaries of what the layers write (``runtime.segments``), so a write
-touches only its own columns. It computes
+touches only its own columns. A model of short sequences runs with the batch as
+the minor axis (``runtime.packed_minor``), on the same index and blocks. It computes
 the same function as ``runtime.forward.forward`` (the dropped terms are exact zeros;
 only the order of float32 additions may differ), in a fraction of the arithmetic.
 A trained model, dense, packs to its full matrices.
@@ -36,64 +37,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from runtime.forward import MASKED, in_slices
-from runtime.mlp_tiles import TilePlan, plan_tiles, tile_blocks, tiled_output
+from runtime.mlp_tiles import plan_tiles, tile_blocks, tiled_output
+from runtime.packed_index import (POSITIONS, RESIDUAL, TOKENS, HeadIndex, Indices, LayerIndex, PackedIndex,
+                                   ScoreGroup, as_index)
+from runtime.packed_minor import batch_minor_in_slices, suits_batch_minor
 from runtime.segments import Segments, boundaries
-
-Indices = tuple[int, ...]
-
-
-#: What a side of a head's scores reads: the residual of each sequence, or only
-#: what the position embedding wrote (``indices``), or only what the token
-#: embedding wrote (``tokens``, a map of them folded in).
-RESIDUAL, POSITIONS, TOKENS = "residual", "positions", "tokens"
-
-
-@dataclass(frozen=True)
-class ScoreGroup:
-    """Score dimensions of one head, by what each side reads. A side that reads
-    positions only is the same for every sequence: a table by position, computed
-    once per call, so ``select(indices, indices, <)`` is one (positions, positions)
-    table for the whole batch. When both sides read tokens only, the scores are one
-    small table looked up by the ids (``select(tokens, tokens, ==)`` is a
-    (vocabulary, vocabulary) table), in place of a product per sequence."""
-
-    query_reads: str
-    key_reads: str
-    query_rows: Indices
-    key_rows: Indices
-
-
-@dataclass(frozen=True)
-class HeadIndex:
-    """Which residual directions one head reads (scores by group, values) and writes."""
-
-    scores: tuple[ScoreGroup, ...]
-    value_rows: Indices
-    out_cols: Indices
-
-
-@dataclass(frozen=True)
-class LayerIndex:
-    """The layer's heads, and the residual directions its MLP reads (those that hold
-    what the position embedding wrote apart: their part of every unit's input is
-    the same for every sequence) and writes, and how its output product is tiled."""
-
-    heads: tuple[HeadIndex, ...]
-    mlp_rows: Indices
-    mlp_position_rows: Indices
-    mlp_cols: Indices
-    mlp_tiles: TilePlan
-
-
-@dataclass(frozen=True)
-class PackedIndex:
-    """The static structure of a packed model: hashable, so jit specialises on it.
-    ``segments``: where the residual is cut so that every write covers whole
-    segments (``runtime.segments``)."""
-
-    layers: tuple[LayerIndex, ...]
-    segments: tuple[int, ...]
-
 
 @dataclass(frozen=True)
 class Packed:
@@ -118,7 +66,7 @@ def _used(mask: np.ndarray) -> np.ndarray:
 
 def _spanned(found: np.ndarray) -> np.ndarray:
     """``found`` widened to the whole range it spans, when that adds at most a
-    quarter (and two): a range is read as a slice (see ``_where``), and the rows or
+    quarter (and two): a range is read as a slice (see ``as_index``), and the rows or
     columns added carry zero weights, so they add exact zeros."""
     if len(found) and found[-1] - found[0] + 1 <= len(found) + len(found) // 4 + 2:
         return np.arange(found[0], found[-1] + 1)
@@ -312,20 +260,23 @@ def pack(params) -> Packed:
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
     written = [cols for layer in layers for cols in [head.out_cols for head in layer.heads] + [layer.mlp_cols]]
     segments = boundaries(np.shape(params["token_embed"])[1], written)
-    return Packed(arrays, PackedIndex(tuple(layers), segments), kept, total)
+    score_dims = [_score_dims(blocks["w_q"], len(group.query_rows))
+                  for layer_arrays, layer in zip(arrays["layers"], layers)
+                  for head_arrays, head in zip(layer_arrays["heads"], layer.heads)
+                  for blocks, group in zip(head_arrays["scores"], head.scores)]
+    index = PackedIndex(tuple(layers), segments, suits_batch_minor(positions, score_dims))
+    return Packed(arrays, index, kept, total)
 
 
-def _where(indices: Indices) -> slice | np.ndarray:
-    """Residual directions as a slice where they are contiguous (an s-op's space
-    usually is): XLA reads and updates a slice in place, but copies for a gather."""
-    if indices and indices[-1] - indices[0] + 1 == len(indices):
-        return slice(indices[0], indices[-1] + 1)
-    return np.asarray(indices, np.int32)
+def _score_dims(query_block, query_rows: int) -> int:
+    """How many dimensions a score group's product has: the query block's columns,
+    or the rows it reads where the block scales them or is folded away."""
+    return query_rows if query_block is None or np.ndim(query_block) == 1 else np.shape(query_block)[1]
 
 
 def _columns(x, indices: Indices):
     """Columns of the residual (``Segments``) or of an embedding table."""
-    return x.read(indices) if isinstance(x, Segments) else x[..., _where(indices)]
+    return x.read(indices) if isinstance(x, Segments) else x[..., as_index(indices)]
 
 
 _SCORES = {(RESIDUAL, RESIDUAL): "bqe,bke->bqk", (RESIDUAL, POSITIONS): "bqe,ke->bqk",
@@ -407,7 +358,10 @@ PACKED_SLICE = 64
 
 @partial(jax.jit, static_argnames=("index", "attn_scale"))
 def _packed_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
-    """As ``runtime.forward``: large batches a slice at a time (``in_slices``)."""
+    """As ``runtime.forward``: large batches a slice at a time (``in_slices``); short
+    sequences with the batch as the minor axis (``runtime.packed_minor``)."""
+    if index.batch_minor:
+        return batch_minor_in_slices(arrays, token_ids, index, attn_scale)
     return in_slices(lambda part: _run_packed(arrays, part, index, attn_scale), token_ids, PACKED_SLICE)
 
 

@@ -7,7 +7,9 @@ column of a (64, 65, 222) residual cost what copying all of it does (about 0.3 m
 and dyck2 at max_len 64 makes six per slice. Cut at every boundary of what the
 layers write, the residual is a tuple of segments; a write replaces the segments
 it covers, a read joins the columns it needs, and only the pass's result is the
-whole residual again. Same sums, in the same order, as the dense update.
+whole residual again. Same sums, in the same order, as the dense update. The
+residual's directions are its last axis, or its first where the batch is the
+minor axis (``runtime.packed_minor``: (d_model, positions, batch)).
 
     >>> residual = Segments.cut(x, boundaries)             # doctest: +SKIP
     >>> residual = residual.add((3, 4, 5), out)             # doctest: +SKIP
@@ -43,20 +45,29 @@ def boundaries(width: int, written: Iterable[Indices]) -> tuple[int, ...]:
     return tuple(sorted(cuts))
 
 
+def _span(x, start: int, stop: int, axis: int):
+    """``x``'s columns ``start:stop`` along ``axis`` (0 or -1)."""
+    return x[start:stop] if axis == 0 else x[..., start:stop]
+
+
 @dataclass(frozen=True)
 class Segments:
-    """``parts[k]`` holds columns ``bounds[k]:bounds[k + 1]`` of the residual."""
+    """``parts[k]`` holds columns ``bounds[k]:bounds[k + 1]`` of the residual, along
+    ``axis`` (-1, or 0 for the batch-minor layout)."""
 
     parts: tuple
     bounds: tuple[int, ...]
+    axis: int = -1
 
     @classmethod
-    def cut(cls, x, bounds: tuple[int, ...]) -> "Segments":
-        return cls(tuple(x[..., a:b] for a, b in zip(bounds, bounds[1:])), bounds)
+    def cut(cls, x, bounds: tuple[int, ...], axis: int = -1) -> "Segments":
+        return cls(tuple(_span(x, a, b, axis) for a, b in zip(bounds, bounds[1:])), bounds, axis)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.parts[0].shape[:-1] + (self.bounds[-1],)
+        shape = list(self.parts[0].shape)
+        shape[self.axis] = self.bounds[-1]
+        return tuple(shape)
 
     @property
     def dtype(self):
@@ -71,24 +82,31 @@ class Segments:
             start, k = end, k + 1
 
     def read(self, indices: Indices):
-        """The columns ``indices``, in that order: (..., len(indices))."""
-        pieces = [self.parts[k][..., a:b] for start, stop in runs(indices) for k, a, b in self._pieces(start, stop)]
+        """The columns ``indices``, in that order: (..., len(indices)), or
+        (len(indices), ...) along axis 0."""
+        pieces = [_span(self.parts[k], a, b, self.axis)
+                  for start, stop in runs(indices) for k, a, b in self._pieces(start, stop)]
         if not pieces:
-            return self.parts[0][..., :0]
-        return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=-1)
+            return _span(self.parts[0], 0, 0, self.axis)
+        return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=self.axis)
 
     def add(self, indices: Indices, out) -> "Segments":
-        """The residual with ``out`` (..., len(indices)) added to columns ``indices``."""
+        """The residual with ``out`` (shaped as ``read(indices)`` is) added to
+        columns ``indices``."""
         parts = list(self.parts)
         at = 0
         for start, stop in runs(indices):
             for k, a, b in self._pieces(start, stop):
-                part = out[..., at:at + b - a]
-                whole = a == 0 and b == parts[k].shape[-1]
-                parts[k] = parts[k] + part if whole else parts[k].at[..., a:b].add(part)
+                part = _span(out, at, at + b - a, self.axis)
+                if a == 0 and b == parts[k].shape[self.axis]:
+                    parts[k] = parts[k] + part
+                elif self.axis == 0:
+                    parts[k] = parts[k].at[a:b].add(part)
+                else:
+                    parts[k] = parts[k].at[..., a:b].add(part)
                 at += b - a
-        return Segments(tuple(parts), self.bounds)
+        return Segments(tuple(parts), self.bounds, self.axis)
 
     def whole(self):
         """The residual as one array."""
-        return self.parts[0] if len(self.parts) == 1 else jnp.concatenate(self.parts, axis=-1)
+        return self.parts[0] if len(self.parts) == 1 else jnp.concatenate(self.parts, axis=self.axis)

@@ -2,6 +2,7 @@
 residual on every bundled program, on padded batches, and on a dense trained model."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -27,28 +28,46 @@ def _random_batch(config, rows: int, seed: int) -> np.ndarray:
     return ids
 
 
-def _same_residual(model, ids) -> None:
+def _same_residual(model, ids, batch_minor: bool | None = None) -> None:
+    """The packed pass (batch-minor or not as ``pack`` chooses, or as forced)
+    against the dense one, on the positions in use."""
+    packed = pack(model.params)
+    if batch_minor is not None:
+        packed = replace(packed, index=replace(packed.index, batch_minor=batch_minor))
     dense = np.asarray(forward(model.params, ids, model.config))
-    packed = np.asarray(packed_forward(pack(model.params), ids, model.config.attn_scale))
+    got = np.asarray(packed_forward(packed, ids, model.config.attn_scale))
     real = ids >= 0
     scale = max(1.0, float(np.abs(dense[real]).max()))
-    assert np.abs(dense[real] - packed[real]).max() <= 1e-5 * scale
+    assert np.abs(dense[real] - got[real]).max() <= 1e-5 * scale
 
 
+@pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
-def test_packed_forward_equals_dense(path):
+def test_packed_forward_equals_dense(path, batch_minor):
     model = compile_program(load_program(str(path)))
     packed = pack(model.params)
     assert packed.worthwhile, (packed.kept, packed.total)
-    _same_residual(model, _random_batch(model.config, 40, seed=len(path.stem)))
+    _same_residual(model, _random_batch(model.config, 40, seed=len(path.stem)), batch_minor)
 
 
-def test_packed_forward_slices_a_large_batch():
+@pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
+def test_packed_forward_slices_a_large_batch(batch_minor):
     model = compile_program(load_program("programs/sort.rasp"))
-    _same_residual(model, _random_batch(model.config, 600, seed=5))
+    _same_residual(model, _random_batch(model.config, 600, seed=5), batch_minor)
 
 
-def test_a_dense_model_packs_to_its_full_matrices():
+def test_short_sequences_and_narrow_scores_run_batch_minor():
+    """sort at max_len 10 (11 positions, score groups of at most 10 dimensions)
+    runs batch-minor; at max_len 20 it does not, nor does dyck2 at 10, whose depth
+    equality compares one-hots of 21 values."""
+    sort, dyck2 = (load_program(f"programs/{name}.rasp") for name in ("sort", "dyck2"))
+    assert pack(compile_program(sort, max_len=10).params).index.batch_minor
+    assert not pack(compile_program(sort, max_len=20).params).index.batch_minor
+    assert not pack(compile_program(dyck2, max_len=10).params).index.batch_minor
+
+
+@pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
+def test_a_dense_model_packs_to_its_full_matrices(batch_minor):
     from runtime.model import Model
 
     model = compile_program(load_program("programs/reverse.rasp"))
@@ -59,7 +78,7 @@ def test_a_dense_model_packs_to_its_full_matrices():
     trained = Model(model.config, dense, model.layout)
     packed = pack(trained.params)
     assert packed.kept == packed.total and not packed.worthwhile
-    _same_residual(trained, _random_batch(model.config, 16, seed=1))
+    _same_residual(trained, _random_batch(model.config, 16, seed=1), batch_minor)
 
 
 def test_a_comparison_of_indices_is_scored_once_per_call():

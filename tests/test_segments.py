@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from runtime.segments import Segments, boundaries, runs
 
@@ -19,27 +20,33 @@ def test_every_write_covers_whole_segments():
     assert boundaries(12, [(2, 3, 4), (3, 4), (8, 10, 11)]) == (0, 2, 3, 5, 8, 9, 10, 12)
 
 
-def test_reads_and_writes_match_one_array():
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_reads_and_writes_match_one_array(axis):
+    """Columns on the last axis, or on the first (the batch-minor layout): the
+    expected array is kept with its columns last and moved to ``axis`` to compare."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 4, 12)).astype(np.float32)
     writes = [(2, 3, 4), (3, 4), (8, 10, 11), (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)]
-    residual = Segments.cut(x, boundaries(12, writes))
+    residual = Segments.cut(np.moveaxis(x, -1, axis), boundaries(12, writes), axis)
     expected = x.copy()
     for columns in writes:
         out = rng.normal(size=(3, 4, len(columns))).astype(np.float32)
-        residual = residual.add(columns, out)
+        residual = residual.add(columns, np.moveaxis(out, -1, axis))
         expected[..., list(columns)] += out
-    assert residual.shape == expected.shape
-    assert np.array_equal(np.asarray(residual.whole()), expected)
+    assert residual.shape == np.moveaxis(expected, -1, axis).shape
+    assert np.array_equal(np.asarray(residual.whole()), np.moveaxis(expected, -1, axis))
     for columns in [(0,), (1, 2, 3, 4, 5), (11, 0, 4), (6, 7, 9, 10)]:
-        assert np.array_equal(np.asarray(residual.read(columns)), expected[..., list(columns)])
-    assert np.asarray(residual.read(())).shape == (3, 4, 0)
+        got = np.asarray(residual.read(columns))
+        assert np.array_equal(got, np.moveaxis(expected[..., list(columns)], -1, axis))
+    assert np.asarray(residual.read(())).shape == np.moveaxis(np.zeros((3, 4, 0)), -1, axis).shape
 
 
-def test_a_write_inside_a_segment_updates_only_its_columns():
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_a_write_inside_a_segment_updates_only_its_columns(axis):
     """A write that the boundaries did not foresee still adds to the right columns."""
     x = np.arange(2 * 10, dtype=np.float32).reshape(2, 10)
-    residual = Segments.cut(jnp.asarray(x), (0, 4, 10)).add((3, 4, 5), np.ones((2, 3), np.float32))
+    cut = Segments.cut(jnp.asarray(np.moveaxis(x, -1, axis)), (0, 4, 10), axis)
+    residual = cut.add((3, 4, 5), np.moveaxis(np.ones((2, 3), np.float32), -1, axis))
     expected = x.copy()
     expected[:, 3:6] += 1
-    assert np.array_equal(np.asarray(residual.whole()), expected)
+    assert np.array_equal(np.asarray(residual.whole()), np.moveaxis(expected, -1, axis))
