@@ -56,6 +56,16 @@ def test_packed_forward_slices_a_large_batch(batch_minor):
     _same_residual(model, _random_batch(model.config, 600, seed=5), batch_minor)
 
 
+@pytest.mark.parametrize("tokens", [4, 100], ids=["one-hot", "gathered"])
+def test_batch_minor_embeds_small_and_large_vocabularies(tokens):
+    """reverse at max_len 10 runs batch-minor over 4 tokens (embedded by a product
+    with the ids' one-hot) and over 100 (gathered): both as the dense pass."""
+    vocab = tuple(f"t{i}" for i in range(tokens))
+    model = compile_program(load_program("programs/reverse.rasp"), vocab=vocab, max_len=10)
+    assert pack(model.params).index.batch_minor
+    _same_residual(model, _random_batch(model.config, 150, seed=tokens))
+
+
 def test_short_sequences_and_narrow_scores_run_batch_minor():
     """sort at max_len 10 (11 positions, score groups of at most 10 dimensions)
     runs batch-minor; at max_len 20 it does not, nor at max_len 10 over a
