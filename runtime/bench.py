@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-from runtime.bench_measure import (INTERPRETER_BUDGET_SECONDS, INTERPRETER_PASSES, MIN_TIMING_SECONDS, PROGRAM_DIR,
-                                   ROOT, Config, Row, measure, prepare)
+from runtime.bench_measure import (FORWARD_WINDOWS, INTERPRETER_BUDGET_SECONDS, INTERPRETER_PASSES, MIN_TIMING_SECONDS,
+                                   PROGRAM_DIR, ROOT, Config, Row, measure, prepare)
 from runtime.bench_tracr import TRACR_PROGRAMS
 
 MAX_LENS = (5, 10, 20, 40, 64)
@@ -87,7 +87,7 @@ class Plan:
                 "samples": self.samples, "repeats": self.repeats, "seed": self.seed,
                 "timeout_seconds": self.timeout_seconds, "compile_budget_seconds": self.compile_budget_seconds,
                 "min_timing_seconds": MIN_TIMING_SECONDS, "interpreter_passes": INTERPRETER_PASSES,
-                "interpreter_budget_seconds": INTERPRETER_BUDGET_SECONDS}
+                "interpreter_budget_seconds": INTERPRETER_BUDGET_SECONDS, "forward_windows": FORWARD_WINDOWS}
 
 
 def available_programs() -> list[str]:

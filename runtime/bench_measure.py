@@ -40,6 +40,12 @@ INTERPRETER_PASSES = 3
 #: (the slowest configurations, dyck2 or long_addition at 64, run one).
 INTERPRETER_BUDGET_SECONDS = 2.0
 
+#: The forward pass at the widest batch is timed in this many windows of
+#: MIN_TIMING_SECONDS, in turn with the interpreter's passes, and the fastest call
+#: of them all counts: one window could fall wholly in a slow spell of a shared
+#: machine (dyck1 at max_len 10 read 554,460 and 1,395,666 seq/s in two runs).
+FORWARD_WINDOWS = 3
+
 
 @dataclass(frozen=True)
 class Config:
@@ -192,14 +198,22 @@ def reference_outputs(expr, inputs: Sequence[tuple]) -> tuple[list, float, float
     return outputs, time.thread_time() - cpu_started, time.perf_counter() - wall_started
 
 
-def fastest_pass(run_pass: Callable[[], tuple[float, float]], first: tuple[float, float]) -> tuple[float, float]:
-    """The (CPU, wall-clock) seconds of the fastest of the interpreter's passes:
-    ``first`` and as many more ``run_pass()`` as INTERPRETER_PASSES and
-    INTERPRETER_BUDGET_SECONDS allow."""
-    passes = [first]
-    while len(passes) < INTERPRETER_PASSES and sum(cpu for cpu, _ in passes) < INTERPRETER_BUDGET_SECONDS:
-        passes.append(run_pass())
-    return min(passes)
+def alternate_timings(interpreter_pass: Callable[[], tuple[float, float]], forward_window: Callable[[], Rate],
+                      first_pass: tuple[float, float]) -> tuple[tuple[float, float], Rate]:
+    """The interpreter's fastest pass, (CPU, wall-clock) seconds, and the forward
+    pass's rate over FORWARD_WINDOWS windows, taken in turn: after ``first_pass``,
+    a window, then a pass and a window while INTERPRETER_PASSES and
+    INTERPRETER_BUDGET_SECONDS allow passes, then windows alone. Both sides see
+    the machine's spells alike. The rate: the fastest call of every window, and
+    the mean of the windows' means."""
+    passes, windows = [first_pass], [forward_window()]
+    while len(windows) < FORWARD_WINDOWS:
+        if len(passes) < INTERPRETER_PASSES and sum(cpu for cpu, _ in passes) < INTERPRETER_BUDGET_SECONDS:
+            passes.append(interpreter_pass())
+        windows.append(forward_window())
+    rate = Rate(best=max(window.best for window in windows),
+                mean=statistics.mean(window.mean for window in windows))
+    return min(passes), rate
 
 
 def count_matches(got: Sequence[list | None], expected: Sequence[list | None]) -> tuple[int, int, int]:
@@ -315,13 +329,13 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     pass's throughput at each batch size (largest first: the headline figure).
 
     XLA compiles the forward pass for each batch size first, on two threads; the
-    interpreter then runs alone, its throughput taken from the CPU time of its own
-    thread in its fastest pass (``fastest_pass``; alone, wall-clock and CPU time
-    agree: it is single-threaded Python). Run
-    while XLA compiled alongside, it measured 1.2x-1.9x slower (hist, length,
-    most_freq at 10, dyck2 at 64), which flattered the forward pass's ratio. The
-    forward pass is timed afterwards, alone, by the wall clock: each batch size for
-    MIN_TIMING_SECONDS, reporting the fastest call (and the mean)."""
+    interpreter then runs alone (run while XLA compiled alongside, it measured
+    1.2x-1.9x slower, which flattered the forward pass's ratio), its throughput
+    taken from the CPU time of its own thread (alone, wall-clock and CPU time agree:
+    it is single-threaded Python). The forward pass is timed by the wall clock, in
+    windows of MIN_TIMING_SECONDS reporting the fastest call (and the mean): at the
+    widest batch in turn with the interpreter's passes (``alternate_timings``),
+    then each other batch size once."""
     import jax.numpy as jnp
 
     from runtime.packed import pack
@@ -342,29 +356,32 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
         dense_run = pending_dense[widest].result()
     expression = program.output_expr(None)
     expected, cpu_seconds, wall_seconds = reference_outputs(expression, checked_inputs)
-    cpu_seconds, wall_seconds = fastest_pass(lambda: reference_outputs(expression, checked_inputs)[1:],
-                                             (cpu_seconds, wall_seconds))
     got: list = []
     for chunk in range(chunks):
         rows = slice(chunk * widest, (chunk + 1) * widest)
         residuals = np.concatenate([np.asarray(part) for part in runs[widest](jnp.asarray(ids[rows]))])
         got += decoded_outputs(model, residuals, inputs[rows])
     checked, matched, skipped = count_matches(got[:config.samples], expected)
-    emit(checked=checked, matched=matched, skipped=skipped,
-         interpreter_seq_per_s=len(checked_inputs) / cpu_seconds if cpu_seconds > 0 else None,
+    emit(checked=checked, matched=matched, skipped=skipped, stage=f"forward at batch {widest}")
+    widest_ids = jnp.asarray(ids[:widest])
+    if chunks == 0:  # the verification ran the widest batch already
+        runs[widest](widest_ids)
+    (cpu_seconds, wall_seconds), widest_rate = alternate_timings(
+        lambda: reference_outputs(expression, checked_inputs)[1:],
+        lambda: sequences_per_second(runs[widest], widest_ids), (cpu_seconds, wall_seconds))
+    emit(interpreter_seq_per_s=len(checked_inputs) / cpu_seconds if cpu_seconds > 0 else None,
          interpreter_wall_seq_per_s=len(checked_inputs) / wall_seconds if wall_seconds > 0 else None)
-    best: dict[str, float] = {}
-    mean: dict[str, float] = {}
+    best = {str(widest): widest_rate.best}
+    mean = {str(widest): widest_rate.mean}
     pass_used = "packed" if used is not None else "dense"
-    for batch in batches:
+    emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean), forward_pass=pass_used)
+    for batch in batches[1:]:
         emit(stage=f"forward at batch {batch}")
         batch_ids = jnp.asarray(ids[:batch])
-        if batch != widest or chunks == 0:  # the verification ran the widest batch already
-            runs[batch](batch_ids)
+        runs[batch](batch_ids)
         rate = sequences_per_second(runs[batch], batch_ids)
         best[str(batch)], mean[str(batch)] = rate.best, rate.mean
         emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean), forward_pass=pass_used)
     emit(stage="dense forward")
-    widest_ids = jnp.asarray(ids[:widest])
     dense_run(widest_ids)
     emit(dense_forward_seq_per_s=sequences_per_second(dense_run, widest_ids).best)

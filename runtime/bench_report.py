@@ -158,6 +158,14 @@ def _passes(settings: dict) -> str:
             f"after {settings['interpreter_budget_seconds']:g} s)")
 
 
+def _windows(settings: dict) -> str:
+    """How the widest batch was timed, where the settings record it."""
+    if "forward_windows" not in settings:
+        return ""
+    return (f", at the widest batch the fastest of {settings['forward_windows']} such windows, taken in "
+            "turn with the interpreter's passes")
+
+
 def report(results: Results) -> str:
     """The whole report in markdown: every table, with what each measured."""
     s, env = results.settings, results.environment
@@ -180,7 +188,8 @@ def report(results: Results) -> str:
         f"dense @{SPEEDUP_BATCH}: the same batch through every dense matrix), "
         "the batch cut into one equal part per core (at least 64 sequences each) run side by side, "
         "after a warm-up call, by the wall clock: the fastest of the calls made in "
-        f"{s.get('min_timing_seconds', 0.2):g} s (at least one; results.json also has their mean). Each "
+        f"{s.get('min_timing_seconds', 0.2):g} s (at least one; results.json also has their mean)"
+        + _windows(s) + ". Each "
         f"configuration is capped at {s['timeout_seconds']:g} s of wall-clock time. Load average (1 min) at "
         f"the start and the end: {_load(env.get('load_average_start'))} and {_load(env.get('load_average'))}: "
         "other work on the machine slows the wall-clock figures.", "",

@@ -142,14 +142,32 @@ def test_rate_from_the_fastest_call_and_the_mean():
     assert rate.best == pytest.approx(200.0) and rate.mean == pytest.approx(120.0)
 
 
-def test_interpreter_rate_from_its_fastest_pass():
-    """Passes of 0.5, 0.3 and 0.4 CPU seconds (made up): three at most, the fastest
-    kept with its own wall-clock time; a first pass over the budget runs alone."""
-    more = iter([(0.3, 0.31), (0.4, 0.41), (0.1, 0.1)])
-    assert bench_measure.fastest_pass(lambda: next(more), (0.5, 0.52)) == (0.3, 0.31)
-    assert next(more) == (0.1, 0.1)
+def test_interpreter_passes_and_forward_windows_in_turn():
+    """Made-up passes of 0.5, 0.3 and 0.4 CPU seconds and windows of rising rates:
+    pass, window, pass, window, pass, window; the fastest pass (with its own
+    wall-clock time) and the fastest window's best call count, the mean is the
+    windows' means averaged. A first pass over the budget runs alone, and the
+    windows go on without passes."""
+    order: list[str] = []
+    passes = iter([(0.3, 0.31), (0.4, 0.41)])
+    windows = iter([bench_measure.Rate(10.0, 8.0), bench_measure.Rate(30.0, 20.0), bench_measure.Rate(20.0, 11.0)])
+
+    def interpreter_pass():
+        order.append("pass")
+        return next(passes)
+
+    def forward_window():
+        order.append("window")
+        return next(windows)
+
+    fastest, rate = bench_measure.alternate_timings(interpreter_pass, forward_window, (0.5, 0.52))
+    assert order == ["window", "pass", "window", "pass", "window"]
+    assert fastest == (0.3, 0.31) and rate.best == 30.0 and rate.mean == pytest.approx(13.0)
+
     slow = bench_measure.INTERPRETER_BUDGET_SECONDS + 1.0
-    assert bench_measure.fastest_pass(lambda: pytest.fail("a second pass ran"), (slow, slow)) == (slow, slow)
+    fastest, rate = bench_measure.alternate_timings(lambda: pytest.fail("a second pass ran"),
+                                                    lambda: bench_measure.Rate(5.0, 4.0), (slow, slow))
+    assert fastest == (slow, slow) and rate.best == 5.0
 
 
 def test_measure_a_small_configuration(monkeypatch):
