@@ -362,15 +362,20 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
         residuals = np.concatenate([np.asarray(part) for part in runs[widest](jnp.asarray(ids[rows]))])
         got += decoded_outputs(model, residuals, inputs[rows])
     checked, matched, skipped = count_matches(got[:config.samples], expected)
+
+    def emit_interpreter(cpu_seconds: float, wall_seconds: float) -> None:
+        emit(interpreter_seq_per_s=len(checked_inputs) / cpu_seconds if cpu_seconds > 0 else None,
+             interpreter_wall_seq_per_s=len(checked_inputs) / wall_seconds if wall_seconds > 0 else None)
+
     emit(checked=checked, matched=matched, skipped=skipped, stage=f"forward at batch {widest}")
+    emit_interpreter(cpu_seconds, wall_seconds)  # the first pass, kept if the cap stops the timings
     widest_ids = jnp.asarray(ids[:widest])
     if chunks == 0:  # the verification ran the widest batch already
         runs[widest](widest_ids)
-    (cpu_seconds, wall_seconds), widest_rate = alternate_timings(
+    fastest_pass, widest_rate = alternate_timings(
         lambda: reference_outputs(expression, checked_inputs)[1:],
         lambda: sequences_per_second(runs[widest], widest_ids), (cpu_seconds, wall_seconds))
-    emit(interpreter_seq_per_s=len(checked_inputs) / cpu_seconds if cpu_seconds > 0 else None,
-         interpreter_wall_seq_per_s=len(checked_inputs) / wall_seconds if wall_seconds > 0 else None)
+    emit_interpreter(*fastest_pass)
     best = {str(widest): widest_rate.best}
     mean = {str(widest): widest_rate.mean}
     pass_used = "packed" if used is not None else "dense"
