@@ -306,7 +306,7 @@ class Runner:
                 ids = np.full((rows, length), PAD, np.int32)
                 for row, k in enumerate(chunk):
                     ids[row, :len(encoded[k])] = encoded[k]
-                shards = in_shards(partial(self._logits, self.params), jnp.asarray(ids), shard_count(rows))
+                shards = in_shards(partial(self._logits, self.params), ids, shard_count(rows))
                 out = np.concatenate([np.asarray(part) for part in shards])
                 for row, k in enumerate(chunk):
                     results[k] = out[row, 1:len(encoded[k])]
