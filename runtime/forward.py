@@ -144,17 +144,23 @@ _run_jit = jax.jit(_run, static_argnames=("attn_scale", "keep"))
 FORWARD_SLICE = 256
 
 
+def padded_slices(token_ids, size: int):
+    """A batch of ids as (slices, ``size``, positions), padded with PAD rows to a
+    whole number of slices."""
+    batch = token_ids.shape[0]
+    slices = -(-batch // size)
+    padded = jnp.full((slices * size, token_ids.shape[1]), PAD, token_ids.dtype)
+    return padded.at[:batch].set(token_ids).reshape(slices, size, -1)
+
+
 def in_slices(run, token_ids, size: int = FORWARD_SLICE):
-    """``run(ids)`` over a batch, one slice of ``size`` sequences at a time (the
-    batch is padded with PAD rows to a whole number of slices)."""
+    """``run(ids)`` over a batch, one slice of ``size`` sequences at a time
+    (``padded_slices``)."""
     batch = token_ids.shape[0]
     if batch <= size:
         return run(token_ids)
-    slices = -(-batch // size)
-    padded = jnp.full((slices * size, token_ids.shape[1]), PAD, token_ids.dtype)
-    padded = padded.at[:batch].set(token_ids).reshape(slices, size, -1)
-    out = jax.lax.map(run, padded)
-    return out.reshape(slices * size, *out.shape[2:])[:batch]
+    out = jax.lax.map(run, padded_slices(token_ids, size))
+    return out.reshape(-1, *out.shape[2:])[:batch]
 
 
 def cpu_cores() -> int:

@@ -22,7 +22,7 @@ from typing import Iterable
 import jax
 import jax.numpy as jnp
 
-from runtime.forward import MASKED, PAD
+from runtime.forward import MASKED, padded_slices
 from runtime.mlp_tiles import FEW_INPUTS, Tile
 from runtime.packed_index import POSITIONS, RESIDUAL, TOKENS, HeadIndex, Indices, PackedIndex, as_index
 from runtime.segments import Segments
@@ -185,14 +185,12 @@ def run_batch_minor(arrays, token_ids, index: PackedIndex, attn_scale: float):
 
 
 def batch_minor_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
-    """``run_batch_minor`` over a batch, MINOR_SLICE sequences at a time (the batch
-    padded with PAD rows to whole slices), turned back to (batch, positions,
-    d_model) once, at the end."""
+    """``run_batch_minor`` over a batch, MINOR_SLICE sequences at a time
+    (``runtime.forward.padded_slices``), turned back to (batch, positions, d_model)
+    once, at the end."""
     batch = token_ids.shape[0]
     if batch <= MINOR_SLICE:
         return run_batch_minor(arrays, token_ids, index, attn_scale).transpose(2, 1, 0)
-    slices = -(-batch // MINOR_SLICE)
-    padded = jnp.full((slices * MINOR_SLICE, token_ids.shape[1]), PAD, token_ids.dtype)
-    padded = padded.at[:batch].set(token_ids).reshape(slices, MINOR_SLICE, -1)
-    out = jax.lax.map(lambda part: run_batch_minor(arrays, part, index, attn_scale), padded)
-    return out.transpose(0, 3, 2, 1).reshape(slices * MINOR_SLICE, token_ids.shape[1], -1)[:batch]
+    out = jax.lax.map(lambda part: run_batch_minor(arrays, part, index, attn_scale),
+                      padded_slices(token_ids, MINOR_SLICE))
+    return out.transpose(0, 3, 2, 1).reshape(-1, token_ids.shape[1], out.shape[1])[:batch]
