@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -231,39 +231,40 @@ def count_matches(got: Sequence[list | None], expected: Sequence[list | None]) -
     return checked, matched, skipped
 
 
-def decoded_outputs(model, residuals: np.ndarray, inputs: Sequence[tuple]) -> list[list]:
-    """The output s-op read from final residuals (batch, positions, d_model): categorical
-    outputs by argmax, numerical ones as raw numbers (the comparison's tolerance applies)."""
+def decoded_outputs(model, logits: np.ndarray, inputs: Sequence[tuple]) -> list[list]:
+    """The output s-op read from the output logits (batch, positions, n_outputs):
+    categorical outputs by argmax, numerical ones as raw numbers (the comparison's
+    tolerance applies)."""
     from runtime.commands.verify_command import decode
 
-    unembed = np.asarray(model.params["unembed"], np.float64)
-    logits = np.asarray(residuals, np.float64) @ unembed
+    logits = np.asarray(logits, np.float64)
     return [decode(model, logits[row, 1:len(tokens) + 1])[0] for row, tokens in enumerate(inputs)]
 
 
 # ------------------------------------------------------------------ timing
 
 def forward_executables(model, batches: Sequence[int], pool: Executor, packing=None) -> dict[int, Future]:
-    """Per batch size, a future of the model's forward pass compiled by XLA for
-    (batch, max_len + 1) token ids, parameters already on the device: over
-    ``packing`` (a ``runtime.packed.Packed`` of the model) when given, else the
-    dense pass. The batch runs as equal shards, one per core (``in_shards``), so a
-    function gives the shards' residuals, computed. XLA compiles without holding
-    Python's lock, so the compilations run in ``pool`` while the caller does other
-    work."""
+    """Per batch size, a future of the model's forward pass, token ids
+    (batch, max_len + 1) to output logits (what ``raspc run`` computes before it
+    decodes), compiled by XLA, parameters already on the device: over ``packing``
+    (a ``runtime.packed.Packed`` of the model) when given, else the dense pass. The
+    batch runs as equal shards, one per core (``in_shards``), so a function gives
+    the shards' logits, computed. XLA compiles without holding Python's lock, so
+    the compilations run in ``pool`` while the caller does other work."""
     import jax
     import jax.numpy as jnp
 
-    from runtime.forward import forward, in_shards, shard_count, to_jax
-    from runtime.packed import packed_forward
+    from runtime.forward import dense_logits, in_shards, shard_count, to_jax
+    from runtime.packed import packed_logits
 
     config = model.config
+    scale = float(config.attn_scale)
     if packing is not None:
         params = packing.arrays
-        step = jax.jit(lambda p, x: packed_forward(replace(packing, arrays=p), x, config.attn_scale))
+        step = jax.jit(lambda p, x: packed_logits(p, x, index=packing.index, attn_scale=scale))
     else:
         params = to_jax(model.params)
-        step = jax.jit(lambda p, x: forward(p, x, config))
+        step = jax.jit(lambda p, x: dense_logits(p, x, scale))
 
     def build(batch: int) -> Callable[[Any], Any]:
         shards = shard_count(batch)
@@ -336,8 +337,6 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     windows of MIN_TIMING_SECONDS reporting the fastest call (and the mean): at the
     widest batch in turn with the interpreter's passes (``alternate_timings``),
     then each other batch size once."""
-    import jax.numpy as jnp
-
     from runtime.packed import pack
 
     emit(stage="verify")
@@ -359,8 +358,8 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     got: list = []
     for chunk in range(chunks):
         rows = slice(chunk * widest, (chunk + 1) * widest)
-        residuals = np.concatenate([np.asarray(part) for part in runs[widest](jnp.asarray(ids[rows]))])
-        got += decoded_outputs(model, residuals, inputs[rows])
+        logits = np.concatenate([np.asarray(part) for part in runs[widest](ids[rows])])
+        got += decoded_outputs(model, logits, inputs[rows])
     checked, matched, skipped = count_matches(got[:config.samples], expected)
 
     def emit_interpreter(cpu_seconds: float, wall_seconds: float) -> None:
@@ -369,7 +368,7 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
 
     emit(checked=checked, matched=matched, skipped=skipped, stage=f"forward at batch {widest}")
     emit_interpreter(cpu_seconds, wall_seconds)  # the first pass, kept if the cap stops the timings
-    widest_ids = jnp.asarray(ids[:widest])
+    widest_ids = ids[:widest]
     if chunks == 0:  # the verification ran the widest batch already
         runs[widest](widest_ids)
     fastest_pass, widest_rate = alternate_timings(
@@ -382,7 +381,7 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean), forward_pass=pass_used)
     for batch in batches[1:]:
         emit(stage=f"forward at batch {batch}")
-        batch_ids = jnp.asarray(ids[:batch])
+        batch_ids = ids[:batch]
         runs[batch](batch_ids)
         rate = sequences_per_second(runs[batch], batch_ids)
         best[str(batch)], mean[str(batch)] = rate.best, rate.mean

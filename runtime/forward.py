@@ -252,13 +252,14 @@ def _bucket(n: int, cap: int, floor: int = 1) -> int:
 SINGLE_LENGTH_BUCKET = 64
 
 
-def _logits_of(params, token_ids, attn_scale):
+def dense_logits(params, token_ids, attn_scale: float):
+    """The output logits (batch, positions, n_outputs) by the dense pass."""
     x = _run_in_slices(params, token_ids, attn_scale)
     return jnp.einsum("btd,dn->btn", x, params["unembed"], precision=_HIGHEST)
 
 
 # One jitted function for every Runner: models of the same shapes share compilations.
-_logits_jit = jax.jit(_logits_of, static_argnames=("attn_scale",))
+_logits_jit = jax.jit(dense_logits, static_argnames=("attn_scale",))
 
 
 class Runner:
@@ -287,8 +288,7 @@ class Runner:
         packed = pack(self.model.params)
         if not packed.worthwhile:
             return partial(_logits_jit, attn_scale=scale)
-        return lambda params, ids: packed_logits(packed.arrays, ids, params["unembed"], index=packed.index,
-                                                 attn_scale=scale)
+        return lambda params, ids: packed_logits(packed.arrays, ids, index=packed.index, attn_scale=scale)
 
     def _integral_output(self) -> bool:
         if self.config.output_encoding == CATEGORICAL or self.config.output not in self.model.layout:

@@ -22,8 +22,12 @@ the same function as ``runtime.forward.forward`` (the dropped terms are exact ze
 only the order of float32 additions may differ), in a fraction of the arithmetic.
 A trained model, dense, packs to its full matrices.
 
+``packed_logits`` reads the output logits out of each slice of a batch, from the
+directions the unembedding reads, so the whole residual is never written out.
+
     >>> packed = pack(model.params)                                  # doctest: +SKIP
     >>> residual = packed_forward(packed, token_ids, attn_scale=1.0) # doctest: +SKIP
+    >>> logits = packed_logits(packed.arrays, token_ids, index=packed.index, attn_scale=1.0)  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -257,6 +261,7 @@ def pack(params) -> Packed:
         fixed = _overwritten(fixed, list(cols))
     total = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params["layers"]))
     kept = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(arrays["layers"]))
+    readout_rows, arrays["unembed"] = _selected(np.asarray(params["unembed"]))
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
     written = [cols for layer in layers for cols in [head.out_cols for head in layer.heads] + [layer.mlp_cols]]
     segments = boundaries(np.shape(params["token_embed"])[1], written)
@@ -264,7 +269,7 @@ def pack(params) -> Packed:
                   for layer_arrays, layer in zip(arrays["layers"], layers)
                   for head_arrays, head in zip(layer_arrays["heads"], layer.heads)
                   for blocks, group in zip(head_arrays["scores"], head.scores)]
-    index = PackedIndex(tuple(layers), segments, suits_batch_minor(positions, score_dims))
+    index = PackedIndex(tuple(layers), segments, suits_batch_minor(positions, score_dims), _indices(readout_rows))
     return Packed(arrays, index, kept, total)
 
 
@@ -328,7 +333,8 @@ def _head(x, mask, blocks, where: HeadIndex, attn_scale: float, embedded: dict):
     return _project(jnp.einsum("bqk,bke->bqe", pattern, v), blocks["w_o"])
 
 
-def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
+def _residual_stream(arrays, token_ids, index: PackedIndex, attn_scale: float) -> Segments:
+    """The residual after the last layer of a slice of token ids (slice, positions)."""
     mask = token_ids >= 0
     ids = jnp.maximum(token_ids, 0)
     positions = arrays["pos_embed"][jnp.arange(token_ids.shape[1])]
@@ -347,7 +353,19 @@ def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
         out = tiled_output(_columns(x, where.mlp_rows), mlp["w_in"], bias, mlp["w_out"], mlp["w_overlay"],
                            where.mlp_tiles)
         x = x.add(where.mlp_cols, out + mlp["b_out"])
-    return x.whole()
+    return x
+
+
+def _run_packed(arrays, token_ids, index: PackedIndex, attn_scale: float):
+    return _residual_stream(arrays, token_ids, index, attn_scale).whole()
+
+
+def _run_packed_logits(arrays, token_ids, index: PackedIndex, attn_scale: float):
+    """The output logits of a slice, from the residual directions the unembedding
+    reads (the output s-op's; a compiled model's unembedding picks them in order,
+    a scaled slice): (slice, positions, n_outputs)."""
+    x = _residual_stream(arrays, token_ids, index, attn_scale)
+    return _project(x.read(index.readout_rows), arrays["unembed"])
 
 
 #: The packed pass's slice (see ``runtime.forward.in_slices``): its scores, a few
@@ -366,10 +384,14 @@ def _packed_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
 
 
 @partial(jax.jit, static_argnames=("index", "attn_scale"))
-def packed_logits(arrays, token_ids, unembed, index: PackedIndex, attn_scale: float):
-    """The output logits of a batch of token ids (batch, positions, n_outputs)."""
-    x = _packed_in_slices(arrays, token_ids, index=index, attn_scale=attn_scale)
-    return jnp.einsum("btd,dn->btn", x, unembed, precision=jax.lax.Precision.HIGHEST)
+def packed_logits(arrays, token_ids, index: PackedIndex, attn_scale: float):
+    """The output logits of a batch of token ids (batch, positions, n_outputs),
+    computed slice by slice: a slice gives only its logits, not its whole residual
+    (at max_len 40, writing reverse's residual out of the slices and zeroing the
+    buffer for it was about a third of the pass)."""
+    if index.batch_minor:
+        return batch_minor_in_slices(arrays, token_ids, index, attn_scale, logits=True)
+    return in_slices(lambda part: _run_packed_logits(arrays, part, index, attn_scale), token_ids, PACKED_SLICE)
 
 
 def packed_forward(packed: Packed, token_ids, attn_scale: float) -> jnp.ndarray:

@@ -60,11 +60,13 @@ class PackedIndex:
     """The static structure of a packed model: hashable, so jit specialises on it.
     ``segments``: where the residual is cut so that every write covers whole
     segments (``runtime.segments``); ``batch_minor``: whether the model runs with
-    the batch as the minor axis (``runtime.packed_minor``)."""
+    the batch as the minor axis (``runtime.packed_minor``); ``readout_rows``: the
+    residual directions the unembedding reads (its kept rows)."""
 
     layers: tuple[LayerIndex, ...]
     segments: tuple[int, ...]
     batch_minor: bool
+    readout_rows: Indices = ()
 
 
 def as_index(indices: Indices) -> slice | np.ndarray:

@@ -162,9 +162,10 @@ def _token_embedding(table, ids):
     return _product(table, one_hot)
 
 
-def run_batch_minor(arrays, token_ids, index: PackedIndex, attn_scale: float):
+def run_batch_minor(arrays, token_ids, index: PackedIndex, attn_scale: float, logits: bool = False):
     """The residual after the last layer of a batch of token ids (batch,
-    positions), as (d_model, positions, batch)."""
+    positions), as (d_model, positions, batch); or, with ``logits``, the output
+    logits (n_outputs, positions, batch) read from it."""
     mask = (token_ids >= 0).T
     ids = jnp.maximum(token_ids, 0).T
     positions = arrays["pos_embed"][:token_ids.shape[1]].T
@@ -181,16 +182,18 @@ def run_batch_minor(arrays, token_ids, index: PackedIndex, attn_scale: float):
             x = x.add(cols, out)
         if where.mlp_cols:
             x = x.add(where.mlp_cols, _mlp(x, positions, layer["mlp"], where))
+    if logits:
+        return _project(x.read(index.readout_rows), arrays["unembed"])
     return x.whole()
 
 
-def batch_minor_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
+def batch_minor_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float, logits: bool = False):
     """``run_batch_minor`` over a batch, MINOR_SLICE sequences at a time
     (``runtime.forward.padded_slices``), turned back to (batch, positions, d_model)
-    once, at the end."""
+    (or (batch, positions, n_outputs) with ``logits``) once, at the end."""
     batch = token_ids.shape[0]
     if batch <= MINOR_SLICE:
-        return run_batch_minor(arrays, token_ids, index, attn_scale).transpose(2, 1, 0)
-    out = jax.lax.map(lambda part: run_batch_minor(arrays, part, index, attn_scale),
+        return run_batch_minor(arrays, token_ids, index, attn_scale, logits).transpose(2, 1, 0)
+    out = jax.lax.map(lambda part: run_batch_minor(arrays, part, index, attn_scale, logits),
                       padded_slices(token_ids, MINOR_SLICE))
     return out.transpose(0, 3, 2, 1).reshape(-1, token_ids.shape[1], out.shape[1])[:batch]

@@ -1,5 +1,6 @@
 """The packed forward pass (nonzero blocks only) against the dense one: the same
-residual on every bundled program, on padded batches, and on a dense trained model."""
+residual and logits on every bundled program, on padded batches, and on a dense
+trained model."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -11,7 +12,7 @@ import pytest
 
 from compiler import compile_program
 from runtime.forward import PAD, forward
-from runtime.packed import POSITIONS, RESIDUAL, TOKENS, _token_scores, pack, packed_forward
+from runtime.packed import POSITIONS, RESIDUAL, TOKENS, _token_scores, pack, packed_forward, packed_logits
 from rasp.stage import load_program
 
 PROGRAMS = sorted(Path(__file__).parent.parent.glob("programs/*.rasp"))
@@ -39,6 +40,13 @@ def _same_residual(model, ids, batch_minor: bool | None = None) -> None:
     real = ids >= 0
     scale = max(1.0, float(np.abs(dense[real]).max()))
     assert np.abs(dense[real] - got[real]).max() <= 1e-5 * scale
+    # The logits, read slice by slice from the directions the unembedding reads,
+    # against the dense residual times the whole unembedding (in float64).
+    dense_logits = dense.astype(np.float64) @ np.asarray(model.params["unembed"], np.float64)
+    logits = np.asarray(packed_logits(packed.arrays, ids, index=packed.index,
+                                      attn_scale=float(model.config.attn_scale)))
+    assert logits.shape == dense_logits.shape
+    assert np.abs(dense_logits[real] - logits[real]).max() <= 1e-5 * scale
 
 
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
@@ -86,6 +94,7 @@ def test_a_dense_model_packs_to_its_full_matrices(batch_minor):
     dense = {key: value for key, value in model.params.items()}
     dense["layers"] = [{name: rng.normal(size=np.shape(w)).astype(np.float32) * 0.1 for name, w in layer.items()}
                        for layer in model.params["layers"]]
+    dense["unembed"] = rng.normal(size=np.shape(model.params["unembed"])).astype(np.float32)
     trained = Model(model.config, dense, model.layout)
     packed = pack(trained.params)
     assert packed.kept == packed.total and not packed.worthwhile
