@@ -1,12 +1,13 @@
-"""An MLP's output product in column tiles: the plan covers every nonzero weight,
-and the tiled product equals the dense one computed in float64 by numpy."""
+"""An MLP's output product in column tiles or summed along diagonals: the plan
+covers every nonzero weight, and the result equals the dense product computed in
+float64 by numpy."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from runtime.mlp_tiles import (CACHED_ACTIVATION_BYTES, FEW_INPUTS, Tile, dense_plan, plan_tiles, tile_blocks,
-                                tiled_output)
+from runtime.mlp_tiles import (CACHED_ACTIVATION_BYTES, FEW_INPUTS, MAX_DIAGONALS, Tile, dense_plan, plan_tiles,
+                                tile_blocks, tiled_output, without_diagonals)
 
 
 #: Residual rows a call multiplies: a slice of 64 sequences of 65 positions.
@@ -114,3 +115,66 @@ def test_an_empty_tile_writes_zeros():
                        tiles, overlay, plan)
     assert np.array_equal(np.asarray(got), np.zeros((2, 3)))
     assert plan.tiles == (Tile((0, 0), (0, 3)),)
+
+
+def _one_hot_by_steps(cols: int) -> np.ndarray:
+    """As a selector width writes its one-hot: unit u < cols - 1 steps between
+    columns u and u + 1 and writes both; the last unit writes the first column
+    alone, far from its place in the units' order."""
+    written = np.zeros((cols, cols), bool)
+    for unit in range(cols - 1):
+        written[unit, unit] = written[unit, unit + 1] = True
+    written[cols - 1, 0] = True
+    return written
+
+
+def _with_zero_unit(w_in, b_in, w_out):
+    """The weights with one more unit, of zeros, last (as ``runtime.packed`` gives
+    the zero unit a plan may name)."""
+    return np.pad(w_in, ((0, 0), (0, 1))), np.pad(b_in, (0, 1)), np.pad(w_out, ((0, 1), (0, 0)))
+
+
+def test_a_one_hot_by_steps_is_one_tile_along_its_diagonals():
+    written = _one_hot_by_steps(40)
+    plan = plan_tiles(written, ROWS)
+    (tile,) = plan.tiles
+    assert plan.overlay is None and tile.cols == (0, 40)
+    assert tile.diagonals is not None and len(tile.diagonals) <= MAX_DIAGONALS
+    # Every unit once, ordered by the columns it writes, and zero units (named 40)
+    # where a diagonal would run past the units.
+    assert sorted(u for u in plan.order if u != 40) == list(range(40))
+    assert tile.units == (0, len(plan.order))
+    ordered = np.vstack([written, np.zeros((1, 40), bool)])[list(plan.order)]
+    units, columns = np.nonzero(ordered)
+    assert set((units - columns).tolist()) <= set(tile.diagonals)
+    for offset in tile.diagonals:
+        assert 0 <= offset and offset + 40 <= len(plan.order)
+
+
+def test_a_band_of_too_many_diagonals_is_multiplied():
+    written = np.zeros((40, 40), bool)
+    for offset in range(MAX_DIAGONALS + 1):
+        written[np.arange(offset, 40), np.arange(0, 40 - offset)] = True
+    assert all(tile.diagonals is None for tile in plan_tiles(written, ROWS).tiles)
+
+
+@pytest.mark.parametrize("rows", [2, 6], ids=["few inputs", "a product"])
+def test_the_diagonal_sum_is_the_dense_product(rows):
+    rng = np.random.default_rng(4)
+    written = _one_hot_by_steps(40)
+    plan = plan_tiles(written, ROWS)
+    w_in, b_in, w_out = _weights(written, rows=rows, rng=rng)
+    inputs = rng.normal(size=(4, 9, rows)).astype(np.float32)
+    expected = np.maximum(inputs.astype(np.float64) @ w_in + b_in, 0) @ w_out
+
+    w_in, b_in, w_out = _with_zero_unit(w_in, b_in, w_out)
+    order = list(plan.order)
+    tiles, overlay = tile_blocks(w_out[order], plan)
+    assert tiles[0].shape == (len(plan.tiles[0].diagonals), 40)
+    got = tiled_output(inputs, w_in[:, order], b_in[order], tiles, overlay, plan)
+    assert np.abs(np.asarray(got) - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())
+    # The same tile multiplied (as the batch-minor pass takes it).
+    multiplied, blocks = without_diagonals(plan, tiles)
+    assert multiplied.tiles[0].diagonals is None and np.array_equal(blocks[0], w_out[order])
+    got = tiled_output(inputs, w_in[:, order], b_in[order], blocks, overlay, multiplied)
+    assert np.abs(np.asarray(got) - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())

@@ -3,7 +3,6 @@ residual and logits on every bundled program, on padded batches, and on a dense
 trained model."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -32,9 +31,7 @@ def _random_batch(config, rows: int, seed: int) -> np.ndarray:
 def _same_residual(model, ids, batch_minor: bool | None = None) -> None:
     """The packed pass (batch-minor or not as ``pack`` chooses, or as forced)
     against the dense one, on the positions in use."""
-    packed = pack(model.params)
-    if batch_minor is not None:
-        packed = replace(packed, index=replace(packed.index, batch_minor=batch_minor))
+    packed = pack(model.params, batch_minor)
     dense = np.asarray(forward(model.params, ids, model.config))
     got = np.asarray(packed_forward(packed, ids, model.config.attn_scale))
     real = ids >= 0
@@ -193,6 +190,22 @@ def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
     first = pack(model.params).index.layers[0]
     assert len(first.mlp_tiles.tiles) > 1
     _same_residual(model, _random_batch(model.config, 40, seed=8))
+
+
+@pytest.mark.parametrize("name", ["hist", "reverse", "sort", "most_freq"])
+def test_a_one_hot_by_steps_is_summed_along_its_diagonals(name):
+    """At max_len 40 (batch-major), the first MLP of each of these programs writes
+    a selector width's one-hot by steps: each column from the units either side
+    of its step, so its output weights lie on a few diagonals and are summed along
+    them (``runtime.mlp_tiles.diagonal_sum``); packed for the batch-minor pass,
+    the same MLP multiplies. Both give the dense pass's residual and logits."""
+    model = compile_program(load_program(f"programs/{name}.rasp"), max_len=40)
+    tiles = pack(model.params).index.layers[0].mlp_tiles.tiles
+    assert len(tiles) == 1 and tiles[0].diagonals is not None
+    _same_residual(model, _random_batch(model.config, 40, seed=10))
+    minor = pack(model.params, batch_minor=True).index.layers[0].mlp_tiles.tiles
+    assert all(tile.diagonals is None for tile in minor)
+    _same_residual(model, _random_batch(model.config, 40, seed=11), batch_minor=True)
 
 
 def test_a_full_table_on_both_sides_is_folded_into_one_product():
