@@ -280,8 +280,16 @@ def pack(params, batch_minor: bool | None = None) -> Packed:
     if batch_minor:
         layers = [_multiplied_tiles(layer, layer_arrays["mlp"]) for layer, layer_arrays in zip(layers, arrays["layers"])]
     arrays = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), arrays)
-    index = PackedIndex(tuple(layers), segments, batch_minor, _indices(readout_rows))
+    index = PackedIndex(tuple(layers), segments, batch_minor, _indices(readout_rows), _embedded(params, segments))
     return Packed(arrays, index, kept, total)
+
+
+def _embedded(params, segments: tuple[int, ...]) -> int:
+    """The first segment boundary past every direction an embedding writes."""
+    written = np.flatnonzero(np.any(np.asarray(params["token_embed"]) != 0, axis=0)
+                             | np.any(np.asarray(params["pos_embed"]) != 0, axis=0))
+    last = int(written[-1]) + 1 if len(written) else 1
+    return min(bound for bound in segments if bound >= last)
 
 
 def _multiplied_tiles(layer: LayerIndex, mlp: dict[str, Any]) -> LayerIndex:
@@ -358,7 +366,8 @@ def _residual_stream(arrays, token_ids, index: PackedIndex, attn_scale: float) -
     ids = jnp.maximum(token_ids, 0)
     positions = arrays["pos_embed"][jnp.arange(token_ids.shape[1])]
     embedded = {POSITIONS: positions, TOKENS: arrays["token_embed"], "ids": ids}
-    x = Segments.cut(arrays["token_embed"][ids] + positions[None], index.segments)
+    width = index.embedded
+    x = Segments.cut(arrays["token_embed"][:, :width][ids] + positions[None, :, :width], index.segments)
     for layer, where in zip(arrays["layers"], index.layers):
         # Every head reads the residual before any of them writes to it.
         written = [(head.out_cols, _head(x, mask, blocks, head, attn_scale, embedded))

@@ -61,12 +61,15 @@ class PackedIndex:
     ``segments``: where the residual is cut so that every write covers whole
     segments (``runtime.segments``); ``batch_minor``: whether the model runs with
     the batch as the minor axis (``runtime.packed_minor``); ``readout_rows``: the
-    residual directions the unembedding reads (its kept rows)."""
+    residual directions the unembedding reads (its kept rows); ``embedded``: the
+    residual's first directions, a segment boundary, past which the embeddings
+    write nothing (zeros until a layer writes them)."""
 
     layers: tuple[LayerIndex, ...]
     segments: tuple[int, ...]
     batch_minor: bool
     readout_rows: Indices = ()
+    embedded: int = 0
 
 
 def as_index(indices: Indices) -> slice | np.ndarray:

@@ -7,7 +7,9 @@ column of a (64, 65, 222) residual cost what copying all of it does (about 0.3 m
 and dyck2 at max_len 64 makes six per slice. Cut at every boundary of what the
 layers write, the residual is a tuple of segments; a write replaces the segments
 it covers, a read joins the columns it needs, and only the pass's result is the
-whole residual again. Same sums, in the same order, as the dense update. The
+whole residual again. Same sums, in the same order, as the dense update (a
+segment of zeros is held as None until a layer writes it, and a write to it is
+the written values themselves, as 0 + v is). The
 residual's directions are its last axis, or its first where the batch is the
 minor axis (``runtime.packed_minor``: (d_model, positions, batch)).
 
@@ -50,10 +52,17 @@ def _span(x, start: int, stop: int, axis: int):
     return x[start:stop] if axis == 0 else x[..., start:stop]
 
 
+def _zeros_like(like, width: int, axis: int):
+    shape = list(like.shape)
+    shape[axis] = width
+    return jnp.zeros(tuple(shape), like.dtype)
+
+
 @dataclass(frozen=True)
 class Segments:
     """``parts[k]`` holds columns ``bounds[k]:bounds[k + 1]`` of the residual, along
-    ``axis`` (-1, or 0 for the batch-minor layout)."""
+    ``axis`` (-1, or 0 for the batch-minor layout); None for a segment of zeros
+    that nothing has written yet (the first part is never None)."""
 
     parts: tuple
     bounds: tuple[int, ...]
@@ -61,7 +70,15 @@ class Segments:
 
     @classmethod
     def cut(cls, x, bounds: tuple[int, ...], axis: int = -1) -> "Segments":
-        return cls(tuple(_span(x, a, b, axis) for a, b in zip(bounds, bounds[1:])), bounds, axis)
+        """``x``'s columns cut at ``bounds``. Where ``x`` is narrower than
+        ``bounds[-1]`` (its width one of the bounds, not the first), the columns
+        past it are zeros: the embeddings write only the first directions of a
+        compiled model's residual, and a segment of zeros costs nothing until a
+        layer writes it."""
+        width = x.shape[axis]
+        assert width in bounds[1:], (width, bounds)
+        return cls(tuple(_span(x, a, b, axis) if b <= width else None for a, b in zip(bounds, bounds[1:])),
+                   bounds, axis)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -72,6 +89,11 @@ class Segments:
     @property
     def dtype(self):
         return self.parts[0].dtype
+
+    def _part(self, k: int):
+        """Segment k as an array (zeros where it is None)."""
+        part = self.parts[k]
+        return _zeros_like(self.parts[0], self.bounds[k + 1] - self.bounds[k], self.axis) if part is None else part
 
     def _pieces(self, start: int, stop: int) -> Iterator[tuple[int, int, int]]:
         """(segment, first, last column within it) covering [start, stop)."""
@@ -84,7 +106,7 @@ class Segments:
     def read(self, indices: Indices):
         """The columns ``indices``, in that order: (..., len(indices)), or
         (len(indices), ...) along axis 0."""
-        pieces = [_span(self.parts[k], a, b, self.axis)
+        pieces = [_span(self._part(k), a, b, self.axis)
                   for start, stop in runs(indices) for k, a, b in self._pieces(start, stop)]
         if not pieces:
             return _span(self.parts[0], 0, 0, self.axis)
@@ -98,15 +120,16 @@ class Segments:
         for start, stop in runs(indices):
             for k, a, b in self._pieces(start, stop):
                 part = _span(out, at, at + b - a, self.axis)
-                if a == 0 and b == parts[k].shape[self.axis]:
-                    parts[k] = parts[k] + part
-                elif self.axis == 0:
-                    parts[k] = parts[k].at[a:b].add(part)
+                width = self.bounds[k + 1] - self.bounds[k]
+                if a == 0 and b == width:
+                    parts[k] = part if parts[k] is None else parts[k] + part
                 else:
-                    parts[k] = parts[k].at[..., a:b].add(part)
+                    current = _zeros_like(self.parts[0], width, self.axis) if parts[k] is None else parts[k]
+                    parts[k] = current.at[a:b].add(part) if self.axis == 0 else current.at[..., a:b].add(part)
                 at += b - a
         return Segments(tuple(parts), self.bounds, self.axis)
 
     def whole(self):
         """The residual as one array."""
-        return self.parts[0] if len(self.parts) == 1 else jnp.concatenate(self.parts, axis=self.axis)
+        parts = [self._part(k) for k in range(len(self.parts))]
+        return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=self.axis)

@@ -50,3 +50,24 @@ def test_a_write_inside_a_segment_updates_only_its_columns(axis):
     expected = x.copy()
     expected[:, 3:6] += 1
     assert np.array_equal(np.asarray(residual.whole()), np.moveaxis(expected, -1, axis))
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_columns_past_a_narrower_array_are_zeros_until_written(axis):
+    """Cut from the first 5 of 12 columns (as the embeddings write only the first
+    directions), the rest reads as zeros; writes to them, whole segments or part
+    of one, in one run or several, land as on one array of zeros."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 4, 12)).astype(np.float32)
+    x[..., 5:] = 0
+    residual = Segments.cut(jnp.asarray(np.moveaxis(x[..., :5], -1, axis)), (0, 2, 5, 8, 12), axis)
+    assert residual.parts[2] is None and residual.parts[3] is None
+    assert residual.shape == np.moveaxis(x, -1, axis).shape
+    assert np.array_equal(np.asarray(residual.read((4, 5, 9))), np.moveaxis(x[..., [4, 5, 9]], -1, axis))
+    expected = x.copy()
+    for columns in [(9, 11), (5, 6, 7), (6,), (1, 8)]:
+        out = rng.normal(size=(3, 4, len(columns))).astype(np.float32)
+        residual = residual.add(columns, jnp.asarray(np.moveaxis(out, -1, axis)))
+        expected[..., list(columns)] += out
+    assert np.array_equal(np.asarray(residual.whole()), np.moveaxis(expected, -1, axis))
+    assert np.array_equal(np.asarray(residual.read((11, 0, 8))), np.moveaxis(expected[..., [11, 0, 8]], -1, axis))
