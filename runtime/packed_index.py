@@ -68,8 +68,8 @@ class PackedIndex:
     layers: tuple[LayerIndex, ...]
     segments: tuple[int, ...]
     batch_minor: bool
-    readout_rows: Indices = ()
-    embedded: int = 0
+    readout_rows: Indices
+    embedded: int
 
 
 def as_index(indices: Indices) -> slice | np.ndarray:
