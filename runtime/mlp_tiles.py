@@ -57,7 +57,8 @@ FEW_INPUTS = 4
 #: multiplied. A selector width's one-hot lies on three (sort's on four): in an
 #: interleaved A/B of the batch-major pass at batch 1,024, hist@64 1.72x,
 #: reverse@40 1.62x, count@40 1.35x, hist@20 1.28x, sort@64 1.12x, most_freq@64
-#: 1.06x. The batch-minor pass multiplies (its sums lost there: 0.85x-0.87x).
+#: 1.06x. The batch-minor pass sums only in its last layer (see
+#: ``runtime.packed._multiplied_tiles``).
 MAX_DIAGONALS = 4
 
 
@@ -203,17 +204,24 @@ def without_diagonals(plan: TilePlan, tile_weights: list[np.ndarray]) -> tuple[T
     return replace(plan, tiles=tiles), blocks
 
 
-def diagonal_sum(hidden, along, offsets: tuple[int, ...]):
+def diagonal_sum(hidden, along, offsets: tuple[int, ...], axis: int = -1):
     """``hidden @ w`` for a ``w`` (units x columns) whose nonzero weights lie on the
     diagonals ``offsets`` (unit - column; every diagonal a whole run of units), kept
     as ``along`` (one row of weights per diagonal, by column): column c is
-    ``sum_k hidden[..., c + offsets[k]] * along[k, c]``, slices and multiply-adds
-    that XLA fuses with the activations into one pass. The same terms as the
-    product, without its zeros."""
+    ``sum_k hidden[..., c + offsets[k]] * along[k, c]``, the units along ``axis``
+    (-1, or 0 in the batch-minor layout), slices and multiply-adds that XLA fuses
+    with the activations into one pass. The same terms as the product, without
+    its zeros."""
     cols = along.shape[1]
-    total = hidden[..., offsets[0]:offsets[0] + cols] * along[0]
+
+    def term(offset, weights):
+        if axis == 0:
+            return hidden[offset:offset + cols] * weights.reshape((-1,) + (1,) * (hidden.ndim - 1))
+        return hidden[..., offset:offset + cols] * weights
+
+    total = term(offsets[0], along[0])
     for offset, weights in zip(offsets[1:], along[1:]):
-        total = total + hidden[..., offset:offset + cols] * weights
+        total = total + term(offset, weights)
     return total
 
 

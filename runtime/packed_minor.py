@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from runtime.forward import MASKED, padded_slices
-from runtime.mlp_tiles import FEW_INPUTS, Tile
+from runtime.mlp_tiles import FEW_INPUTS, Tile, diagonal_sum
 from runtime.packed_index import POSITIONS, RESIDUAL, TOKENS, HeadIndex, Indices, PackedIndex, as_index
 from runtime.segments import Segments
 
@@ -129,6 +129,12 @@ def _hidden(inputs, w_in, bias, tile: Tile):
     return jax.nn.relu(_product(w_in[:, start:stop], inputs) + bias[start:stop])
 
 
+def _tile_product(hidden, weights, tile: Tile):
+    if tile.diagonals is not None:
+        return diagonal_sum(hidden, weights, tile.diagonals, axis=0)
+    return _product(weights, hidden)
+
+
 def _mlp(x, positions, mlp, where):
     """The MLP's output (its columns, positions, batch), tile by tile as planned."""
     bias = mlp["b_in"][:, None, None]
@@ -136,7 +142,7 @@ def _mlp(x, positions, mlp, where):
         bias = bias + _product(mlp["w_in_positions"], positions[as_index(where.mlp_position_rows)][..., None])
     inputs = x.read(where.mlp_rows)
     plan = where.mlp_tiles
-    parts = [_product(weights, _hidden(inputs, mlp["w_in"], bias, tile))
+    parts = [_tile_product(_hidden(inputs, mlp["w_in"], bias, tile), weights, tile)
              for tile, weights in zip(plan.tiles, mlp["w_out"])]
     out = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=0)
     if plan.overlay is not None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runtime.mlp_tiles import (CACHED_ACTIVATION_BYTES, FEW_INPUTS, MAX_DIAGONALS, Tile, dense_plan, plan_tiles,
-                                tile_blocks, tiled_output, without_diagonals)
+from runtime.mlp_tiles import (CACHED_ACTIVATION_BYTES, FEW_INPUTS, MAX_DIAGONALS, Tile, dense_plan, diagonal_sum,
+                                plan_tiles, tile_blocks, tiled_output, without_diagonals)
 
 
 #: Residual rows a call multiplies: a slice of 64 sequences of 65 positions.
@@ -178,3 +178,20 @@ def test_the_diagonal_sum_is_the_dense_product(rows):
     assert multiplied.tiles[0].diagonals is None and np.array_equal(blocks[0], w_out[order])
     got = tiled_output(inputs, w_in[:, order], b_in[order], blocks, overlay, multiplied)
     assert np.abs(np.asarray(got) - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())
+
+
+def test_the_diagonal_sum_runs_along_either_axis():
+    """The batch-minor layout has the units first: the same sum along axis 0."""
+    rng = np.random.default_rng(5)
+    written = _one_hot_by_steps(12)
+    plan = plan_tiles(written, ROWS)
+    _, _, w_out = _with_zero_unit(*_weights(written, rows=2, rng=rng))
+    order = list(plan.order)
+    (along,), _ = tile_blocks(w_out[order], plan)
+    hidden = rng.normal(size=(7, 5, len(order))).astype(np.float32)
+    expected = hidden.astype(np.float64) @ w_out[order]
+    offsets = plan.tiles[0].diagonals
+    last = np.asarray(diagonal_sum(hidden, along, offsets))
+    first = np.asarray(diagonal_sum(np.moveaxis(hidden, -1, 0), along, offsets, axis=0))
+    assert np.abs(last - expected).max() <= 1e-5 * max(1.0, np.abs(expected).max())
+    assert np.array_equal(np.moveaxis(first, 0, -1), last)

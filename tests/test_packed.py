@@ -198,13 +198,15 @@ def test_a_one_hot_by_steps_is_summed_along_its_diagonals(name):
     a selector width's one-hot by steps: each column from the units either side
     of its step, so its output weights lie on a few diagonals and are summed along
     them (``runtime.mlp_tiles.diagonal_sum``); packed for the batch-minor pass,
-    the same MLP multiplies. Both give the dense pass's residual and logits."""
+    the same MLP sums only in the last layer (hist has one), and multiplies in an
+    earlier one. All give the dense pass's residual and logits."""
     model = compile_program(load_program(f"programs/{name}.rasp"), max_len=40)
     tiles = pack(model.params).index.layers[0].mlp_tiles.tiles
     assert len(tiles) == 1 and tiles[0].diagonals is not None
     _same_residual(model, _random_batch(model.config, 40, seed=10))
-    minor = pack(model.params, batch_minor=True).index.layers[0].mlp_tiles.tiles
-    assert all(tile.diagonals is None for tile in minor)
+    minor = pack(model.params, batch_minor=True).index.layers
+    summed = [tile.diagonals is not None for tile in minor[0].mlp_tiles.tiles]
+    assert summed == [len(minor) == 1]
     _same_residual(model, _random_batch(model.config, 40, seed=11), batch_minor=True)
 
 
