@@ -90,10 +90,12 @@ class Segments:
     def dtype(self):
         return self.parts[0].dtype
 
-    def _part(self, k: int):
-        """Segment k as an array (zeros where it is None)."""
-        part = self.parts[k]
+    def _filled(self, k: int, part):
+        """``part``, a value of segment k, as an array: zeros where it is None."""
         return _zeros_like(self.parts[0], self.bounds[k + 1] - self.bounds[k], self.axis) if part is None else part
+
+    def _part(self, k: int):
+        return self._filled(k, self.parts[k])
 
     def _pieces(self, start: int, stop: int) -> Iterator[tuple[int, int, int]]:
         """(segment, first, last column within it) covering [start, stop)."""
@@ -124,7 +126,7 @@ class Segments:
                 if a == 0 and b == width:
                     parts[k] = part if parts[k] is None else parts[k] + part
                 else:
-                    current = _zeros_like(self.parts[0], width, self.axis) if parts[k] is None else parts[k]
+                    current = self._filled(k, parts[k])
                     parts[k] = current.at[a:b].add(part) if self.axis == 0 else current.at[..., a:b].add(part)
                 at += b - a
         return Segments(tuple(parts), self.bounds, self.axis)
