@@ -13,19 +13,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m runtime.demo
+	$(BIN)/python -m cli.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # `make bench BENCH_ARGS=--quick` for a fast check; bench/results.md holds the tables.
 bench: $(STAMP)
-	$(BIN)/python -m runtime.bench $(BENCH_ARGS)
+	$(BIN)/python -m benchmark.main $(BENCH_ARGS)
 
 fuzz: $(STAMP)
 	$(BIN)/raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --save \
 		--workers $$(nproc 2>/dev/null || echo 2)
-	$(BIN)/python -m pytest -q tests/test_fuzz_regressions.py
+	$(BIN)/python -m pytest -q tests/fuzz/test_fuzz_regressions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo_out bench/results.json

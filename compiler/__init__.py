@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import time
 
-from compiler.lower import PASSES, lower
+from compiler.passes.lower import PASSES, lower
 from rasp import ir
-from rasp.errors import CompileError, RaspcError
+from compiler.errors import CompileError
+from raspc.errors import RaspcError
 from runtime.model import Model
 
 __all__ = ["compile_program", "compile_expr", "PASSES"]
@@ -42,9 +43,9 @@ def _check_inputs(vocab, max_len) -> tuple:
 
 def _compile(outputs: tuple[ir.SOp, ...], vocab, max_len, max_params: int,
              disabled_passes: tuple[str, ...], settings: dict) -> Model:
-    from compiler.assemble import assemble
-    from compiler.layout import plan_layout
-    from compiler.schedule import schedule
+    from compiler.backend.assemble import assemble
+    from compiler.backend.layout import plan_layout
+    from compiler.backend.schedule import schedule
 
     started = time.perf_counter()
     vocab = _check_inputs(vocab, max_len)
@@ -65,7 +66,7 @@ def _compile(outputs: tuple[ir.SOp, ...], vocab, max_len, max_params: int,
 def hinted_assumptions(lowered) -> list[str]:
     """Where a categorical hint overrides a mean: the model moves one value, so it
     agrees with the interpreter only on inputs where at most one key is selected."""
-    from rasp.valuesets import selects_at_most_one
+    from compiler.analysis.valuesets import selects_at_most_one
 
     found = []
     for node in ir.ancestors(lowered.outputs):

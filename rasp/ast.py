@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from rasp.errors import SourceLocation
+from raspc.errors import SourceLocation
 
 
 @dataclass(frozen=True)

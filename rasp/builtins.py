@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rasp import ast, ir
-from rasp.errors import RaspNameError, RaspTypeError, SourceLocation
+from rasp.errors import RaspNameError, RaspTypeError
+from raspc.errors import SourceLocation
 
 # Names that the original interpreter never lets a program assign.
 BASE_RESERVED = frozenset({

@@ -13,13 +13,13 @@ character, a bracketed list is one token per element::
     >>> parse_words("the cat  sleeps")
     ('the', 'cat', 'sleeps')
 
-A malformed literal is a ``RaspInputError`` that says what was wrong and where.
+A malformed literal is a ``InputError`` that says what was wrong and where.
 """
 from __future__ import annotations
 
 import re
 
-from rasp.errors import RaspInputError
+from raspc.errors import InputError
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?[0-9]+[eE][+-]?[0-9]+")
@@ -37,7 +37,7 @@ def parse_atom(text: str):
         return int(text)
     if _FLOAT.fullmatch(text):
         return float(text)
-    raise RaspInputError(
+    raise InputError(
         f"cannot read {text!r} as a token: write strings in double quotes, "
         "numbers as digits, or True/False")
 
@@ -45,7 +45,7 @@ def parse_atom(text: str):
 def _parse_list(text: str) -> tuple:
     body = text.strip()
     if not body.endswith("]"):
-        raise RaspInputError(f"list input {text!r} is missing its closing ']'")
+        raise InputError(f"list input {text!r} is missing its closing ']'")
     inner = body[1:-1]
     if not inner.strip():
         return ()
@@ -54,14 +54,14 @@ def _parse_list(text: str) -> tuple:
     while True:
         match = _ITEM.match(inner, position)
         if match is None:
-            raise RaspInputError(
+            raise InputError(
                 f"cannot read list input {text!r}: expected a token at character {position + 2}")
         items.append(parse_atom(match.group(1)))
         position = match.end()
         if position == len(inner):
             return tuple(items)
         if inner[position] != ",":
-            raise RaspInputError(
+            raise InputError(
                 f"cannot read list input {text!r}: expected ',' or ']' at character {position + 2}")
         position += 1
 
@@ -73,7 +73,7 @@ def parse_input(text: str) -> tuple:
     RASP source. The result is never empty.
     """
     if text is None:
-        raise RaspInputError("no input given")
+        raise InputError("no input given")
     stripped = text.strip()
     if stripped.startswith("["):
         tokens = _parse_list(stripped)
@@ -82,7 +82,7 @@ def parse_input(text: str) -> tuple:
     else:
         tokens = tuple(text)
     if not tokens:
-        raise RaspInputError("the input is empty: RASP sequences must be non-empty")
+        raise InputError("the input is empty: RASP sequences must be non-empty")
     return tokens
 
 
@@ -90,7 +90,7 @@ def parse_words(text: str) -> tuple[str, ...]:
     """Whitespace-separated words, one token each (``--words "the cat sleeps"``)."""
     words = tuple(text.split()) if text is not None else ()
     if not words:
-        raise RaspInputError("--words got no words: RASP sequences must be non-empty")
+        raise InputError("--words got no words: RASP sequences must be non-empty")
     return words
 
 
@@ -109,5 +109,5 @@ def parse_vocab(text: str) -> tuple:
     else:
         tokens = tuple(text or "")
     if not tokens:
-        raise RaspInputError("the vocabulary is empty")
+        raise InputError("the vocabulary is empty")
     return tuple(dict.fromkeys(tokens))

@@ -27,7 +27,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from rasp import ast
-from rasp.errors import RaspSyntaxError, SourceLocation
+from rasp.errors import RaspSyntaxError
+from raspc.errors import SourceLocation
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 

@@ -35,8 +35,8 @@ from rasp import ast, ir
 from rasp.builtins import (BASE_RESERVED, RESERVED, Applied, BuiltinFunction, Env,
                            Function, base_env, choose, describe_value, indicator, is_atom, literal,
                            logical_and, logical_not, logical_or, table_atom, type_name)
-from rasp.errors import (RaspcError, RaspEvaluationError, RaspNameError, RaspTypeError,
-                         SourceLocation)
+from rasp.errors import RaspEvaluationError, RaspNameError, RaspTypeError
+from raspc.errors import RaspcError, SourceLocation
 
 
 PRELUDE_PATH = Path(__file__).with_name("prelude.rasp")

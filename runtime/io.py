@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rasp.errors import ModelFileError
+from runtime.errors import ModelFileError
 from runtime.model import HeadLabel, Layout, Model, ModelConfig
 
 FORMAT_KEY = "raspc_format"

@@ -213,7 +213,7 @@ def summary(model: Model) -> dict:
 
 
 def analyze(model: Model, trace: Any, tokens: Sequence[Any]) -> LensReport:
-    """The report for one traced input (``trace`` from ``runtime.forward.trace``)."""
+    """The report for one traced input (``trace`` from ``runtime.engine.forward.trace``)."""
     points = []
     for point, residual in zip(trace.points, trace.residuals):
         rows = np.asarray(residual[0])[: len(tokens) + 1]
@@ -227,8 +227,8 @@ def analyze(model: Model, trace: Any, tokens: Sequence[Any]) -> LensReport:
 
 
 def inspect(model: Model, tokens: Sequence[Any]) -> LensReport:
-    """Run ``model`` on one input and read everything (RaspInputError for a bad input)."""
-    from runtime.forward import encode, trace
+    """Run ``model`` on one input and read everything (InputError for a bad input)."""
+    from runtime.engine.forward import encode, trace
 
     if isinstance(tokens, str):
         tokens = tuple(tokens)

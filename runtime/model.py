@@ -1,12 +1,12 @@
 """The model every other part agrees on: parameters, residual layout, configuration.
 
-A compiled model (written by ``compiler``) and a trained one (fitted by
-``runtime.train``) are both a ``Model``: the same architecture, the same parameter
+A compiled model (written by ``compiler``) and a trained one (fitted by gradient
+descent) are both a ``Model``: the same architecture, the same parameter
 pytree, the same file format. The residual ``Layout`` is the contract between the
 compiler, the runtime and the lens: which directions of the residual stream hold
 which RASP variable, and what each direction means.
 
-Architecture (``runtime.forward`` runs it): token embedding + position embedding;
+Architecture (``runtime.engine.forward`` runs it): token embedding + position embedding;
 ``n_layers`` x (multi-head attention, then a ReLU MLP), both added to the residual;
 no layer norm; non-causal attention; a BOS token at position 0.
 
@@ -161,7 +161,7 @@ class ModelConfig:
 class Model:
     """Weights plus everything needed to run and read them.
 
-    ``params`` holds numpy arrays (``runtime.forward`` converts them for JAX);
+    ``params`` holds numpy arrays (``runtime.engine.forward`` converts them for JAX);
     ``layout`` maps residual directions to RASP variables (empty for a trained model
     that has none); ``head_labels`` and ``neuron_labels`` (per layer, one string per
     MLP hidden unit) say what each component implements; ``settings`` records the

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rasp.errors import RaspcError  # noqa: E402
+from raspc.errors import RaspcError  # noqa: E402
 from rasp.interpreter import evaluate  # noqa: E402
 
 PROGRAMS = ROOT / "programs"
@@ -119,7 +119,7 @@ def verify(model, expr, inputs: list[tuple], reference=None, numerical: bool = F
            batch: int = 512) -> tuple[int, int, str]:
     """(agreeing, checked, first disagreement) of the compiled model against the
     interpreter and, when given, the task's Python definition."""
-    from runtime.forward import Runner
+    from runtime.engine.forward import Runner
 
     runner = Runner(model)
     good, first_bad = 0, ""

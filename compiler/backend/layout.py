@@ -1,0 +1,125 @@
+"""The residual layout: which directions hold which s-op.
+
+``one`` and ``bos`` come first, then ``tokens`` and ``indices`` (when the program
+reads them), then the other embedded s-ops, then every computed s-op in the order it
+is written (a selector width's head writes a one-direction scratch, ``1/(w+1)``,
+that MLPs decode).
+
+With ``reuse_residual``, a scratch direction is shared by selector widths in
+different layers: the MLP of the layer where its last reader runs erases it (one
+ReLU subtracts the value), so that the next width finds the direction clean.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.constructions.blocks import BOS, ONE, Space
+from compiler.passes.lower import Lowered
+from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule, operands
+from rasp import ir
+from runtime.model import CATEGORICAL, NUMERICAL, Layout, Subspace
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The layout plus, for every s-op id, the Space constructions speak of; and
+    ``erase``: the width scratches whose direction a later scratch reuses, each with
+    the layer whose MLP must erase it."""
+
+    layout: Layout
+    spaces: dict[int, Space]
+    erase: dict[int, int]
+
+    def slice(self, space: Space) -> slice:
+        sub = self.layout[space.name]
+        return slice(sub.start, sub.stop)
+
+    def subspace(self, space: Space) -> Subspace:
+        return self.layout[space.name]
+
+
+def writer(kind: str, layer: int) -> str:
+    if kind == EMBED:
+        return "embed"
+    return f"L{layer}.{'attn' if kind == ATTN else 'mlp'}"
+
+
+def _unique_name(label: str, taken: set[str]) -> str:
+    name, k = label, 1
+    while name in taken:
+        k += 1
+        name = f"{label}_{k}"
+    taken.add(name)
+    return name
+
+
+def space_for(node: ir.SOp, name: str, lowered: Lowered) -> Space:
+    value_set = lowered.sets[node.id]
+    if value_set.encoding == CATEGORICAL:
+        return Space(name, CATEGORICAL, value_set.values)
+    return Space(name, NUMERICAL, tuple(sorted(value_set.values, key=float)) if value_set.known else ())
+
+
+def readers(outputs: tuple[ir.SOp, ...]) -> dict[int, list[ir.SOp]]:
+    """For every s-op id, the operations that read it from the residual."""
+    found: dict[int, list[ir.SOp]] = {}
+    for node in ir.ancestors(outputs):
+        if isinstance(node, ir.SOp):
+            for operand in operands(node):
+                found.setdefault(operand.id, []).append(node)
+    return found
+
+
+def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] = ()) -> Plan:
+    """Give every live s-op its slice of the residual.
+
+    With ``reuse_residual``, a width scratch direction is handed on: once every MLP
+    that reads one scratch has run (layer r, whose MLP also erases it), a scratch
+    written in a later layer takes the same direction.
+    """
+    from compiler.passes.lower import WidthScratch
+
+    nodes = [n for n in ir.ancestors(lowered.outputs) if isinstance(n, ir.SOp)]
+    order = sorted(nodes, key=lambda n: (schedule.ready(n.id), _leaf_rank(n), n.id))
+    read_by = readers(lowered.outputs)
+    outputs = {o.id for o in lowered.outputs}
+    taken = {ONE.name, BOS.name}
+    spaces: dict[int, Space] = {}
+    erase: dict[int, int] = {}
+    subspaces: list[Subspace] = [Subspace(ONE.name, 0, 1, NUMERICAL, (1,)),
+                                 Subspace(BOS.name, 1, 2, NUMERICAL, (0, 1))]
+    cursor = 2
+    free_after: list[tuple[int, int]] = []  # (start, layer after whose MLP it is free)
+    for node in order:
+        kind, layer = schedule.kind[node.id], schedule.layer[node.id]
+        if kind == EMBED and node.id not in outputs and read_by.get(node.id) and \
+                all(schedule.kind[r.id] == EMBED for r in read_by[node.id]):
+            continue  # only folded maps read it, and they are computed in the table
+        space = space_for(node, _unique_name(node.label, taken), lowered)
+        spaces[node.id] = space
+        start = None
+        reusable = (isinstance(node, WidthScratch) and node.id not in outputs
+                    and "reuse_residual" not in disabled
+                    and all(schedule.kind[r.id] == MLP for r in read_by.get(node.id, ())))
+        if reusable:
+            slot = next((k for k, (_, free) in enumerate(free_after) if free < layer), None)
+            if slot is not None:
+                start = free_after.pop(slot)[0]
+        if start is None:
+            start = cursor
+            cursor += space.width
+        if reusable and read_by.get(node.id):
+            last = max(schedule.layer[r.id] for r in read_by[node.id])
+            free_after.append((start, last))
+            erase[node.id] = last
+        subspaces.append(Subspace(space.name, start, start + space.width, space.encoding,
+                                  space.values, writer(kind, layer)))
+    return Plan(Layout(cursor, tuple(subspaces)), spaces, erase)
+
+
+def _leaf_rank(node: ir.SOp) -> int:
+    if isinstance(node, ir.Tokens):
+        return 0
+    if isinstance(node, ir.Indices):
+        return 1
+    return 2
