@@ -15,17 +15,58 @@ blocks placed into the global matrices).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from compiler.passes.lower import PASSES, lower
-from rasp import ir
+from compiler.analysis.valuesets import selects_at_most_one
+from compiler.backend.assemble import assemble
+from compiler.backend.layout import plan_layout
+from compiler.backend.schedule import schedule
 from compiler.errors import CompileError
+from compiler.passes.pipeline import PASSES, Lowered, lower
+from rasp import ir
 from raspc.errors import RaspcError
 from runtime.model import Model
 
-__all__ = ["compile_program", "compile_expr", "PASSES"]
+__all__ = ["compile_program", "compile_expr", "PASSES", "CompileSettings"]
 
 
-def _check_inputs(vocab, max_len) -> tuple:
+@dataclass(frozen=True)
+class CompileSettings:
+    """What one model is compiled for and how: the single record of these choices.
+    Lowering takes the vocabulary and max_len from it, the assembly its bounds and
+    switches, and the model file keeps it (``as_model_settings``).
+
+    ``program`` says the output came from a staged program, whose source file
+    (None when it was not read from one) the model file records."""
+
+    vocab: tuple
+    max_len: int
+    max_params: int
+    disabled_passes: tuple[str, ...]
+    output: str | None
+    source: str | None = None
+    program: bool = False
+
+    @classmethod
+    def checked(cls, vocab, max_len, max_params: int, disabled_passes, output: str | None,
+                source: str | None = None, program: bool = False) -> CompileSettings:
+        """The settings, once the declarations are known to be usable (CompileError
+        otherwise); the vocabulary without repeats."""
+        return cls(_checked_vocab(vocab, max_len), max_len, max_params, tuple(disabled_passes), output,
+                   source, program)
+
+    def as_model_settings(self) -> dict:
+        """The JSON record ``Model.settings`` keeps of how the model was compiled."""
+        record = {"vocab": list(self.vocab), "max_len": self.max_len, "max_params": self.max_params,
+                  "disabled_passes": list(self.disabled_passes), "output": self.output}
+        if self.program:
+            record["source"] = self.source
+        return record
+
+
+def _checked_vocab(vocab, max_len) -> tuple:
+    """The vocabulary without repeats (type-exactly), once both declarations are
+    known to be usable."""
     if vocab is None:
         raise CompileError("no vocabulary: declare one with 'vocab ...;' or pass --vocab")
     if max_len is None:
@@ -41,33 +82,24 @@ def _check_inputs(vocab, max_len) -> tuple:
     return tuple(unique)
 
 
-def _compile(outputs: tuple[ir.SOp, ...], vocab, max_len, max_params: int,
-             disabled_passes: tuple[str, ...], settings: dict) -> Model:
-    from compiler.backend.assemble import assemble
-    from compiler.backend.layout import plan_layout
-    from compiler.backend.schedule import schedule
-
+def _compile(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
     started = time.perf_counter()
-    vocab = _check_inputs(vocab, max_len)
-    disabled = tuple(disabled_passes)
     if not isinstance(outputs[0], ir.SOp):
         raise CompileError(f"{outputs[0].label} is a selector; only an s-op can be a model's output")
-    lowered = lower(outputs, vocab, max_len, disabled)
+    disabled = settings.disabled_passes
+    lowered = lower(outputs, settings.vocab, settings.max_len, disabled)
     placed = schedule(lowered.outputs, lowered.embedded)
     plan = plan_layout(lowered, placed, disabled)
-    settings = {"vocab": list(vocab), "max_len": max_len, "max_params": max_params,
-                "disabled_passes": list(disabled), **settings}
-    model = assemble(lowered, placed, plan, max_params=max_params, disabled=disabled, settings=settings)
+    model = assemble(lowered, placed, plan, max_params=settings.max_params, disabled=disabled,
+                     settings=settings.as_model_settings())
     model.stats["assumptions"] = hinted_assumptions(lowered)
     model.stats["compile_seconds"] = time.perf_counter() - started
     return model
 
 
-def hinted_assumptions(lowered) -> list[str]:
+def hinted_assumptions(lowered: Lowered) -> list[str]:
     """Where a categorical hint overrides a mean: the model moves one value, so it
     agrees with the interpreter only on inputs where at most one key is selected."""
-    from compiler.analysis.valuesets import selects_at_most_one
-
     found = []
     for node in ir.ancestors(lowered.outputs):
         if (isinstance(node, ir.Aggregate) and node.encoding_hint == ir.Encoding.CATEGORICAL
@@ -81,7 +113,7 @@ def compile_expr(expr: ir.SOp, vocab, max_len, *, max_params: int = 50_000_000,
                  disabled_passes: tuple[str, ...] = ()) -> Model:
     """Compile one s-op (built directly with ``rasp.ir``) for inputs of length
     1..max_len over ``vocab``."""
-    return _compile((expr,), vocab, max_len, max_params, disabled_passes, {"output": expr.label})
+    return _compile((expr,), CompileSettings.checked(vocab, max_len, max_params, disabled_passes, expr.label))
 
 
 def compile_program(program: ir.Program, output: str | None = None, *, vocab=None, max_len=None,
@@ -92,11 +124,12 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
         expr = program.output_expr(output)
     except RaspcError as error:
         raise CompileError(error.message) from None
-    vocab = program.vocab if vocab is None else vocab
-    max_len = program.max_len if max_len is None else max_len
     outputs: tuple[ir.SOp, ...] = (expr,)
     if "dead_code" in disabled_passes:
         outputs += tuple(sop for sop in program.names.values()
                          if isinstance(sop, ir.SOp) and sop is not expr)
-    return _compile(outputs, vocab, max_len, max_params, disabled_passes,
-                    {"output": output or program.output, "source": program.source_file})
+    settings = CompileSettings.checked(program.vocab if vocab is None else vocab,
+                                       program.max_len if max_len is None else max_len, max_params,
+                                       disabled_passes, output or program.output, program.source_file,
+                                       program=True)
+    return _compile(outputs, settings)

@@ -124,7 +124,7 @@ def position_injective(sop: ir.SOp, sets: dict[int, ValueSet]) -> bool:
         if not any(position_injective(s, sets) for s in sop.inputs):
             return False
         domains = [sets[s.id].values for s in sop.inputs]
-        if _product_size(domains) > MAX_COMBINATIONS:
+        if product_size(domains) > MAX_COMBINATIONS:
             return False
         return _injective(sop.fn, itertools.product(*domains))
     return False
@@ -255,7 +255,8 @@ def keys_bound(select: ir.Selector, sets: dict[int, ValueSet], max_len: int) -> 
 
 # ------------------------------------------------------------- inference
 
-def _product_size(domains: list[tuple]) -> int:
+def product_size(domains: list[tuple]) -> int:
+    """How many combinations of one value from each domain (an empty one counts once)."""
     size = 1
     for domain in domains:
         size *= max(len(domain), 1)
@@ -268,9 +269,9 @@ NEVER_REACHED = (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, I
 
 
 def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
-    if _product_size(domains) > MAX_COMBINATIONS:
+    if product_size(domains) > MAX_COMBINATIONS:
         raise CompileError(
-            f"{node.label}: its operands have {_product_size(domains):,} value combinations, "
+            f"{node.label}: its operands have {product_size(domains):,} value combinations, "
             f"too many to enumerate; reduce the vocabulary or max_len")
     results = []
     for args in itertools.product(*domains):
@@ -563,8 +564,13 @@ def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_
     return None  # selectors have no values
 
 
-def infer(roots, vocab, max_len: int) -> dict[int, ValueSet]:
+def infer(roots, vocab, max_len: int, known: dict[int, ValueSet] | None = None) -> dict[int, ValueSet]:
     """Every s-op's ValueSet, by node id, for the graph under ``roots``.
+
+    ``known`` carries sets across calls for one vocabulary and max_len: nodes never
+    change once built, so a node's set is fixed by its id, and lowering, which
+    infers the graph after every pass, then only infers the nodes a pass made. Sets
+    found there are reused; new ones are added to it.
 
     Selectors are not in the result. Raises CompileError when a set cannot be
     enumerated.
@@ -574,24 +580,11 @@ def infer(roots, vocab, max_len: int) -> dict[int, ValueSet]:
     vocab = tuple(vocab)
     sets: dict[int, ValueSet] = {}
     for node in ir.ancestors(tuple(roots)):
-        found = _infer_node(node, sets, vocab, max_len)
+        found = known.get(node.id) if known is not None else None
+        if found is None:
+            found = _infer_node(node, sets, vocab, max_len)
         if found is not None:
             sets[node.id] = found
+    if known is not None:
+        known.update(sets)
     return sets
-
-
-def categorical_readers(roots, sets: dict[int, ValueSet]) -> set[int]:
-    """Ids of numerical s-ops that some reader needs one-hot: select keys and queries.
-
-    The compiler gives each of these a categorical copy (a numerical->categorical
-    map MLP) that the selector reads instead.
-    """
-    if isinstance(roots, ir.RaspExpr):
-        roots = (roots,)
-    needed: set[int] = set()
-    for node in ir.ancestors(tuple(roots)):
-        if isinstance(node, ir.Select):
-            for sop in tuple(node.keys) + tuple(node.queries):
-                if sets[sop.id].encoding == NUMERICAL:
-                    needed.add(sop.id)
-    return needed

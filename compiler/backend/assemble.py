@@ -19,8 +19,10 @@ import numpy as np
 
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
 from compiler.backend.layout import Plan
-from compiler.passes.lower import JointPredicate, Lowered, WidthDecode, WidthScratch
-from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule, operands
+from compiler.analysis.operands import operands
+from compiler.passes.nodes import JointPredicate, WidthDecode, WidthScratch
+from compiler.passes.pipeline import Lowered
+from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule
 from compiler.analysis.valuesets import possible_arguments, value_key
 from rasp import ir
 from compiler.errors import CompileError

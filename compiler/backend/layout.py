@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.constructions.blocks import BOS, ONE, Space
-from compiler.passes.lower import Lowered
-from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule, operands
+from compiler.analysis.operands import operands
+from compiler.passes.nodes import WidthScratch
+from compiler.passes.pipeline import Lowered
+from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule
 from rasp import ir
 from runtime.model import CATEGORICAL, NUMERICAL, Layout, Subspace
 
@@ -77,8 +79,6 @@ def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] 
     that reads one scratch has run (layer r, whose MLP also erases it), a scratch
     written in a later layer takes the same direction.
     """
-    from compiler.passes.lower import WidthScratch
-
     nodes = [n for n in ir.ancestors(lowered.outputs) if isinstance(n, ir.SOp)]
     order = sorted(nodes, key=lambda n: (schedule.ready(n.id), _leaf_rank(n), n.id))
     read_by = readers(lowered.outputs)

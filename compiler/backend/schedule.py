@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from compiler.analysis.operands import operands
+from compiler.passes.nodes import WidthScratch
 from rasp import ir
 
 EMBED = "embed"
@@ -51,8 +53,6 @@ class Schedule:
 
 
 def kind_of(node: ir.SOp, embedded: frozenset[int]) -> str:
-    from compiler.passes.lower import WidthScratch
-
     if node.id in embedded or isinstance(node, (ir.Tokens, ir.Indices, ir.Constant)):
         return EMBED
     if isinstance(node, (ir.Aggregate, WidthScratch)):
@@ -62,19 +62,6 @@ def kind_of(node: ir.SOp, embedded: frozenset[int]) -> str:
     if isinstance(node, (ir.Map, ir.SequenceMap)):
         return MLP
     raise TypeError(f"cannot schedule {type(node).__name__}")
-
-
-def operands(node: ir.SOp) -> tuple[ir.SOp, ...]:
-    """The s-ops an operation reads from the residual (a selector's keys and
-    queries count as its reader's operands)."""
-    found: list[ir.SOp] = []
-    for child in node.children:
-        if isinstance(child, ir.Select):
-            found.extend(child.keys)
-            found.extend(child.queries)
-        elif isinstance(child, ir.SOp):
-            found.append(child)
-    return tuple(found)
 
 
 def schedule(outputs: tuple[ir.SOp, ...], embedded: frozenset[int]) -> Schedule:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.support.compile_cases import double_hist, hist, most_freq, reverse, select, sort_unique
-from compiler.passes.lower import lower
+from compiler.passes.pipeline import lower
 from compiler.backend.schedule import ATTN, EMBED, MLP, schedule
 from rasp import ir
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from rasp import ir
-from compiler.analysis.valuesets import (CATEGORICAL, NUMERICAL, categorical_readers, infer, mean_values,
+from compiler.analysis.valuesets import (CATEGORICAL, NUMERICAL, infer, mean_values,
                             position_injective, selects_at_most_one)
 
 VOCAB = ("a", "b", "c")
@@ -143,16 +143,6 @@ def test_injectivity_and_single_selection():
     sets = infer((ir.SelectorWidth(by_index), ir.SelectorWidth(by_zero)), VOCAB, 4)
     assert selects_at_most_one(by_index, sets)
     assert not selects_at_most_one(by_zero, sets)
-
-
-def test_numerical_select_operands_need_categorical_copies():
-    ones = ir.Map(fn=lambda t: 1 if t == "a" else 0, inner=ir.TOKENS)
-    prevs = ir.Select(keys=(ir.INDICES,), queries=(ir.INDICES,), predicate=ir.Compare("<=", 0, 0))
-    frac = ir.Aggregate(prevs, ones)
-    reread = ir.Select(keys=(frac,), queries=(frac,), predicate=ir.Compare("==", 0, 0))
-    width = ir.SelectorWidth(reread)
-    sets = infer((width,), VOCAB, 3)
-    assert categorical_readers((width,), sets) == {frac.id}
 
 
 def _earlier_copies(value=ir.TOKENS, order="<", extra=None):

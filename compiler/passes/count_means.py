@@ -1,4 +1,4 @@
-"""Means of 0/1 s-ops rewritten as selector widths.
+"""``count_means``: means of 0/1 s-ops rewritten as selector widths.
 
 Programs written for the original interpreter count with means: the mean of a
 0/1 s-op over a selector is (how many selected keys hold 1) / (how many keys are
@@ -31,10 +31,12 @@ unchanged; several give ``sum * 1.0 / count``), so values agree type-exactly.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from rasp import ir
 from compiler.analysis.valuesets import CATEGORICAL, ValueSet, is_number, position_function, value_key
+from compiler.passes.graph import Graph
+from compiler.passes.rewriting import rewrite
+from rasp import ir
 
 Table = dict[tuple[int, int], Any]
 
@@ -224,11 +226,12 @@ def _sign_only(node: ir.Map, aggregate: ir.Aggregate, source_set: ValueSet, max_
                   description="{0} > 0 ? " + _shown(when_some) + " : " + _shown(when_none))
 
 
-def sign_tests_as_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet], max_len: int,
-                         rewrite: Callable) -> tuple[ir.SOp, ...]:
+def sign_tests_as_widths(graph: Graph) -> Graph:
     """A map of a mean of a 0/1 s-op that only asks whether any selected key holds 1
     (``aggregate(same, indicator(x)) > 0``) reads a selector width instead: two
     values where the mean had one per fraction."""
+    sets, max_len = graph.sets, graph.max_len
+
     def visit(node, original):
         if not isinstance(node, ir.Map) or not isinstance(node.inner, ir.Aggregate) \
                 or not isinstance(original.inner, ir.Aggregate):
@@ -241,13 +244,14 @@ def sign_tests_as_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
             return None
         return replacement.replacing(node)
 
-    return rewrite(outputs, visit)
+    return graph.rewritten(rewrite(graph.outputs, visit))
 
 
-def means_as_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet], max_len: int,
-                    rewrite: Callable) -> tuple[ir.SOp, ...]:
+def means_as_widths(graph: Graph) -> Graph:
     """Every mean of a 0/1 s-op that one of the two forms above covers, as a map
-    of a selector width. ``rewrite`` is the graph rebuilder of ``compiler.passes.lower``."""
+    of a selector width."""
+    sets, max_len = graph.sets, graph.max_len
+
     def visit(node, original):
         if (not isinstance(node, ir.Aggregate) or not isinstance(node.selector, ir.Select)
                 or node.encoding_hint is not None or sets[original.id].encoding == CATEGORICAL):
@@ -260,4 +264,4 @@ def means_as_widths(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet], max_
         replacement.encoding_hint = ir.Encoding.NUMERICAL  # a mean stays one number, as before
         return replacement
 
-    return rewrite(outputs, visit)
+    return graph.rewritten(rewrite(graph.outputs, visit))

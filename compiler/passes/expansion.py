@@ -1,0 +1,144 @@
+"""An elementwise subgraph seen as one function of the s-ops at its edge.
+
+A chain of maps (``length - indices - 1``) is, position by position, one function
+of the chain's original operands (its frontier). ``fold_embeddings`` writes such a
+function of tokens or indices alone into the embedding table; ``fuse_maps``
+builds one MLP for it instead of an MLP per map. Both need the same three
+things, which live here: the function and its frontier (``Expansion``), the
+merging of a map's operands' expansions into the map's own (``merge``), and an
+``ir`` node computing an expansion (``as_node``).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from compiler.analysis.valuesets import ValueSet, position_function, product_size, value_key
+from rasp import ir
+
+ELEMENTWISE = (ir.Map, ir.SequenceMap)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """An elementwise subgraph seen as one function of its frontier s-ops."""
+
+    frontier: tuple[ir.SOp, ...]
+    fn: Callable[..., Any]
+    text: str  # a format string over {i}, the frontier's labels
+
+
+def leaf(sop: ir.SOp) -> Expansion:
+    """An s-op read as it is: the identity of itself."""
+    return Expansion((sop,), lambda x: x, "{0}")
+
+
+def constant(sop: ir.Constant) -> Expansion:
+    """A constant: a function of nothing."""
+    value = sop.value
+    return Expansion((), lambda: value, repr(value))
+
+
+def unexpanded(sop: ir.SOp) -> Expansion:
+    """An operand that is not expanded further: a constant, or a leaf."""
+    return constant(sop) if isinstance(sop, ir.Constant) else leaf(sop)
+
+
+def domain_size(value_sets: list[ValueSet]) -> int:
+    """How many combinations of values the s-ops with these sets take together."""
+    return product_size([value_set.values for value_set in value_sets])
+
+
+def merge(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> Expansion:
+    """The expansion of ``node`` when its operands expand to ``parts``."""
+    frontier: list[ir.SOp] = []
+    for part in parts:
+        for sop in part.frontier:
+            if all(sop is not f for f in frontier):
+                frontier.append(sop)
+    position = {sop.id: k for k, sop in enumerate(frontier)}
+    picks = [tuple(position[s.id] for s in part.frontier) for part in parts]
+    part_fns = [part.fn for part in parts]
+    outer = node.fn
+
+    def fused(*args):
+        return outer(*(fn(*(args[k] for k in pick)) for fn, pick in zip(part_fns, picks)))
+
+    texts = []
+    for part, pick in zip(parts, picks):
+        try:
+            inner = part.text.format(*("{%d}" % k for k in pick))
+        except (IndexError, KeyError, ValueError):
+            inner = "f(" + ", ".join("{%d}" % k for k in pick) + ")"
+        texts.append(inner if part.text == "{0}" or part.frontier == () else f"({inner})")
+    try:
+        text = node.description.format(*texts)
+    except (IndexError, KeyError, ValueError):
+        text = f"{node.label}(" + ", ".join(texts) + ")"
+    return Expansion(tuple(frontier), fused, text)
+
+
+def as_node(original: ir.SOp, expansion: Expansion) -> ir.SOp:
+    """An ir node computing ``expansion``, named like ``original``."""
+    if not expansion.frontier:
+        return ir.Constant(value=expansion.fn()).replacing(original)
+    if len(expansion.frontier) == 1:
+        node = ir.Map(fn=expansion.fn, inner=expansion.frontier[0], description=expansion.text)
+    else:
+        node = ir.SequenceMap(fn=expansion.fn, inputs=expansion.frontier, description=expansion.text)
+    return node.replacing(original)
+
+
+def drop_position_operands(expansion: Expansion, sets: list[ValueSet], max_len: int) -> Expansion:
+    """The expansion without its operands that are functions of the position alone
+    (indices, ``indices + 1``) when, at every position they can hold together, the
+    result does not depend on them: ``round((indices + 1) * (w / (indices + 1)))``
+    is ``w``. Checked on every reachable combination; the result is a table of the
+    remaining operands, so the MLP reads fewer of them."""
+    frontier = expansion.frontier
+    functions = [position_function(s) for s in frontier]
+    fixed = [k for k, f in enumerate(functions) if f is not None]
+    free = [k for k, f in enumerate(functions) if f is None]
+    if not fixed or not free or domain_size([sets[k] for k in free]) > 20_000:
+        return expansion
+    positions: dict[tuple, tuple] = {}
+    for n in range(1, max_len + 1):
+        for i in range(n):
+            try:
+                values = tuple(functions[k](n, i) for k in fixed)
+            except Exception:
+                continue
+            positions.setdefault(tuple(value_key(v) for v in values), values)
+    if len(positions) * domain_size([sets[k] for k in free]) > 200_000:
+        return expansion
+    table: dict[tuple, Any] = {}
+    for combo in itertools.product(*(sets[k].values for k in free)):
+        found = None
+        for values in positions.values():
+            args = [None] * len(frontier)
+            for k, v in zip(free, combo):
+                args[k] = v
+            for k, v in zip(fixed, values):
+                args[k] = v
+            try:
+                result = expansion.fn(*args)
+            except Exception:
+                continue
+            if found is None:
+                found = (result,)
+            elif value_key(found[0]) != value_key(result):
+                return expansion
+        if found is not None:
+            table[tuple(value_key(v) for v in combo)] = found[0]
+
+    def looked_up(*args):
+        return table[tuple(value_key(v) for v in args)]  # KeyError: an impossible combination
+
+    kept = tuple(frontier[k] for k in free)
+    text = expansion.text
+    try:
+        text = text.format(*("{%d}" % free.index(k) if k in free else "_" for k in range(len(frontier))))
+    except (IndexError, KeyError, ValueError):
+        text = "f(" + ", ".join("{%d}" % k for k in range(len(kept))) + ")"
+    return Expansion(kept, looked_up, text)
