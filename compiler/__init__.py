@@ -37,14 +37,14 @@ class CompileSettings:
     switches, and the model file keeps it (``as_model_settings``).
 
     ``program`` says the output came from a staged program, whose source file
-    (None when it was not read from one) the model file records."""
+    the model file records (an expression built in Python has none)."""
 
     vocab: tuple
     max_len: int
     max_params: int
     disabled_passes: tuple[str, ...]
     output: str | None
-    source: str | None = None
+    source: str | None = None  # the program's source file
     program: bool = False
 
     @classmethod

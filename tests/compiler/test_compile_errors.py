@@ -57,3 +57,16 @@ def test_compile_program_and_dead_code():
     assert cases.mismatches(full, reverse, cases.all_inputs(("a", "b"), 4)) == []
     other = compile_program(program, "unused")
     assert other.config.output == "unused"
+
+
+def test_model_records_what_it_was_compiled_for():
+    # The declarations (max_len overridden, the repeated token dropped) and the
+    # source ("<program>" for one built in Python), as the model file keeps them.
+    program = ir.Program(names={"reverse": cases.reverse()}, vocab=("a", "b", "a"), max_len=4,
+                         output="reverse")
+    model = compile_program(program, max_len=3, disabled_passes=("share_heads",))
+    assert model.settings == {"vocab": ["a", "b"], "max_len": 3, "max_params": 50_000_000,
+                              "disabled_passes": ["share_heads"], "output": "reverse", "source": "<program>"}
+    assert model.config.max_len == 3 and model.config.vocab[1:] == ("a", "b")
+    assert compile_expr(cases.hist(), ("a",), 2).settings == {
+        "vocab": ["a"], "max_len": 2, "max_params": 50_000_000, "disabled_passes": [], "output": "hist"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from rasp import ir
-from compiler.analysis.valuesets import (CATEGORICAL, NUMERICAL, infer, mean_values,
+from compiler.analysis.valuesets import (CATEGORICAL, NUMERICAL, ValueSet, infer, mean_values,
                             position_injective, selects_at_most_one)
 
 VOCAB = ("a", "b", "c")
@@ -223,3 +223,16 @@ def test_a_prefix_count_meets_each_index_below_its_bound():
     from rasp.interpreter import evaluate
     seen = {v for n in range(1, 6) for tokens in product("ab", repeat=n) for v in evaluate(depth, tokens)}
     assert seen <= set(range(-5, 6))  # the interpreter never leaves the inferred set
+
+
+def test_known_sets_are_reused_and_extended():
+    known = {}
+    plus = ir.INDICES + 1
+    first = infer((plus,), VOCAB, 4, known)
+    assert known == first and first[plus.id].values == (1, 2, 3, 4)
+    # A node's set in the table is taken as it is (nodes never change, so it
+    # cannot be stale): a map of it is inferred from that set.
+    known[plus.id] = ValueSet((5,), CATEGORICAL)
+    twice = ir.Map(fn=lambda x: 2 * x, inner=plus)
+    assert infer((twice,), VOCAB, 4, known)[twice.id].values == (10,)
+    assert known[twice.id].values == (10,)
