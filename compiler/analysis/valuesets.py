@@ -567,10 +567,10 @@ def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_
 def infer(roots, vocab, max_len: int, known: dict[int, ValueSet] | None = None) -> dict[int, ValueSet]:
     """Every s-op's ValueSet, by node id, for the graph under ``roots``.
 
-    ``known`` carries sets across calls for one vocabulary and max_len: nodes never
-    change once built, so a node's set is fixed by its id, and lowering, which
-    infers the graph after every pass, then only infers the nodes a pass made. Sets
-    found there are reused; new ones are added to it.
+    ``known`` carries sets across calls for one vocabulary and max_len within one
+    lowering, where nodes never change once built: a node's set is then fixed by
+    its id, and lowering, which infers the graph after every pass, only infers the
+    nodes a pass made. Sets found there are reused; new ones are added to it.
 
     Selectors are not in the result. Raises CompileError when a set cannot be
     enumerated.

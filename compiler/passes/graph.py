@@ -7,8 +7,10 @@ writes, and, on demand, every s-op's value set.
 
 Value sets are inferred once per node, not once per pass: every graph derived
 from the first shares one table of the sets already found, keyed by node id
-(nodes never change once built), so a pass that rewrites three nodes costs the
-inference of three nodes.
+(nodes never change once built), so after a pass only the nodes it made (its
+replacements and the readers rebuilt around them) are inferred. The table lives
+for one lowering: a staged program's nodes may be renamed or hinted between two
+compilations, never during one.
 """
 from __future__ import annotations
 
