@@ -415,7 +415,7 @@ def fuse_maps(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet],
         of two short widths), or "decode" when each width must first be decoded
         to an exact integer, so that no MLP has to resolve a grid of scratch pairs
         in float32. A map of fewer than two scratches reads them as it likes."""
-        from compiler.constructions.mlp import find_projection
+        from compiler.constructions.projection import find_projection
 
         scratches = [s for s in expansion.frontier if isinstance(s, WidthScratch)]
         if len(scratches) < 2:
