@@ -55,7 +55,7 @@ class Compare:
 
     ``key_map``/``query_map``, when set, apply to that side's value before the
     comparison: the compiler sets them when a selector reads a map's input in place
-    of the map (``compiler.passes.selects.maps_into_selects``), and only for a map that is
+    of the map (``compiler.passes.maps_into_selects``), and only for a map that is
     one-to-one on the values it meets, so ``==`` over a key that differs at every
     position still matches one key at most. ``key_text``/``query_text`` show them
     (``"{0} + 1"``). A program as written has none (``plain``)."""

@@ -10,6 +10,11 @@ The parameter count is checked before the model's dense matrices are allocated:
 the embeddings from the layout alone, then the built blocks (each as compact as its
 construction), so that a program whose weights would be huge fails with a message
 naming the s-op responsible, and one that fits is never refused on a guess.
+
+Between the steps travel named records: ``build_blocks`` gives ``BuiltBlocks``
+(each layer's ``LayerBlocks`` and each operation's ``OpMargin``), ``place_layer`` a
+``PlacedLayer`` (``HeadWeights`` made of ``Factors``, ``MLPWeights``, the labels),
+and ``layer_params`` turns it into the layer's entry of the parameter pytree.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from compiler.constructions import attention, counting, mlp
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
 from compiler.backend.layout import Plan
 from compiler.analysis.operands import operands
@@ -31,11 +37,33 @@ from runtime.model import CATEGORICAL, NUMERICAL, HeadLabel, Model, ModelConfig
 
 
 @dataclass(frozen=True)
-class Built:
+class LayerBlocks:
     """The blocks of one layer, before placement."""
 
     heads: list[HeadBlock]
     mlps: list[MLPBlock]
+
+
+@dataclass(frozen=True)
+class OpMargin:
+    """The margin the construction of one operation guarantees, for ``raspc verify``
+    (the model file keeps it as ``to_json``)."""
+
+    op: str
+    layer: int
+    value: float
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"op": self.op, "layer": self.layer, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class BuiltBlocks:
+    """Every layer's blocks, and the margin of each operation's construction."""
+
+    layers: list[LayerBlocks]
+    margins: list[OpMargin]
 
 
 # ---------------------------------------------------------------- size
@@ -59,36 +87,48 @@ def check_embeddings(lowered: Lowered, plan: Plan, max_params: int) -> None:
             f"or max_len, or raise --max-params")
 
 
-def _hidden_units(built: Built) -> int:
+@dataclass(frozen=True)
+class _SizePart:
+    """One block's share of the parameter count, for the refusal's message."""
+
+    cost: int
+    computes: str
+    reads: str
+
+
+def _hidden_units(built: LayerBlocks) -> int:
     """A layer's MLP width: its blocks side by side, plus the unit ``place_layer``
     adds for a constant output bias."""
     constant = any(np.any(block.b_out != 0) for block in built.mlps)
     return sum(block.hidden for block in built.mlps) + (1 if constant else 0)
 
 
-def check_size(built: list[Built], heads_per_layer: list[int], head_widths: list[int] | None,
-               lowered: Lowered, plan: Plan, max_params: int) -> int:
-    """The dense parameter count of the model these blocks make, with each layer's
-    head width (None before the heads are factored: one, a lower bound), raising a
-    one-line error naming the largest part when it is over ``max_params``."""
+def check_size(layers: list[LayerBlocks], lowered: Lowered, plan: Plan, max_params: int,
+               placed: list[PlacedLayer] | None = None) -> int:
+    """The dense parameter count of the model these blocks make, raising a one-line
+    error naming the largest part when it is over ``max_params``. Before placement
+    (``placed`` None) a lower bound: every head block its own head, one wide; after,
+    each layer's heads as placed (shared, and as wide as their factors)."""
     d = plan.layout.d_model
     total = _fixed_params(lowered, plan)
-    parts: list[tuple[int, str, str]] = []
-    widths = head_widths or [1] * len(built)
-    for layer, heads, d_head in zip(built, heads_per_layer, widths):
+    parts: list[_SizePart] = []
+    for k, layer in enumerate(layers):
+        heads, d_head = (len(layer.heads), 1) if placed is None else (len(placed[k].heads), placed[k].head_width)
         hidden = _hidden_units(layer)
         total += 2 * d * hidden + hidden + d + 4 * d * d_head * heads
-        parts += [(2 * d * block.hidden, block.output.name, ", ".join(space.name for space in block.inputs))
+        parts += [_SizePart(2 * d * block.hidden, block.output.name,
+                            ", ".join(space.name for space in block.inputs))
                   for block in layer.mlps]
-        parts += [(4 * d * d_head, head.writes, ", ".join(sorted({t.query.name for t in head.qk}
-                                                                 | {t.key.name for t in head.qk})))
+        parts += [_SizePart(4 * d * d_head, head.writes,
+                            ", ".join(sorted({t.query.name for t in head.qk} | {t.key.name for t in head.qk})))
                   for head in layer.heads]
     if total > max_params:
-        cost, name, reads = max(parts, default=(0, "", ""))
+        largest = max(parts, key=lambda part: (part.cost, part.computes, part.reads),
+                      default=_SizePart(0, "", ""))
         raise CompileError(
-            f"the compiled model would have {'at least ' if head_widths is None else ''}{total:,} parameters, over the "
-            f"bound of {max_params:,}; the largest part ({cost:,}) computes {name}, which reads "
-            f"{reads or 'nothing'} (residual width {d}). Shrink the vocabulary or max_len, split the map, "
+            f"the compiled model would have {'at least ' if placed is None else ''}{total:,} parameters, over the "
+            f"bound of {max_params:,}; the largest part ({largest.cost:,}) computes {largest.computes}, which reads "
+            f"{largest.reads or 'nothing'} (residual width {d}). Shrink the vocabulary or max_len, split the map, "
             f"or raise --max-params")
     return total
 
@@ -121,15 +161,12 @@ def _node_by_id(lowered: Lowered) -> dict[int, ir.RaspExpr]:
     return {n.id: n for n in ir.ancestors(lowered.outputs)}
 
 
-def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool = True
-                 ) -> tuple[list[Built], list[dict]]:
+def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool = True) -> BuiltBlocks:
     """Call the constructions for every operation, layer by layer (``narrow``: wide
     equality tables of categorical aggregates as digits, ``attention.narrow_equality``)."""
-    from compiler.constructions import attention, counting, mlp
-
     nodes = _node_by_id(lowered)
-    layers = [Built([], []) for _ in range(schedule.n_layers)]
-    margins: list[dict] = []
+    layers = [LayerBlocks([], []) for _ in range(schedule.n_layers)]
+    margins: list[OpMargin] = []
     clean = heads_read_later(lowered, schedule)
     for node_id in sorted(schedule.kind, key=lambda i: (schedule.layer[i], i)):
         kind = schedule.kind[node_id]
@@ -167,11 +204,10 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
             layers[layer].heads.append(head)
         else:
             raise CompileError(f"{node.label}: selector widths must be split before assembly")
-        margins.append({"op": node.label, "layer": layer, "value": float(margin.value),
-                        "reason": margin.reason})
+        margins.append(OpMargin(node.label, layer, float(margin.value), margin.reason))
     for node_id, layer in plan.erase.items():
         layers[layer].mlps.append(eraser(plan.spaces[node_id]))
-    return layers, margins
+    return BuiltBlocks(layers, margins)
 
 
 def heads_read_later(lowered: Lowered, schedule: Schedule) -> set[int]:
@@ -199,7 +235,23 @@ def eraser(space: Space) -> MLPBlock:
 
 # --------------------------------------------------------------- placement
 
-def factor(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Factors:
+    """A (d, d) table as ``left @ right.T``, each factor (d, rank): a head's query
+    and key columns, or its value and output columns."""
+
+    left: np.ndarray
+    right: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        return int(self.left.shape[1])
+
+    def same(self, other: "Factors") -> bool:
+        return np.array_equal(self.left, other.left) and np.array_equal(self.right, other.right)
+
+
+def factor(matrix: np.ndarray) -> Factors:
     """``left @ right.T == matrix`` with as few columns as its rank.
 
     Where the used rows (or columns) are already independent, the smaller side is a
@@ -209,60 +261,61 @@ def factor(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.flatnonzero(np.any(matrix != 0, axis=1))
     cols = np.flatnonzero(np.any(matrix != 0, axis=0))
     if rows.size == 0:
-        return np.zeros((d_rows, 0)), np.zeros((d_cols, 0))
+        return Factors(np.zeros((d_rows, 0)), np.zeros((d_cols, 0)))
     sub = matrix[np.ix_(rows, cols)]
     rank = int(np.linalg.matrix_rank(sub))
     if rank == min(rows.size, cols.size):
         if rows.size <= cols.size:
             left = np.zeros((d_rows, rows.size))
             left[rows, np.arange(rows.size)] = 1.0
-            return left, matrix[rows, :].T.copy()
+            return Factors(left, matrix[rows, :].T.copy())
         right = np.zeros((d_cols, cols.size))
         right[cols, np.arange(cols.size)] = 1.0
-        return matrix[:, cols].copy(), right
+        return Factors(matrix[:, cols].copy(), right)
     u, s, vt = np.linalg.svd(sub)
     scale = np.sqrt(s[:rank])
     left = np.zeros((d_rows, rank))
     right = np.zeros((d_cols, rank))
     left[rows] = u[:, :rank] * scale
     right[cols] = vt[:rank].T * scale
-    return left, right
+    return Factors(left, right)
 
 
-def _with_kept(factored: tuple[np.ndarray, np.ndarray], kept: list[tuple[np.ndarray, np.ndarray]]
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _with_kept(factored: Factors, kept: list[Factors]) -> Factors:
     """A head's factored table with the terms kept in their own factors beside it."""
     if not kept:
         return factored
-    return (np.concatenate([factored[0]] + [left for left, _ in kept], axis=1),
-            np.concatenate([factored[1]] + [right for _, right in kept], axis=1))
+    return Factors(np.concatenate([factored.left] + [term.left for term in kept], axis=1),
+                   np.concatenate([factored.right] + [term.right for term in kept], axis=1))
 
 
 @dataclass
 class PlacedHead:
+    """One head (or several sharing a pattern) in residual coordinates, before
+    factoring."""
+
     qk: np.ndarray  # (d, d): query directions x key directions
     ov: np.ndarray  # (d, d): source directions x output directions
     labels: list[HeadBlock]
     #: Score terms kept in their own factors, each (d, rank) on both sides.
-    qk_factors: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    qk_factors: list[Factors] = field(default_factory=list)
 
     def same_pattern(self, other: "PlacedHead") -> bool:
         return np.array_equal(self.qk, other.qk) and len(self.qk_factors) == len(other.qk_factors) and all(
-            np.array_equal(a, c) and np.array_equal(b, e)
-            for (a, b), (c, e) in zip(self.qk_factors, other.qk_factors))
+            mine.same(theirs) for mine, theirs in zip(self.qk_factors, other.qk_factors))
 
 
 def place_head(head: HeadBlock, plan: Plan) -> PlacedHead:
     d = plan.layout.d_model
     qk = np.zeros((d, d))
     ov = np.zeros((d, d))
-    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    kept: list[Factors] = []
     for term in head.qk:
         if isinstance(term, FactoredQKTerm):
             left, right = np.zeros((d, term.left.shape[1])), np.zeros((d, term.right.shape[1]))
             left[plan.slice(term.query)] = term.left
             right[plan.slice(term.key)] = term.right
-            kept.append((left, right))
+            kept.append(Factors(left, right))
         else:
             qk[plan.slice(term.query), plan.slice(term.key)] += term.matrix
     for term in head.ov:
@@ -283,7 +336,52 @@ def share_heads(heads: list[PlacedHead]) -> list[PlacedHead]:
     return merged
 
 
-def place_layer(built: Built, plan: Plan, layer: int, share: bool):
+@dataclass(frozen=True)
+class HeadWeights:
+    """One factored head: ``qk`` gives ``w_q`` (left) and ``w_k`` (right), ``ov``
+    gives ``w_v`` (left) and ``w_o`` (right, transposed)."""
+
+    qk: Factors
+    ov: Factors
+
+    @property
+    def width(self) -> int:
+        """The head dimension this head needs."""
+        return max(self.qk.rank, self.ov.rank)
+
+
+@dataclass(frozen=True)
+class MLPWeights:
+    """One layer's MLP in residual coordinates: ``relu(x @ w_in + b_in) @ w_out + b_out``."""
+
+    w_in: np.ndarray  # (d, hidden)
+    b_in: np.ndarray  # (hidden,)
+    w_out: np.ndarray  # (hidden, d)
+    b_out: np.ndarray  # (d,)
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The layer's MLP entries of the model's parameter pytree (float32)."""
+        return {"w_in": self.w_in.astype(np.float32), "b_in": self.b_in.astype(np.float32),
+                "w_out": self.w_out.astype(np.float32), "b_out": self.b_out.astype(np.float32)}
+
+
+@dataclass(frozen=True)
+class PlacedLayer:
+    """One layer placed in the residual: its heads factored, its MLP blocks side by
+    side, and what each head and hidden unit implements (for the lens)."""
+
+    heads: tuple[HeadWeights, ...]
+    mlp: MLPWeights
+    head_labels: tuple[HeadLabel, ...]
+    neuron_labels: tuple[str, ...]
+
+    @property
+    def head_width(self) -> int:
+        """The layer's head dimension: its widest head's (at least one)."""
+        return max([1] + [head.width for head in self.heads])
+
+
+def place_layer(built: LayerBlocks, plan: Plan, layer: int, share: bool) -> PlacedLayer:
     """One layer's parameters: heads placed (and merged when they share a pattern)
     and factored, MLP blocks side by side.
 
@@ -296,7 +394,7 @@ def place_layer(built: Built, plan: Plan, layer: int, share: bool):
     heads = [place_head(h, plan) for h in built.heads]
     if share:
         heads = share_heads(heads)
-    factors = [(_with_kept(factor(h.qk), h.qk_factors), factor(h.ov)) for h in heads]
+    weights = tuple(HeadWeights(_with_kept(factor(h.qk), h.qk_factors), factor(h.ov)) for h in heads)
     one, bos = plan.layout["one"].start, plan.layout["bos"].start
     hidden = sum(b.hidden for b in built.mlps)
     w_in, b_in = np.zeros((d, hidden)), np.zeros(hidden)
@@ -312,37 +410,43 @@ def place_layer(built: Built, plan: Plan, layer: int, share: bool):
         b_out[plan.slice(block.output)] += block.b_out
         neuron_labels.extend(block.neuron_labels)
         start = stop
-    extra_in, extra_out, extra_b = [], [], []
     if np.any(b_out != 0):
-        column = np.zeros(d)
-        column[one], column[bos] = 1.0, -2.0
-        extra_in.append(column), extra_b.append(0.0), extra_out.append(b_out.copy())
+        column = np.zeros((d, 1))
+        column[one, 0], column[bos, 0] = 1.0, -2.0
+        w_in = np.concatenate([w_in, column], axis=1)
+        b_in = np.concatenate([b_in, np.zeros(1)])
+        w_out = np.concatenate([w_out, b_out[None, :]], axis=0)
         neuron_labels.append("constant (off at BOS)")
         b_out = np.zeros(d)
-    if extra_in:
-        w_in = np.concatenate([w_in, np.array(extra_in).T], axis=1)
-        b_in = np.concatenate([b_in, np.array(extra_b)])
-        w_out = np.concatenate([w_out, np.array(extra_out)], axis=0)
     labels = tuple(
         HeadLabel(layer, k, " | ".join(b.label for b in h.labels), " | ".join(b.reads for b in h.labels),
                   " | ".join(b.writes for b in h.labels))
         for k, h in enumerate(heads))
-    mlp_params = {"w_in": w_in, "b_in": b_in, "w_out": w_out, "b_out": b_out}
-    return factors, mlp_params, labels, tuple(neuron_labels)
+    return PlacedLayer(weights, MLPWeights(w_in, b_in, w_out, b_out), labels, tuple(neuron_labels))
 
 
-def _stack(factors: list[tuple[np.ndarray, np.ndarray]], d: int, d_head: int, transpose_second: bool):
+def _stack(factors: list[Factors], d: int, d_head: int, transpose_second: bool
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The heads' factors as (heads, d, d_head) arrays, zero-padded to ``d_head``;
+    the second (heads, d_head, d) when ``transpose_second`` (``w_o``)."""
     first = np.zeros((len(factors), d, d_head), np.float32)
     second = np.zeros((len(factors), d_head if transpose_second else d, d if transpose_second else d_head),
                       np.float32)
-    for k, (left, right) in enumerate(factors):
-        r = left.shape[1]
-        first[k, :, :r] = left
+    for k, pair in enumerate(factors):
+        r = pair.rank
+        first[k, :, :r] = pair.left
         if transpose_second:
-            second[k, :r, :] = right.T
+            second[k, :r, :] = pair.right.T
         else:
-            second[k, :, :r] = right
+            second[k, :, :r] = pair.right
     return first, second
+
+
+def layer_params(placed: PlacedLayer, d: int) -> dict[str, np.ndarray]:
+    """One layer's entry of the parameter pytree, heads as wide as the layer needs."""
+    w_q, w_k = _stack([head.qk for head in placed.heads], d, placed.head_width, transpose_second=False)
+    w_v, w_o = _stack([head.ov for head in placed.heads], d, placed.head_width, transpose_second=True)
+    return {"w_q": w_q, "w_k": w_k, "w_v": w_v, "w_o": w_o, **placed.mlp.params()}
 
 
 def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
@@ -398,35 +502,29 @@ def assemble(lowered: Lowered, schedule: Schedule, plan: Plan, *, max_params: in
     allocated: the embeddings before any construction runs, then the blocks (exact
     MLP widths, heads at least one wide), then the factored heads' width."""
     check_embeddings(lowered, plan, max_params)
-    built, margins = build_blocks(lowered, schedule, plan, narrow="narrow_equalities" not in disabled)
-    check_size(built, [len(b.heads) for b in built], None, lowered, plan, max_params)
+    built = build_blocks(lowered, schedule, plan, narrow="narrow_equalities" not in disabled)
+    check_size(built.layers, lowered, plan, max_params)
     d = plan.layout.d_model
-    placed = [place_layer(b, plan, l, "share_heads" not in disabled) for l, b in enumerate(built)]
+    placed = [place_layer(b, plan, l, "share_heads" not in disabled) for l, b in enumerate(built.layers)]
     # Each layer's heads are as wide as its widest factor needs: a layer of one-rank
     # heads does not pay for another layer's wide comparison.
-    head_widths = [max([1] + [max(qk[0].shape[1], ov[0].shape[1]) for qk, ov in p[0]]) for p in placed]
-    check_size(built, [len(p[0]) for p in placed], head_widths, lowered, plan, max_params)
-    d_head = max(head_widths, default=1)
-    layers = []
-    for (factors, mlp_params, _, _), width in zip(placed, head_widths):
-        w_q, w_k = _stack([qk for qk, _ in factors], d, width, transpose_second=False)
-        w_v, w_o = _stack([ov for _, ov in factors], d, width, transpose_second=True)
-        layers.append({"w_q": w_q, "w_k": w_k, "w_v": w_v, "w_o": w_o,
-                       **{k: v.astype(np.float32) for k, v in mlp_params.items()}})
+    check_size(built.layers, lowered, plan, max_params, placed)
+    d_head = max((p.head_width for p in placed), default=1)
     token_embed, pos_embed = embeddings(lowered, schedule, plan)
     output = plan.spaces[lowered.outputs[0].id]
-    params = {"token_embed": token_embed, "pos_embed": pos_embed, "layers": layers,
+    params = {"token_embed": token_embed, "pos_embed": pos_embed, "layers": [layer_params(p, d) for p in placed],
               "unembed": unembedding(plan, output)}
     config = ModelConfig(vocab=(BOS_TOKEN,) + lowered.vocab, max_len=lowered.max_len, d_model=d,
                          d_head=d_head, n_layers=schedule.n_layers, output=output.name,
                          output_encoding=output.encoding,
                          output_values=output.values if output.encoding == CATEGORICAL else ())
+    margins = [margin.to_json() for margin in built.margins]
     model = Model(config=config, params=params, layout=plan.layout,
-                  head_labels=tuple(label for p in placed for label in p[2]),
-                  neuron_labels=tuple(p[3] for p in placed),
+                  head_labels=tuple(label for p in placed for label in p.head_labels),
+                  neuron_labels=tuple(p.neuron_labels for p in placed),
                   settings=dict(settings or {}),
                   stats={"margins": margins,
-                         "min_margin": min((m["value"] for m in margins), default=None)})
+                         "min_margin": min((m.value for m in built.margins), default=None)})
     if model.n_params > max_params:
         raise CompileError(f"the compiled model has {model.n_params:,} parameters, over the bound of "
                            f"{max_params:,}; shrink the vocabulary or max_len, or raise --max-params")

@@ -40,7 +40,18 @@ class Plan:
         return self.layout[space.name]
 
 
+@dataclass(frozen=True)
+class _ScratchSlot:
+    """A width scratch's direction and the layer whose MLP erases it: a scratch
+    written in a later layer may take it."""
+
+    start: int
+    erased_in: int
+
+
 def writer(kind: str, layer: int) -> str:
+    """Who writes a subspace, as the model file says it: ``embed``, ``L{layer}.attn``
+    or ``L{layer}.mlp``."""
     if kind == EMBED:
         return "embed"
     return f"L{layer}.{'attn' if kind == ATTN else 'mlp'}"
@@ -56,6 +67,8 @@ def _unique_name(label: str, taken: set[str]) -> str:
 
 
 def space_for(node: ir.SOp, name: str, lowered: Lowered) -> Space:
+    """The Space of an s-op: one direction per value of its set when categorical,
+    one direction (with the sorted values where known) when numerical."""
     value_set = lowered.sets[node.id]
     if value_set.encoding == CATEGORICAL:
         return Space(name, CATEGORICAL, value_set.values)
@@ -89,7 +102,7 @@ def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] 
     subspaces: list[Subspace] = [Subspace(ONE.name, 0, 1, NUMERICAL, (1,)),
                                  Subspace(BOS.name, 1, 2, NUMERICAL, (0, 1))]
     cursor = 2
-    free_after: list[tuple[int, int]] = []  # (start, layer after whose MLP it is free)
+    free: list[_ScratchSlot] = []
     for node in order:
         kind, layer = schedule.kind[node.id], schedule.layer[node.id]
         if kind == EMBED and node.id not in outputs and read_by.get(node.id) and \
@@ -102,15 +115,15 @@ def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] 
                     and "reuse_residual" not in disabled
                     and all(schedule.kind[r.id] == MLP for r in read_by.get(node.id, ())))
         if reusable:
-            slot = next((k for k, (_, free) in enumerate(free_after) if free < layer), None)
+            slot = next((k for k, found in enumerate(free) if found.erased_in < layer), None)
             if slot is not None:
-                start = free_after.pop(slot)[0]
+                start = free.pop(slot).start
         if start is None:
             start = cursor
             cursor += space.width
         if reusable and read_by.get(node.id):
             last = max(schedule.layer[r.id] for r in read_by[node.id])
-            free_after.append((start, last))
+            free.append(_ScratchSlot(start, last))
             erase[node.id] = last
         subspaces.append(Subspace(space.name, start, start + space.width, space.encoding,
                                   space.values, writer(kind, layer)))

@@ -35,8 +35,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler.constructions.blocks import BOS, ONE, FactoredQKTerm, HeadBlock, Margin, MLPBlock, OVTerm, QKTerm, Space, Value
-from compiler.constructions.mlp import encode
+from compiler.constructions.blocks import (BOS, ONE, FactoredQKTerm, HeadBlock, Margin, MLPBlock, OVTerm,
+                                          QKTerm, Space, Value)
+from compiler.constructions.encoding import encode
 from rasp import ir
 from compiler.errors import CompileError
 from runtime.model import CATEGORICAL

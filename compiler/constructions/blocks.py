@@ -1,12 +1,12 @@
 """Weight blocks: what one construction writes, before it has a place in the model.
 
-Each construction (``compiler.constructions.attention``, ``compiler.constructions.mlp``, ``compiler.constructions.counting``)
-turns one RASP operation into a block that speaks only of named spaces: "read the
-one-hot of ``tokens``, write the one-hot of ``reverse``". Assembly
-(``compiler.backend.assemble``) gives every space its slice of the residual stream and
-places each block's matrices there. This split keeps every construction a small
-pure function that can be tested on its own, and keeps layout decisions (widths,
-reuse of directions) in one place.
+Each construction (``compiler.constructions.attention``, ``compiler.constructions.mlp``,
+``compiler.constructions.counting``) turns one RASP operation into a block that
+speaks only of named spaces: "read the one-hot of ``tokens``, write the one-hot of
+``reverse``". Assembly (``compiler.backend.assemble``) gives every space its slice
+of the residual stream and places each block's matrices there. This split keeps
+every construction a small pure function that can be tested on its own, and keeps
+layout decisions (widths, reuse of directions) in one place.
 
 Conventions:
 

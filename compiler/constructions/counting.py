@@ -30,7 +30,7 @@ import numpy as np
 
 from compiler.constructions.attention import LEAK, bos_query_terms, selection_terms
 from compiler.constructions.blocks import BOS, HeadBlock, Margin, MLPBlock, OVTerm, Space
-from compiler.constructions.mlp import function_on_points
+from compiler.constructions.axis import function_on_points
 from rasp import ir
 
 # Relative error of the scratch value in float32: a few ulps of 1/(w+1).

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 
 from compiler.analysis.valuesets import CATEGORICAL, NUMERICAL, ValueSet, position_function, value_key
-from compiler.constructions.mlp import find_projection
+from compiler.constructions.projection import find_projection
 from compiler.passes.expansion import (ELEMENTWISE, Expansion, as_node, domain_size, drop_position_operands, leaf,
                                        merge, unexpanded)
 from compiler.passes.graph import Graph

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.support.block_reference import Residual, apply_head, apply_mlp
-from compiler.constructions import counting
+from compiler.constructions import attention, counting, mlp
 from compiler.constructions.blocks import Space
 from rasp import ir
 from runtime.model import CATEGORICAL, NUMERICAL
@@ -137,8 +137,6 @@ def test_sizes_and_margin():
 def test_maps_reading_the_real_scratch(max_len):
     """Maps fused onto the width scratch (as the compiler does for `length`), fed
     by the float32 head: the decode alone, and `length - indices - 1`."""
-    from compiler.constructions import mlp
-
     scratch = Space("scratch", NUMERICAL, tuple(sorted(1.0 / (n + 1) for n in range(1, max_len + 1))))
     indices = Space("idx", CATEGORICAL, tuple(range(max_len)))
     head, _, _ = counting.selector_width_blocks(ir.Select(predicate=ir.PredTrue()), (), (),
@@ -166,8 +164,6 @@ def test_maps_reading_the_real_scratch(max_len):
 def test_width_one_hot_as_key_of_a_mean(max_len):
     """The decoded one-hot (off-entries near 1e-5 in float32) keys a numerical mean
     in the next layer: the mean stays within 1e-4 of Python's."""
-    from compiler.constructions import attention
-
     tokens = Space("tok", CATEGORICAL, tuple(range(max_len)))
     width = width_output(CATEGORICAL, max_len)
     values = Space("val", NUMERICAL, tuple(float(v) for v in range(-50, 51)))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.support.block_reference import Residual, apply_mlp
-from compiler.constructions import mlp
+from compiler.constructions import mlp, projection
 from compiler.constructions.blocks import Space
 from compiler.errors import CompileError
 from runtime.model import CATEGORICAL, NUMERICAL
@@ -274,17 +274,17 @@ def test_equal_widths_read_through_one_projection(max_len):
 
 def test_find_projection_needs_a_consistent_separated_line():
     values = [1.0 / (w + 1) for w in range(11)]
-    found = mlp.find_projection(lambda a, b: _width(a) == _width(b), [values, values])
+    found = projection.find_projection(lambda a, b: _width(a) == _width(b), [values, values])
     assert found is not None and found[0] == (1.0, -1.0)
     # the sum of two widths is no function of a +- b of the scratches; over long
     # grids no line keeps the sums apart in float32
     long = [1.0 / (w + 1) for w in range(41)]
-    assert mlp.find_projection(lambda a, b: _width(a) + _width(b), [long, long]) is None
-    assert mlp.find_projection(lambda a, b: _width(a) + _width(b), [values, values],
+    assert projection.find_projection(lambda a, b: _width(a) + _width(b), [long, long]) is None
+    assert projection.find_projection(lambda a, b: _width(a) + _width(b), [values, values],
                                differences_only=True) is None
     # integers: the sum is a function of x + y
     ints = [float(v) for v in range(6)]
-    coefficients, by_z = mlp.find_projection(lambda x, y: x + y > 4, [ints, ints])
+    coefficients, by_z = projection.find_projection(lambda x, y: x + y > 4, [ints, ints])
     assert coefficients == (1.0, 1.0) and by_z[10.0] is True and by_z[0.0] is False
 
 
@@ -295,7 +295,7 @@ def test_sum_of_two_short_widths_on_a_sloped_line(bound):
     # every pair, checked against the sum computed here, within the rounding the
     # construction states.
     values = [1.0 / (w + 1) for w in range(bound + 1)]
-    coefficients, by_z = mlp.find_projection(lambda a, b: _width(a) + _width(b), [values, values])
+    coefficients, by_z = projection.find_projection(lambda a, b: _width(a) + _width(b), [values, values])
     assert abs(coefficients[1]) != 1.0
     for a, b in itertools.product(values, values):
         z = round(a + coefficients[1] * b, 12)
