@@ -6,7 +6,8 @@ pytree, the same file format. The residual ``Layout`` is the contract between th
 compiler, the runtime and the lens: which directions of the residual stream hold
 which RASP variable, and what each direction means.
 
-Architecture (``runtime.engine.forward`` runs it): token embedding + position embedding;
+Architecture (``runtime.engine.dense`` writes it out as one function;
+``runtime.engine.forward.Runner`` runs it): token embedding + position embedding;
 ``n_layers`` x (multi-head attention, then a ReLU MLP), both added to the residual;
 no layer norm; non-causal attention; a BOS token at position 0.
 
@@ -161,7 +162,8 @@ class ModelConfig:
 class Model:
     """Weights plus everything needed to run and read them.
 
-    ``params`` holds numpy arrays (``runtime.engine.forward`` converts them for JAX);
+    ``params`` holds numpy arrays (the engine converts what its pass reads for JAX:
+    ``runtime.engine.forward.chosen_pass``);
     ``layout`` maps residual directions to RASP variables (empty for a trained model
     that has none); ``head_labels`` and ``neuron_labels`` (per layer, one string per
     MLP hidden unit) say what each component implements; ``settings`` records the
