@@ -192,7 +192,20 @@ class Model:
         return int(sum(np.asarray(a).size for a in _leaves(self.params)))
 
     def token_id(self, token: Value) -> int:
-        return self.config.vocab.index(token)
+        """The embedding row of ``token`` (``same_token`` decides: True is not 1); a
+        ValueError when the vocabulary does not hold it."""
+        for k, known in enumerate(self.config.vocab):
+            if same_token(known, token):
+                return k
+        raise ValueError(f"{token!r} is not in the vocabulary")
+
+
+def same_token(a: Any, b: Any) -> bool:
+    """Whether two vocabulary tokens are the same: equal values of one type, or two
+    numbers of equal value (2 and 2.0); a boolean is never a number (True is not 1)."""
+    return type(a) is type(b) and a == b or (
+        not isinstance(a, bool) and not isinstance(b, bool)
+        and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
 
 
 def _leaves(tree: Any):

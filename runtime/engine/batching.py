@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from raspc.errors import InputError
-from runtime.model import ModelConfig
+from runtime.model import ModelConfig, same_token
 
 #: The token id of a padded position.
 PAD = -1
@@ -34,12 +34,6 @@ MASKED = -1e9
 
 
 # ------------------------------------------------------------------ encoding
-
-def _same_token(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (
-        not isinstance(a, bool) and not isinstance(b, bool)
-        and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
-
 
 def _shown(token: Any) -> str:
     return token if isinstance(token, str) else repr(token)
@@ -57,7 +51,7 @@ def encode(config: ModelConfig, tokens: Sequence[Any]) -> np.ndarray:
     vocab = config.vocab[1:]
     ids = [0]
     for position, token in enumerate(tokens):
-        found = next((k for k, t in enumerate(vocab) if _same_token(t, token)), None)
+        found = next((k for k, t in enumerate(vocab) if same_token(t, token)), None)
         if found is None:
             shown = ", ".join(_shown(t) for t in vocab)
             raise InputError(
