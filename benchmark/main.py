@@ -6,7 +6,7 @@ parameters), the compile time (median of 5 compilations of the staged program),
 the accuracy against the reference interpreter on 1,000 random inputs, the
 interpreter's throughput on them and the jit-compiled forward pass's at batch 1,
 64, 256 and 1,024. It sets raspc's rows beside tracr's measured figures
-(``bench_tracr``), and sweeps the vocabulary size (10, 100, 1,000) for hist, sort
+(``benchmark.tracr``), and sweeps the vocabulary size (10, 100, 1,000) for hist, sort
 and reverse at max_len 10 and 20, compile time and size only.
 
 Each configuration runs in a worker process under a wall-clock cap (``--timeout``);
@@ -32,8 +32,12 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from benchmark.measure import (FORWARD_WINDOWS, INTERPRETER_BUDGET_SECONDS, INTERPRETER_PASSES, MIN_TIMING_SECONDS,
-                                   PROGRAM_DIR, ROOT, Config, Row, measure, prepare)
+                               PROGRAM_DIR, ROOT, Config, Row, measure, prepare)
+from benchmark.plots import write_plots
+from benchmark.report import Results, environment, load_average, read, report, write
 from benchmark.tracr import TRACR_PROGRAMS
+from benchmark.worker import CappedWorker
+from raspc.errors import InputError, RaspcError
 
 MAX_LENS = (5, 10, 20, 40, 64)
 BATCHES = (1, 64, 256, 1024)
@@ -138,10 +142,6 @@ def run_benchmark(plan: Plan, folder: Path | str = ROOT / "bench", out: TextIO |
                   plots: bool = True, target: Callable = measure, prepare_worker: Callable | None = prepare):
     """Measure everything in ``plan`` (each configuration through ``target``), write the
     files into ``folder`` and print the tables."""
-    from benchmark.plots import write_plots
-    from benchmark.report import Results, environment, load_average, report, write
-    from benchmark.worker import CappedWorker
-
     out = out or sys.stdout
     folder = Path(folder)
     started, load_at_start = time.perf_counter(), load_average()
@@ -195,8 +195,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(values: Sequence[int] | None, what: str) -> None:
-    from raspc.errors import InputError
-
     for value in values or ():
         if value < 1:
             raise InputError(f"{what} must be at least 1, not {value}")
@@ -204,8 +202,6 @@ def _positive(values: Sequence[int] | None, what: str) -> None:
 
 def plan_from_args(args: argparse.Namespace) -> Plan:
     """The plan the options ask for (``--quick`` changes the defaults only)."""
-    from raspc.errors import InputError
-
     known = available_programs()
     programs = tuple(args.programs or (QUICK_PROGRAMS if args.quick else known))
     vocab_programs = () if args.no_vocab_sweep else tuple(args.vocab_programs or VOCAB_PROGRAMS)
@@ -227,9 +223,6 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
 
 
 def print_last(folder: Path | str, out: TextIO | None = None) -> int:
-    from raspc.errors import InputError
-    from benchmark.report import read, report
-
     path = Path(folder) / "results.json"
     if not path.exists():
         raise InputError(f"no benchmark results at {path}: run `make bench` or `raspc bench` first")
@@ -256,8 +249,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from raspc.errors import RaspcError
-
     try:
         sys.exit(main())
     except RaspcError as error:

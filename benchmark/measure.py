@@ -4,7 +4,7 @@
 then, for the main runs, checks the model against the reference interpreter on
 random inputs and times the jit-compiled forward pass at several batch sizes. It
 reports what it has as it goes, through ``emit``, so that a configuration stopped
-by the wall-clock cap (see ``bench_worker``) still records what it finished.
+by the wall-clock cap (see ``benchmark.worker``) still records what it finished.
 
 The inputs are drawn with a fixed seed: lengths uniform in 1..max_len, tokens
 uniform over the vocabulary. The same inputs feed the interpreter and the model,
@@ -22,7 +22,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from cli.display import model_facts
+from compiler import compile_program
+from rasp.errors import RaspNameError
+from rasp.interpreter import evaluate
+from rasp.stage import load_file
+from raspc.errors import RaspcError
+from runtime.engine.batching import PAD, encode, in_shards, shard_count
+from runtime.engine.forward import DENSE, LogitsPass, chosen_pass, dense_pass
+from runtime.model import Model
+from runtime.outputs import decode_batch, same_output
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = ROOT / "programs"
@@ -140,10 +153,8 @@ def random_inputs(vocab: Sequence[Any], max_len: int, count: int, seed: int) -> 
     return [tuple(vocab[int(k)] for k in rng.integers(0, len(vocab), size=int(n))) for n in lengths]
 
 
-def padded_ids(model, inputs: Sequence[tuple]) -> np.ndarray:
+def padded_ids(model: Model, inputs: Sequence[tuple]) -> np.ndarray:
     """Token ids (BOS first), each row padded with -1 to max_len + 1 positions."""
-    from runtime.engine.forward import PAD, encode
-
     ids = np.full((len(inputs), model.config.max_len + 1), PAD, np.int32)
     for row, tokens in enumerate(inputs):
         encoded = encode(model.config, tokens)
@@ -155,9 +166,6 @@ def padded_ids(model, inputs: Sequence[tuple]) -> np.ndarray:
 
 def load(name: str):
     """The staged program ``programs/<name>.rasp``."""
-    from rasp.errors import RaspNameError
-    from rasp.stage import load_file
-
     path = PROGRAM_DIR / f"{name}.rasp"
     if not path.exists():
         raise RaspNameError(f"no program {name!r}: {path} does not exist")
@@ -167,8 +175,6 @@ def load(name: str):
 def compile_timed(program, vocab, max_len: int, repeats: int, budget_seconds: float):
     """(the last model, the seconds of each compilation): ``repeats`` compilations of
     the whole staged program, fewer when they exceed ``budget_seconds`` together."""
-    from compiler import compile_program
-
     seconds: list[float] = []
     model = None
     for _ in range(max(1, repeats)):
@@ -185,9 +191,6 @@ def compile_timed(program, vocab, max_len: int, repeats: int, budget_seconds: fl
 def reference_outputs(expr, inputs: Sequence[tuple]) -> tuple[list, float, float]:
     """The interpreter's output per input (None where it rejects the input), and the
     CPU seconds of this thread and the wall-clock seconds it took for all of them."""
-    from raspc.errors import RaspcError
-    from rasp.interpreter import evaluate
-
     outputs: list = []
     cpu_started, wall_started = time.thread_time(), time.perf_counter()
     for tokens in inputs:
@@ -219,8 +222,6 @@ def alternate_timings(interpreter_pass: Callable[[], tuple[float, float]], forwa
 def count_matches(got: Sequence[list | None], expected: Sequence[list | None]) -> tuple[int, int, int]:
     """(checked, matched, skipped): inputs the interpreter rejected (expected None)
     are skipped; categorical values must be equal, numbers within 1e-4."""
-    from runtime.outputs import same_output
-
     checked = matched = skipped = 0
     for answer, reference in zip(got, expected):
         if reference is None:
@@ -231,45 +232,32 @@ def count_matches(got: Sequence[list | None], expected: Sequence[list | None]) -
     return checked, matched, skipped
 
 
-def decoded_outputs(model, logits: np.ndarray, inputs: Sequence[tuple]) -> list[list]:
+def decoded_outputs(model: Model, logits: np.ndarray, inputs: Sequence[tuple]) -> list[list]:
     """The output s-op read from the output logits (batch, positions, n_outputs):
     categorical outputs by argmax, numerical ones as raw numbers (the comparison's
     tolerance applies)."""
-    from runtime.outputs import decode_batch
-
     return decode_batch(model.config, logits, [len(tokens) for tokens in inputs])
 
 
 # ------------------------------------------------------------------ timing
 
-def forward_executables(model, batches: Sequence[int], pool: Executor, packing=None) -> dict[int, Future]:
-    """Per batch size, a future of the model's forward pass, token ids
-    (batch, max_len + 1) to output logits (what ``raspc run`` computes before it
-    decodes), compiled by XLA, parameters already on the device: over ``packing``
-    (a ``runtime.engine.packed.Packed`` of the model) when given, else the dense pass. The
-    batch runs as equal shards, one per core (``in_shards``), so a function gives
-    the shards' logits, computed. XLA compiles without holding Python's lock, so
-    the compilations run in ``pool`` while the caller does other work."""
-    import jax
-    import jax.numpy as jnp
-
-    from runtime.engine.forward import dense_logits, in_shards, shard_count, to_jax
-    from runtime.engine.packed import packed_logits
-
-    config = model.config
-    scale = float(config.attn_scale)
-    if packing is not None:
-        params = packing.arrays
-        step = jax.jit(lambda p, x: packed_logits(p, x, index=packing.index, attn_scale=scale))
-    else:
-        params = to_jax(model.params)
-        step = jax.jit(lambda p, x: dense_logits(p, x, scale))
+def forward_executables(chosen: LogitsPass, max_len: int, batches: Sequence[int], pool: Executor
+                        ) -> dict[int, Future]:
+    """Per batch size, a future of a model's forward pass ``chosen``
+    (``runtime.engine.forward.chosen_pass``, the pass ``raspc run`` takes, or
+    ``dense_pass``): token ids (batch, max_len + 1) to output logits (what
+    ``raspc run`` computes before it decodes), compiled by XLA, parameters already
+    on the device. The batch runs as equal shards, one per core (``in_shards``), so
+    a function gives the shards' logits, computed. XLA compiles without holding
+    Python's lock, so the compilations run in ``pool`` while the caller does other
+    work."""
+    step = jax.jit(chosen.logits)
 
     def build(batch: int) -> Callable[[Any], Any]:
         shards = shard_count(batch)
-        shape = jax.ShapeDtypeStruct((batch // shards, config.max_len + 1), jnp.int32)
-        compiled = step.lower(params, shape).compile()
-        return lambda ids: in_shards(partial(compiled, params), ids, shards)
+        shape = jax.ShapeDtypeStruct((batch // shards, max_len + 1), jnp.int32)
+        compiled = step.lower(chosen.params, shape).compile()
+        return lambda ids: in_shards(partial(compiled, chosen.params), ids, shards)
 
     return {batch: pool.submit(build, batch) for batch in batches}
 
@@ -299,14 +287,9 @@ def sequences_per_second(run: Callable[[Any], Any], ids, clock: Callable[[], flo
 # ------------------------------------------------------------------ one configuration
 
 def prepare() -> None:
-    """Import what measuring needs, so that no configuration's timings include it."""
-    import jax  # noqa: F401
-
-    import compiler  # noqa: F401
-    import rasp.interpreter  # noqa: F401
-    import rasp.stage  # noqa: F401
-    import cli.commands.verify  # noqa: F401
-    import runtime.engine.forward  # noqa: F401
+    """Start JAX's CPU backend, so that no configuration's cap pays for it. (What
+    measuring imports, this module imports: a worker has it before it is ready.)"""
+    jax.devices()
 
 
 def measure(config: Config, emit: Emit) -> None:
@@ -316,8 +299,9 @@ def measure(config: Config, emit: Emit) -> None:
     vocab = None if config.vocab_size is None else sweep_vocab(program.vocab or (), config.vocab_size)
     model, seconds = compile_timed(program, vocab, config.max_len, config.repeats,
                                    config.compile_budget_seconds)
-    emit(layers=model.config.n_layers, heads=model.n_heads, d_model=model.config.d_model,
-         d_mlp=model.d_mlp, params=model.n_params, vocab_size=len(model.config.vocab) - 1,
+    facts = model_facts(model)
+    emit(layers=facts.layers, heads=facts.heads, d_model=facts.d_model, d_mlp=facts.d_mlp, params=facts.params,
+         vocab_size=len(model.config.vocab) - 1,
          compile_seconds=statistics.median(seconds), compile_runs=seconds)
     if config.runtime:
         measure_runtime(config, program, model, emit)
@@ -336,8 +320,6 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     windows of MIN_TIMING_SECONDS reporting the fastest call (and the mean): at the
     widest batch in turn with the interpreter's passes (``alternate_timings``),
     then each other batch size once."""
-    from runtime.engine.packed import pack
-
     emit(stage="verify")
     batches = sorted(set(config.batches), reverse=True)
     widest = batches[0]
@@ -346,10 +328,10 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     ids = padded_ids(model, inputs)
     checked_inputs = inputs[:config.samples]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        packing = pack(model.params)
-        used = packing if packing.worthwhile else None  # as Runner chooses
-        pending = forward_executables(model, batches, pool, used)
-        pending_dense = forward_executables(model, [widest], pool)
+        chosen = chosen_pass(model)
+        dense = chosen if chosen.name == DENSE else dense_pass(model)
+        pending = forward_executables(chosen, config.max_len, batches, pool)
+        pending_dense = forward_executables(dense, config.max_len, [widest], pool)
         runs = {batch: future.result() for batch, future in pending.items()}
         dense_run = pending_dense[widest].result()
     expression = program.output_expr(None)
@@ -376,7 +358,7 @@ def measure_runtime(config: Config, program, model, emit: Emit) -> None:
     emit_interpreter(*fastest_pass)
     best = {str(widest): widest_rate.best}
     mean = {str(widest): widest_rate.mean}
-    pass_used = "packed" if used is not None else "dense"
+    pass_used = chosen.name
     emit(forward_seq_per_s=dict(best), forward_mean_seq_per_s=dict(mean), forward_pass=pass_used)
     for batch in batches[1:]:
         emit(stage=f"forward at batch {batch}")

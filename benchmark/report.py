@@ -11,12 +11,16 @@ import platform
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field, fields
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Sequence
 
+import jax
+import numpy
+
 from benchmark.measure import ROOT, Row
 from benchmark.tracr import (SPEEDUP_BATCH, SPEEDUP_TARGET, TRACR_FIGURES, TRACR_SOURCE, Comparison,
-                                 compare, targets)
+                             compare, targets)
 
 
 @dataclass
@@ -235,11 +239,6 @@ def _cpu_model() -> str:
 
 def environment() -> dict[str, Any]:
     """The machine and the versions the figures were measured with."""
-    import jax
-    import numpy
-
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         raspc = version("raspc")
     except PackageNotFoundError:

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from raspc.errors import RaspcError
+
 #: How often the parent looks at a silent child (seconds).
 POLL_SECONDS = 0.5
 #: How long a new child may take to start and prepare (seconds).
@@ -39,8 +41,6 @@ def _serve(target: Callable[[Any, Callable[..., None]], None], prepare: Callable
            tasks, results) -> None:
     """The child's loop: prepare, say so, then run each task, forwarding what it
     emits, then its end."""
-    from raspc.errors import RaspcError
-
     if prepare is not None:
         prepare()
     results.put(("ready", None))

@@ -11,6 +11,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli.display import ModelFacts, model_facts, shown_sequence
+from compiler import compile_program
+from rasp.interpreter import evaluate
+from rasp.stage import load_program
+from raspc.errors import RaspcError
+from runtime.engine.forward import Runner
+from runtime.lens import inspect, write_html
+from runtime.outputs import same_output
+
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = ("reverse", "sort", "hist", "most_freq")
 LENS_PROGRAM, LENS_INPUT = "reverse", "abcd"
@@ -20,7 +29,7 @@ OUT_DIR = Path("demo_out")
 @dataclass
 class Outcome:
     program: str
-    facts: dict | None = None
+    facts: ModelFacts | None = None
     matched: int = 0
     examples: int = 0
     lines: tuple[str, ...] = ()
@@ -29,15 +38,6 @@ class Outcome:
 
 def run_program(name: str) -> Outcome:
     """Compile one bundled program and run its examples on the model and the interpreter."""
-    from compiler import compile_program
-    from raspc.errors import RaspcError
-    from rasp.interpreter import evaluate
-    from rasp.stage import load_program
-    from cli.commands.compile import model_facts
-    from cli.commands.run import shown_sequence
-    from runtime.engine.forward import Runner
-    from runtime.outputs import same_output
-
     path = ROOT / "programs" / f"{name}.rasp"
     if not path.exists():
         return Outcome(name, note=f"skipped: programs/{name}.rasp is not there")
@@ -66,19 +66,14 @@ def table(outcomes: list[Outcome]) -> list[str]:
             rows.append(f"{o.program:<11} {o.note}")
             continue
         f = o.facts
-        rows.append(f"{o.program:<11} {f['layers']:>6} {f['heads']:>5} {f['d_model']:>7} {f['params']:>9,} "
-                    f"{f['compile_seconds']:>9.3f}  {o.matched}/{o.examples} match")
+        rows.append(f"{o.program:<11} {f.layers:>6} {f.heads:>5} {f.d_model:>7} {f.params:>9,} "
+                    f"{f.compile_seconds:>9.3f}  {o.matched}/{o.examples} match")
     return rows
 
 
 def write_lens(out_dir: Path) -> tuple[str, Path | None]:
     """The lens report of the bundled reverse program, and where it went; a note and
     no path when it cannot be made."""
-    from compiler import compile_program
-    from raspc.errors import RaspcError
-    from rasp.stage import load_program
-    from runtime.lens import inspect, write_html
-
     path = ROOT / "programs" / f"{LENS_PROGRAM}.rasp"
     if not path.exists():
         return f"no lens report: programs/{LENS_PROGRAM}.rasp is not there", None

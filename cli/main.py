@@ -2,6 +2,10 @@
 
 Each subcommand module defines ``register(subparsers)``, which adds its parser and
 sets ``handler`` to a function of the parsed arguments returning an exit status.
+Only the chosen subcommand's module is imported (``raspc eval`` runs the
+interpreter without importing the compiler's JAX runtime); without one, every
+module is, so that ``raspc --help`` lists them all. That is the one import made
+inside a function, by design: each command module imports what it needs at its top.
 Every user mistake arrives here as a ``RaspcError`` and is printed once, as one short
 block, with exit status 2 and no traceback.
 """
@@ -11,6 +15,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import Sequence
 
 from raspc.errors import RaspcError
 
@@ -40,7 +45,20 @@ class _ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_subcommands(argv: Sequence[str]) -> tuple[str, ...]:
+    """The subcommands whose modules a command line needs: the one it names first
+    (a subcommand is the first argument: ``raspc`` itself takes only --help), or
+    every one when it names none (``raspc --help``, a typo that argparse answers
+    with the list)."""
+    names = tuple(name for name, _module in SUBCOMMANDS)
+    if argv and argv[0] in names:
+        return (argv[0],)
+    return names
+
+
+def build_parser(subcommands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with ``subcommands`` registered (None: all of them), in the order
+    of SUBCOMMANDS."""
     parser = _ArgumentParser(
         prog="raspc",
         description="Compile RASP programs into transformer weights, run them, and look inside.",
@@ -48,13 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
-    for _name, module_name in SUBCOMMANDS:
-        importlib.import_module(module_name).register(subparsers)
+    for name, module_name in SUBCOMMANDS:
+        if subcommands is None or name in subcommands:
+            importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(chosen_subcommands(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

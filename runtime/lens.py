@@ -32,6 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from runtime.engine.batching import encode
+from runtime.engine.dense import trace
 from runtime.model import CATEGORICAL, Model, Subspace
 
 #: Units whose activation never exceeds this are left out of the report's tables.
@@ -228,8 +230,6 @@ def analyze(model: Model, trace: Any, tokens: Sequence[Any]) -> LensReport:
 
 def inspect(model: Model, tokens: Sequence[Any]) -> LensReport:
     """Run ``model`` on one input and read everything (InputError for a bad input)."""
-    from runtime.engine.forward import encode, trace
-
     if isinstance(tokens, str):
         tokens = tuple(tokens)
     ids = encode(model.config, tokens)

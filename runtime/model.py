@@ -6,7 +6,8 @@ pytree, the same file format. The residual ``Layout`` is the contract between th
 compiler, the runtime and the lens: which directions of the residual stream hold
 which RASP variable, and what each direction means.
 
-Architecture (``runtime.engine.forward`` runs it): token embedding + position embedding;
+Architecture (``runtime.engine.dense`` writes it out as one function;
+``runtime.engine.forward.Runner`` runs it): token embedding + position embedding;
 ``n_layers`` x (multi-head attention, then a ReLU MLP), both added to the residual;
 no layer norm; non-causal attention; a BOS token at position 0.
 
@@ -161,7 +162,8 @@ class ModelConfig:
 class Model:
     """Weights plus everything needed to run and read them.
 
-    ``params`` holds numpy arrays (``runtime.engine.forward`` converts them for JAX);
+    ``params`` holds numpy arrays (the engine converts what its pass reads for JAX:
+    ``runtime.engine.forward.chosen_pass``);
     ``layout`` maps residual directions to RASP variables (empty for a trained model
     that has none); ``head_labels`` and ``neuron_labels`` (per layer, one string per
     MLP hidden unit) say what each component implements; ``settings`` records the
@@ -190,7 +192,20 @@ class Model:
         return int(sum(np.asarray(a).size for a in _leaves(self.params)))
 
     def token_id(self, token: Value) -> int:
-        return self.config.vocab.index(token)
+        """The embedding row of ``token`` (``same_token`` decides: True is not 1); a
+        ValueError when the vocabulary does not hold it."""
+        for k, known in enumerate(self.config.vocab):
+            if same_token(known, token):
+                return k
+        raise ValueError(f"{token!r} is not in the vocabulary")
+
+
+def same_token(a: Any, b: Any) -> bool:
+    """Whether two vocabulary tokens are the same: equal values of one type, or two
+    numbers of equal value (2 and 2.0); a boolean is never a number (True is not 1)."""
+    return type(a) is type(b) and a == b or (
+        not isinstance(a, bool) and not isinstance(b, bool)
+        and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
 
 
 def _leaves(tree: Any):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from benchmark.main import add_arguments, run_from_args
+
 EXAMPLES = """examples:
   raspc bench                                     everything (make bench; about a quarter of an hour on 2 cores)
   raspc bench --quick                             length, reverse, hist, sort at max_len 5 and 10 (about a minute)
@@ -22,8 +24,6 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    from benchmark.main import add_arguments
-
     parser = subparsers.add_parser(
         "bench", help="benchmark model size, compile time, accuracy and throughput",
         description=__doc__.split("\n\n")[1], epilog=EXAMPLES,
@@ -33,6 +33,4 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.main import run_from_args
-
     return run_from_args(args)

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import replace
 from typing import Any, TextIO
 
+from cli.display import json_atom, json_value
+from cli.inputs import add_input_options, extra_input
 from rasp import ir
 from rasp.errors import RaspEvaluationError
-from raspc.errors import RaspcError
-from rasp.inputs import parse_input, parse_words
-from cli.commands.compile import add_input_options
 from rasp.interpreter import evaluate, sequence_type
 from rasp.stage import Applied, BuiltinFunction, Display, Function, StagedFile, load_file
+from raspc.errors import RaspcError
 
 EXAMPLES = """examples:
   raspc eval programs/reverse.rasp                  every example statement, as the RASP REPL prints it
@@ -53,7 +52,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     staged = load_file(args.file, tuple(args.search_path))
     for display in staged.displays:
         _emit(display, staged, args.json, out)
-    extra = _extra_input(args)
+    extra = extra_input(args)
     if extra is not None:
         name = args.output or staged.program.output
         target = staged.program.output_expr(name)
@@ -61,14 +60,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         text = f"{name}({_format_atom(shown)})"
         _emit(Display("example", text, name, target, extra, None), staged, args.json, out)
     return 0
-
-
-def _extra_input(args: argparse.Namespace) -> tuple | None:
-    if args.input is not None:
-        return parse_input(args.input)
-    if args.words is not None:
-        return parse_words(args.words)
-    return None
 
 
 def _evaluate(display: Display) -> Any:
@@ -98,8 +89,8 @@ def _emit(display: Display, staged: StagedFile, as_json: bool, out: TextIO) -> N
     if as_json:
         if evaluated:
             record = {"expr": display.text, "name": display.name,
-                      "input": [_json_atom(t) for t in display.input],
-                      "output": _json_value(result)}
+                      "input": [json_atom(t) for t in display.input],
+                      "output": json_value(result)}
             print(json.dumps(record, ensure_ascii=False), file=out)
         return
     for line in _repl_lines(display, result):
@@ -234,17 +225,3 @@ def _matrix_lines(tokens: tuple, matrix: list[list[bool]]) -> list[str]:
     for token, row in zip(tokens, matrix):
         lines.append(f" \t\t\t {token} | " + " ".join("1" if chosen else " " for chosen in row))
     return lines
-
-
-# ------------------------------------------------------------ JSON
-
-def _json_atom(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
-
-
-def _json_value(result: Any) -> Any:
-    if result and isinstance(result[0], list):
-        return [[bool(v) for v in row] for row in result]
-    return [_json_atom(v) for v in result]

@@ -12,9 +12,11 @@ import argparse
 import json
 import sys
 
+from cli.inputs import add_input_options, extra_input
+from cli.programs import add_compile_options, add_program_options, compile_from_args, load_staged
 from raspc.errors import InputError
-from cli.commands.compile import (add_compile_options, add_input_options, add_program_options,
-                                              compile_from_args, extra_input, load_staged)
+from runtime.io import is_model_file, load_model
+from runtime.lens import format_text, inspect, report_json, write_html
 
 EXAMPLES = """examples:
   raspc lens programs/reverse.rasp --input abcd
@@ -38,9 +40,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace, out=None) -> int:
-    from runtime.io import is_model_file, load_model
-    from runtime.lens import format_text, inspect, report_json, write_html
-
     out = out or sys.stdout
     tokens = extra_input(args)
     if tokens is None:  # pragma: no cover - argparse requires one

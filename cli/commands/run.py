@@ -21,11 +21,19 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from cli.display import input_literal, json_atom, json_value, shown_atom, shown_sequence
+from cli.inputs import add_input_options, extra_input
+from cli.programs import add_compile_options, add_program_options, load_staged, vocab_of
+from compiler import compile_expr
 from rasp import ir
-from raspc.errors import RaspcError, InputError
+from rasp.interpreter import evaluate
+from raspc.errors import InputError, RaspcError
+from runtime.engine.batching import encode
+from runtime.engine.dense import trace
+from runtime.engine.forward import Runner
+from runtime.io import is_model_file, load_model
+from runtime.model import Model
 from runtime.outputs import same_output
-from cli.commands.compile import (add_compile_options, add_input_options, add_program_options,
-                                              extra_input, load_staged, vocab_of)
 
 EXAMPLES = """examples:
   raspc run programs/reverse.rasp                  every example, compiled model next to the interpreter
@@ -54,40 +62,7 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-# ------------------------------------------------------------------ values
-
-def shown_atom(value: Any) -> str:
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, float):
-        return str(round(value, 4))
-    return str(value)
-
-
-def shown_sequence(values: Sequence[Any]) -> str:
-    return "[" + ", ".join(shown_atom(v) for v in values) + "]"
-
-
-def input_literal(tokens: Sequence[Any]) -> str:
-    """An input as a RASP literal: ``"abc"`` for characters, else a list."""
-    if all(isinstance(t, str) and len(t) == 1 for t in tokens):
-        return '"' + "".join(tokens) + '"'
-    return "[" + ", ".join(f'"{t}"' if isinstance(t, str) else str(t) for t in tokens) + "]"
-
-
-def json_atom(value: Any) -> Any:
-    if isinstance(value, float) and value != value:
-        return "nan"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return str(value)
-    return value
-
-
-def json_value(values: Any) -> Any:
-    if isinstance(values, list) and values and isinstance(values[0], list):
-        return [[bool(v) for v in row] for row in values]
-    return [json_atom(v) for v in values]
-
+# ------------------------------------------------------------------ vocabulary
 
 def _token_key(token: Any) -> tuple:
     return (type(token).__name__, token)
@@ -108,8 +83,8 @@ def gather_vocab(inputs: Sequence[Sequence[Any]]) -> tuple:
 class Target:
     """One compiled s-op (or a selector's width probe) with its runner."""
 
-    model: Any
-    runner: Any
+    model: Model
+    runner: Runner
     probe: str | None = None  # for a selector: the name of the width probe
 
 
@@ -127,9 +102,6 @@ class Targets:
         return self._cache[expr.id]
 
     def _compile(self, expr: ir.RaspExpr) -> Target:
-        from compiler import compile_expr
-        from runtime.engine.forward import Runner
-
         probe = None
         sop = expr
         if isinstance(expr, ir.Selector):
@@ -143,8 +115,6 @@ class Targets:
 def selector_pattern(target: Target, tokens: tuple) -> list[list[bool]] | None:
     """The compiled width head's pattern over real positions, thresholded; None when
     no head of the model is the probe's."""
-    from runtime.engine.forward import encode, trace
-
     heads = [h for h in target.model.head_labels
              if any(w.startswith(target.probe) for w in h.writes.split(" | "))]
     if not heads:
@@ -186,8 +156,6 @@ class Result:
 
 
 def _reference(expr: ir.RaspExpr, tokens: tuple, location) -> Any:
-    from rasp.interpreter import evaluate
-
     try:
         return evaluate(expr, tokens)
     except RaspcError as error:
@@ -232,8 +200,6 @@ def print_result(result: Result, out) -> None:
 # ------------------------------------------------------------------ the command
 
 def run(args: argparse.Namespace, out=None) -> int:
-    from runtime.io import is_model_file
-
     out = out or sys.stdout
     if is_model_file(args.file):
         return _run_model_file(args, out)
@@ -265,9 +231,6 @@ def run(args: argparse.Namespace, out=None) -> int:
 
 
 def _run_model_file(args: argparse.Namespace, out) -> int:
-    from runtime.engine.forward import Runner
-    from runtime.io import load_model
-
     model = load_model(args.file)
     tokens = extra_input(args)
     if tokens is None:

@@ -23,12 +23,13 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from cli.display import input_literal, json_atom, json_value, shown_sequence
+from cli.programs import add_compile_options, add_program_options, compile_from_args, load_staged
+from rasp.interpreter import evaluate
 from raspc.errors import RaspcError
-from cli.commands.compile import (add_compile_options, add_program_options, compile_from_args,
-                                              load_staged)
-from cli.commands.run import json_atom, json_value, shown_sequence, input_literal
+from runtime.engine.forward import Runner
+from runtime.model import Model
 from runtime.outputs import decode, same_output
-from runtime.model import CATEGORICAL, Model
 
 EXAMPLES = """examples:
   raspc verify programs/sort.rasp --max-len 5            every input of length 1..5 (1,364 of them)
@@ -117,8 +118,6 @@ class Verdict:
 
 
 def _reference(expr, tokens: tuple):
-    from rasp.interpreter import evaluate
-
     try:
         return evaluate(expr, tokens), None
     except RaspcError as error:
@@ -129,8 +128,6 @@ def _reference(expr, tokens: tuple):
 
 def verify(model: Model, expr, inputs: Sequence[tuple], exhaustive: bool) -> Verdict:
     """Run ``inputs`` through the model and the interpreter and compare."""
-    from runtime.engine.forward import Runner
-
     started = time.perf_counter()
     verdict = Verdict(model.config.output, tuple(model.config.vocab[1:]), model.config.max_len, exhaustive)
     runner = Runner(model)

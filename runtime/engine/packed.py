@@ -5,8 +5,10 @@ directions of its selector's s-ops and writes the few of its output, an MLP unit
 reads one or two s-ops. ``pack`` keeps, per head, the rows of ``w_q``/``w_k``/``w_v``
 that are not all zero, the head dimensions that both sides of a product use, and
 the columns of ``w_o`` it writes; per MLP, the units that write something, the rows
-they read and the columns they write. ``packed_forward`` gathers those residual
-directions, multiplies the small blocks and adds the results back in place. A side
+they read and the columns they write. The pass (``_residual_stream``, which
+``packed_forward`` and ``packed_logits`` run a slice at a time) gathers those
+residual directions, multiplies the small blocks and adds the results back in
+place. A side
 of a head's scores that reads only what the position embedding writes (``indices``)
 is the same for every sequence, so it is computed once per call (``ScoreGroup``):
 ``select(indices, indices, <)`` costs one table for the whole batch; likewise an
@@ -19,9 +21,10 @@ column tiles, or, where its weights lie on a few diagonals, sums along them
 at the boundaries of what the layers write (``runtime.engine.segments``), so a write
 touches only its own columns. A model of short sequences runs with the batch as
 the minor axis (``runtime.engine.packed_minor``), on the same index and blocks. It computes
-the same function as ``runtime.engine.forward.forward`` (the dropped terms are exact zeros;
-only the order of float32 additions may differ), in a fraction of the arithmetic.
-A trained model, dense, packs to its full matrices.
+the same function as the dense pass, ``runtime.engine.dense`` (the dropped terms are
+exact zeros; only the order of float32 additions may differ), in a fraction of the
+arithmetic. A trained model, dense, packs to its full matrices (and
+``runtime.engine.forward.chosen_pass`` runs it by the dense pass).
 
 ``packed_logits`` reads the output logits out of each slice of a batch, from the
 directions the unembedding reads, so the whole residual is never written out.
@@ -41,12 +44,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from runtime.engine.forward import MASKED, in_slices
+from runtime.engine.batching import MASKED, in_slices
 from runtime.engine.mlp_tiles import plan_tiles, tile_blocks, tiled_output, without_diagonals
 from runtime.engine.packed_index import (POSITIONS, RESIDUAL, TOKENS, HeadIndex, Indices, LayerIndex, PackedIndex,
-                                   ScoreGroup, as_index)
+                                         ScoreGroup, as_index)
 from runtime.engine.packed_minor import batch_minor_in_slices, suits_batch_minor
 from runtime.engine.segments import Segments, boundaries
+
 
 @dataclass(frozen=True)
 class Packed:
@@ -400,7 +404,7 @@ def _run_packed_logits(arrays, token_ids, index: PackedIndex, attn_scale: float)
     return _project(x.read(index.readout_rows), arrays["unembed"])
 
 
-#: The packed pass's slice (see ``runtime.engine.forward.in_slices``): its scores, a few
+#: The packed pass's slice (see ``runtime.engine.batching.in_slices``): its scores, a few
 #: (slice, positions, positions) arrays per layer, stay in cache at 64 sequences; at
 #: 256 the pass was measured 10-30% slower at max_len 64.
 PACKED_SLICE = 64
@@ -408,7 +412,7 @@ PACKED_SLICE = 64
 
 @partial(jax.jit, static_argnames=("index", "attn_scale"))
 def _packed_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float):
-    """As ``runtime.engine.forward``: large batches a slice at a time (``in_slices``); short
+    """The residual of a batch: large batches a slice at a time (``in_slices``); short
     sequences with the batch as the minor axis (``runtime.engine.packed_minor``)."""
     if index.batch_minor:
         return batch_minor_in_slices(arrays, token_ids, index, attn_scale)
@@ -427,7 +431,7 @@ def packed_logits(arrays, token_ids, index: PackedIndex, attn_scale: float):
 
 
 def packed_forward(packed: Packed, token_ids, attn_scale: float) -> jnp.ndarray:
-    """The residual after the last layer, as ``runtime.engine.forward.forward`` gives it:
+    """The residual after the last layer, as the dense pass's ``forward`` gives it:
     (batch, positions, d_model), or (positions, d_model) for one input."""
     ids = jnp.asarray(token_ids, jnp.int32)
     single = ids.ndim == 1

@@ -22,7 +22,7 @@ from typing import Iterable
 import jax
 import jax.numpy as jnp
 
-from runtime.engine.forward import MASKED, padded_slices
+from runtime.engine.batching import MASKED, padded_slices
 from runtime.engine.mlp_tiles import FEW_INPUTS, Tile, diagonal_sum
 from runtime.engine.packed_index import POSITIONS, RESIDUAL, TOKENS, HeadIndex, Indices, PackedIndex, as_index
 from runtime.engine.segments import Segments
@@ -200,7 +200,7 @@ def run_batch_minor(arrays, token_ids, index: PackedIndex, attn_scale: float, lo
 
 def batch_minor_in_slices(arrays, token_ids, index: PackedIndex, attn_scale: float, logits: bool = False):
     """``run_batch_minor`` over a batch, MINOR_SLICE sequences at a time
-    (``runtime.engine.forward.padded_slices``), turned back to (batch, positions, d_model)
+    (``runtime.engine.batching.padded_slices``), turned back to (batch, positions, d_model)
     (or (batch, positions, n_outputs) with ``logits``) once, at the end."""
     batch = token_ids.shape[0]
     if batch <= MINOR_SLICE:

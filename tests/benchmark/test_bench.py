@@ -18,6 +18,7 @@ from rasp.errors import RaspNameError
 from raspc.errors import InputError
 from benchmark import measure as bench_measure
 from benchmark.main import Plan, build_parser, plan_from_args, run_benchmark
+from benchmark.plots import write_plots
 from benchmark.measure import Config, Row, count_matches, random_inputs, sweep_vocab
 from benchmark.report import Results, comparison_table, from_json, main_table, read, report, to_json, \
     vocab_table, write
@@ -237,8 +238,6 @@ def test_results_round_trip_through_json(tmp_path):
 
 
 def test_plots_are_png_files(tmp_path):
-    from benchmark.plots import write_plots
-
     rows = [Row("hist", n, params=10 * n, compile_seconds=0.01 * n) for n in (5, 10)] + [Row("sort", 5, error="x")]
     vocab_rows = [Row("hist", 10, vocab_size=v, params=v, compile_seconds=0.1) for v in (10, 100)]
     paths = write_plots(rows, vocab_rows, tmp_path)

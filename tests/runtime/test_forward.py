@@ -1,14 +1,20 @@
-"""The JAX forward pass: encoding, padding that cannot change results, traces."""
+"""The engine as a user runs it (``runtime.engine.forward``): ``Runner`` picks the
+packed pass for a compiled model and the dense one for a trained model; padding
+and batching cannot change results; outputs decode as the interpreter's."""
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
-from tests.support import compile_cases as cases
-from compiler import compile_expr
-from raspc.errors import InputError
+from compiler import compile_expr, compile_program
 from rasp.interpreter import evaluate
-from runtime.engine.forward import Runner, encode, forward, trace
+from rasp.stage import load_file
+from runtime.engine.batching import encode
+from runtime.engine.dense import forward
+from runtime.engine.forward import DENSE, PACKED, Runner, chosen_pass, dense_pass
+from tests.support import compile_cases as cases
+from tests.support.hand_models import identity_model, random_model
 
 ABC = ("a", "b", "c")
 
@@ -16,23 +22,6 @@ ABC = ("a", "b", "c")
 @pytest.fixture(scope="module")
 def reverse_model():
     return compile_expr(cases.reverse(), ABC, 6)
-
-
-def test_encode_puts_bos_first(reverse_model):
-    ids = encode(reverse_model.config, ("b", "a", "c"))
-    assert ids.tolist() == [0, 2, 1, 3]
-    assert encode(reverse_model.config, "ba").tolist() == [0, 2, 1]
-
-
-@pytest.mark.parametrize("tokens, message", [
-    (("a", "z"), "token 'z' at position 1 is not in the vocabulary {a, b, c}"),
-    ((), "empty"),
-    (("a",) * 7, "more than max_len 6"),
-])
-def test_encode_rejects_bad_inputs(reverse_model, tokens, message):
-    with pytest.raises(InputError) as raised:
-        encode(reverse_model.config, tokens)
-    assert message in raised.value.message
 
 
 def test_forward_and_decode_match_interpreter(reverse_model):
@@ -57,21 +46,16 @@ def test_padding_and_batching_do_not_change_results(reverse_model):
         assert np.allclose(logits, expected, atol=1e-4)
 
 
-def test_trace_has_every_point(reverse_model):
-    ids = encode(reverse_model.config, ("a", "b", "c"))
-    seen = trace(reverse_model.params, ids, reverse_model.config)
-    layers = reverse_model.config.n_layers
-    assert seen.points == ("embed",) + tuple(p for l in range(layers) for p in (f"L{l}.attn", f"L{l}.mlp"))
-    assert len(seen.residuals) == 2 * layers + 1 and seen.residuals[0].shape == (1, 4, reverse_model.config.d_model)
-    for layer, pattern in enumerate(seen.patterns):
-        heads = reverse_model.params["layers"][layer]["w_q"].shape[0]
-        assert pattern.shape == (1, heads, 4, 4)
-        assert np.allclose(pattern.sum(-1), 1.0, atol=1e-5)
-    for layer, hidden in enumerate(seen.mlp_hidden):
-        assert hidden.shape == (1, 4, reverse_model.params["layers"][layer]["w_in"].shape[1])
-        assert (hidden >= 0).all()
-    final = forward(reverse_model.params, ids, reverse_model.config)
-    assert np.allclose(seen.residuals[-1][0], final, atol=1e-5)
+def test_runner_on_a_large_batch_matches_the_interpreter():
+    program = load_file("programs/reverse.rasp").program
+    model = compile_program(program, max_len=6)
+    rng = np.random.default_rng(3)
+    vocab = list(program.vocab)
+    inputs = [tuple(vocab[int(k)] for k in rng.integers(0, len(vocab), int(rng.integers(1, 7))))
+              for _ in range(700)]
+    expr = program.output_expr(None)
+    got = Runner(model, max_batch=1024).run(inputs)
+    assert got == [list(evaluate(expr, tokens)) for tokens in inputs]
 
 
 def test_numerical_outputs_decode_as_numbers():
@@ -88,3 +72,47 @@ def test_layout_labels_and_stats(reverse_model):
     assert len(reverse_model.head_labels) == reverse_model.n_heads
     assert [len(labels) for labels in reverse_model.neuron_labels] == \
         [layer["w_in"].shape[1] for layer in reverse_model.params["layers"]]
+
+
+def test_a_compiled_model_runs_packed_and_a_dense_one_dense(reverse_model):
+    """The compiled reverse model is mostly zeros: packed, over its kept blocks only
+    (fewer weights than the whole pytree). Random weights have no zeros to skip."""
+    packed = chosen_pass(reverse_model)
+    assert packed.name == PACKED
+    whole = sum(np.size(w) for w in jax.tree_util.tree_leaves(reverse_model.params["layers"]))
+    kept = sum(np.size(w) for w in jax.tree_util.tree_leaves(packed.params["layers"]))
+    assert kept < whole
+    assert set(packed.params) == {"token_embed", "pos_embed", "layers", "unembed"}
+    assert chosen_pass(random_model(seed=1)).name == DENSE
+
+
+@pytest.mark.parametrize("make", [lambda: random_model(seed=4, heads=(2, 1), hidden=(3, 2)), identity_model],
+                         ids=["random", "identity"])
+def test_the_dense_pass_gives_the_residual_times_the_unembedding(make):
+    """Logits by ``dense_pass`` against ``forward`` (the residual) times the
+    unembedding, in float64: the same numbers, for a batch with padding."""
+    model = make()
+    chosen = dense_pass(model)
+    inputs = [tuple(model.config.vocab[1:3]), tuple(model.config.vocab[1:2])]
+    ids = np.full((2, model.config.max_len + 1), -1, np.int32)
+    for row, tokens in enumerate(inputs):
+        ids[row, :len(tokens) + 1] = encode(model.config, tokens)
+    logits = np.asarray(chosen.logits(chosen.params, ids))
+    residual = np.asarray(forward(model.params, ids, model.config), np.float64)
+    expected = residual @ np.asarray(model.params["unembed"], np.float64)
+    real = ids >= 0
+    np.testing.assert_allclose(logits[real], expected[real], rtol=1e-5, atol=1e-4)
+
+
+def test_runner_on_a_trained_style_model_decodes_the_dense_logits():
+    """A random model runs by the dense pass: ``run`` gives the argmax of its logits."""
+    model = random_model(seed=5, heads=(2, 1), hidden=(3, 2))
+    runner = Runner(model)
+    assert runner.chosen.name == DENSE
+    inputs = [("x",), ("x", 1, 2.5), (True, True)]
+    outputs = runner.run(inputs)
+    for tokens, logits, output in zip(inputs, runner.logits(inputs), outputs):
+        residual = np.asarray(forward(model.params, encode(model.config, tokens), model.config), np.float64)
+        expected = residual[1:] @ np.asarray(model.params["unembed"], np.float64)
+        np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-4)
+        assert output == [model.config.output_values[k] for k in np.argmax(expected, axis=-1)]

@@ -10,8 +10,11 @@ import pytest
 from safetensors.numpy import save as save_safetensors
 
 from tests.support.hand_models import identity_model, random_model
-from runtime.errors import ModelFileError
+from compiler import compile_expr
+from rasp import ir
 from runtime import io
+from runtime.engine.forward import Runner
+from runtime.errors import ModelFileError
 from runtime.io import deserialize, load_model, save_model, serialize
 
 
@@ -70,8 +73,6 @@ def test_round_trip_of_special_floats_and_float64(tmp_path):
 
 
 def test_loaded_model_runs_like_the_original(tmp_path):
-    from runtime.engine.forward import Runner
-
     model = identity_model()
     path = str(tmp_path / "id.safetensors")
     save_model(model, path)
@@ -316,9 +317,6 @@ def test_overwrite_replaces_the_file(tmp_path):
 
 
 def test_compiled_model_round_trip(tmp_path):
-    from compiler import compile_expr
-    from rasp import ir
-
     flip = ir.Select(keys=(ir.INDICES,), queries=(ir.LENGTH - ir.INDICES - 1,),
                      predicate=ir.Compare("==", 0, 0))
     model = compile_expr(ir.Aggregate(flip, ir.TOKENS).named("reverse"), ("a", "b"), 4)

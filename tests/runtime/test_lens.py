@@ -7,11 +7,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from compiler import compile_program
 from tests.support.hand_models import identity_model, random_model
 from rasp import ir
 from rasp.errors import RaspEvaluationError
 from raspc.errors import InputError
 from rasp.interpreter import evaluate
+from rasp.stage import load_program
+from runtime.engine.batching import encode
+from runtime.engine.dense import trace
 from runtime.lens import (analyze, decode_subspace, inspect, logit_lens, render_html, report_json,
                           format_text, write_html)
 from runtime.model import CATEGORICAL, NUMERICAL, Layout, Subspace
@@ -45,8 +49,6 @@ double = hist * 2 + 1;
 
 
 def _program(tmp_path, name):
-    from rasp.stage import load_program
-
     path = tmp_path / f"{name}.rasp"
     path.write_text(PROGRAMS[name])
     return load_program(str(path))
@@ -65,8 +67,6 @@ def _inputs(vocab, max_len, count, seed):
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_each_sop_reads_as_the_interpreter_after_its_writer(tmp_path, name, disabled):
     """Without the optimisations, every named s-op of the program has its own subspace."""
-    from compiler import compile_program
-
     program = _program(tmp_path, name)
     model = compile_program(program, disabled_passes=disabled)
     named = {n: node for n, node in program.names.items()
@@ -95,8 +95,6 @@ def test_each_sop_reads_as_the_interpreter_after_its_writer(tmp_path, name, disa
 
 
 def test_subspaces_are_not_live_before_their_writer(tmp_path):
-    from compiler import compile_program
-
     program = _program(tmp_path, "sort")
     model = compile_program(program)
     report = inspect(model, "dcab")
@@ -108,8 +106,6 @@ def test_subspaces_are_not_live_before_their_writer(tmp_path):
 
 
 def test_logit_lens_reads_the_output_only_once_written(tmp_path):
-    from compiler import compile_program
-
     program = _program(tmp_path, "sort")
     model = compile_program(program)
     report = inspect(model, "cab")
@@ -122,8 +118,6 @@ def test_logit_lens_reads_the_output_only_once_written(tmp_path):
 
 
 def test_heads_are_labelled_with_their_selectors(tmp_path):
-    from compiler import compile_program
-
     program = _program(tmp_path, "sort")
     model = compile_program(program)
     report = inspect(model, "bca")
@@ -139,8 +133,6 @@ def test_heads_are_labelled_with_their_selectors(tmp_path):
 
 
 def test_units_carry_their_labels(tmp_path):
-    from compiler import compile_program
-
     model = compile_program(_program(tmp_path, "hist_of_hist"))
     report = inspect(model, "aab")
     flat = [u for layer in report.units for u in layer]
@@ -194,8 +186,6 @@ def test_trained_style_model_without_layout(tmp_path):
 
 
 def test_text_and_json_views(tmp_path):
-    from compiler import compile_program
-
     model = compile_program(_program(tmp_path, "frac"))
     report = inspect(model, "aba")
     text = format_text(report)
@@ -220,8 +210,6 @@ def test_html_escapes_labels():
 
 
 def test_analyze_uses_the_given_trace():
-    from runtime.engine.forward import encode, trace
-
     model = identity_model()
     ids = encode(model.config, ("b", "c"))
     report = analyze(model, trace(model.params, ids, model.config), ("b", "c"))

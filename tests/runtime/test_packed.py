@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from compiler import compile_program
-from runtime.engine.forward import PAD, forward
+from runtime.engine.batching import PAD
+from runtime.engine.dense import forward
 from runtime.engine.packed import POSITIONS, RESIDUAL, TOKENS, _token_scores, pack, packed_forward, packed_logits
 from rasp.stage import load_program
+from runtime.model import Model
 
 PROGRAMS = sorted(Path(__file__).parents[2].glob("programs/*.rasp"))
 
@@ -84,8 +86,6 @@ def test_short_sequences_and_narrow_scores_run_batch_minor():
 
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 def test_a_dense_model_packs_to_its_full_matrices(batch_minor):
-    from runtime.model import Model
-
     model = compile_program(load_program("programs/reverse.rasp"))
     rng = np.random.default_rng(0)
     dense = {key: value for key, value in model.params.items()}

@@ -1,0 +1,76 @@
+"""How the command line, the demo and the benchmark show values, inputs and models.
+
+Values as a person reads them (``shown_sequence``: ``[c, b, a]``, booleans as T and
+F), an input as a RASP literal (``input_literal``), values as JSON (``json_value``:
+non-finite numbers as strings, a selector's matrix as booleans), and a model's
+size (``model_facts``, ``describe_output``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from runtime.model import CATEGORICAL, Model
+
+
+def shown_atom(value: Any) -> str:
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, float):
+        return str(round(value, 4))
+    return str(value)
+
+
+def shown_sequence(values: Sequence[Any]) -> str:
+    return "[" + ", ".join(shown_atom(v) for v in values) + "]"
+
+
+def input_literal(tokens: Sequence[Any]) -> str:
+    """An input as a RASP literal: ``"abc"`` for characters, else a list."""
+    if all(isinstance(t, str) and len(t) == 1 for t in tokens):
+        return '"' + "".join(tokens) + '"'
+    return "[" + ", ".join(f'"{t}"' if isinstance(t, str) else str(t) for t in tokens) + "]"
+
+
+def json_atom(value: Any) -> Any:
+    """A value JSON can hold: a non-finite float as its text ("nan", "inf", "-inf")."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def json_value(values: Any) -> Any:
+    """A sequence of values (or a selector's matrix, as booleans) for JSON."""
+    if isinstance(values, list) and values and isinstance(values[0], list):
+        return [[bool(v) for v in row] for row in values]
+    return [json_atom(v) for v in values]
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """The figures ``raspc compile`` reports (and run, the demo and the benchmark)."""
+
+    layers: int
+    heads: int
+    d_model: int
+    d_mlp: int
+    params: int
+    compile_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"layers": self.layers, "heads": self.heads, "d_model": self.d_model, "d_mlp": self.d_mlp,
+                "params": self.params, "compile_seconds": self.compile_seconds}
+
+
+def model_facts(model: Model) -> ModelFacts:
+    return ModelFacts(model.config.n_layers, model.n_heads, model.config.d_model, model.d_mlp, model.n_params,
+                      float(model.stats.get("compile_seconds", 0.0)))
+
+
+def describe_output(model: Model) -> str:
+    """The output s-op and how it is read: ``reverse (categorical, 3 values)``."""
+    config = model.config
+    if config.output_encoding == CATEGORICAL:
+        return f"{config.output} (categorical, {len(config.output_values)} values)"
+    return f"{config.output} (numerical)"
