@@ -31,8 +31,10 @@ ALLOWED = {
     "cli": {"raspc", "rasp", "runtime", "compiler", "fuzz", "benchmark"},
 }
 
-# Known exceptions, each being removed by work in progress: delete an entry once its
-# file is split, its import moved or its cycle broken, so that the rule covers it again.
+# Known exceptions, each being removed by work in progress. Each is an expected failure
+# (xfail, listed with its reason in every run's summary) that shows as XPASS once the file
+# is split, the import moved or the cycle broken: then delete the entry, so that the rule
+# covers it again.
 
 #: Modules over MAX_LINES lines that are being split.
 TOO_LONG_FOR_NOW = {
@@ -44,8 +46,8 @@ TOO_LONG_FOR_NOW = {
 
 #: Imports that break ALLOWED, as (importing module, imported module).
 ALLOWED_FOR_NOW = {
-    ("benchmark.measure", "cli.commands.verify"): "the benchmark reaches into a command module; "
-                                                  "what it needs is moving out of cli/",
+    ("benchmark.measure", "cli.commands.verify"): "the benchmark's worker preloads a command "
+                                                  "module, a leftover of when it used one",
 }
 
 #: Import cycles (the modules of each) that are being broken.
@@ -53,7 +55,8 @@ CYCLES_FOR_NOW = {
     frozenset({"compiler.passes.lower", "compiler.backend.schedule"}):
         "schedule needs WidthScratch, which lives in lower",
     frozenset({"runtime.engine.forward", "runtime.engine.packed", "runtime.engine.packed_minor"}):
-        "forward builds the packed pass, whose batch-minor variant reads forward's helpers",
+        "Runner (forward.py) runs the packed pass, which imports forward.py's masking "
+        "and slicing helpers",
 }
 
 MODULES = project_modules()
@@ -91,10 +94,6 @@ def test_no_module_is_over_600_lines(module: Module):
     assert lines_in(module) <= MAX_LINES, f"{relative(module)} has {lines_in(module)} lines"
 
 
-def test_the_size_exceptions_name_real_files():
-    assert all((ROOT / path).is_file() for path in TOO_LONG_FOR_NOW)
-
-
 def test_imports_follow_the_data_flow():
     """Counting imports inside functions too: they run as surely, only later."""
     broken = [found for found in all_imports()
@@ -103,9 +102,11 @@ def test_imports_follow_the_data_flow():
     assert not broken, "\n".join(map(str, broken))
 
 
-def test_the_import_exceptions_are_still_real():
-    present = {(found.module, found.target) for found in all_imports()}
-    assert set(ALLOWED_FOR_NOW) <= present, set(ALLOWED_FOR_NOW) - present
+@pytest.mark.parametrize("pair", [pytest.param(pair, id=" -> ".join(pair), marks=pytest.mark.xfail(
+    reason=reason, strict=False)) for pair, reason in ALLOWED_FOR_NOW.items()])
+def test_the_import_exceptions_are_gone(pair: tuple[str, str]):
+    """Expected to fail while the exception stands; passes (XPASS) once it can go."""
+    assert pair not in {(found.module, found.target) for found in all_imports()}
 
 
 def import_graph() -> nx.DiGraph:
@@ -115,18 +116,30 @@ def import_graph() -> nx.DiGraph:
     return graph
 
 
+def tangles(graph: nx.DiGraph) -> list[frozenset[str]]:
+    """The sets of modules that import each other in a circle (a module importing itself
+    is one too)."""
+    return [frozenset(component) for component in nx.strongly_connected_components(graph)
+            if len(component) > 1 or graph.has_edge(*2 * tuple(component))]
+
+
 def test_no_import_cycles():
     """The module import graph (function-level imports included) is a DAG, but for the
     cycles listed in CYCLES_FOR_NOW; a new import that joins one of them fails too."""
     graph = import_graph()
-    tangles = [frozenset(component) for component in nx.strongly_connected_components(graph)
-               if len(component) > 1 or graph.has_edge(*2 * tuple(component))]
-    new = [tangle for tangle in tangles if tangle not in CYCLES_FOR_NOW]
+    new = [tangle for tangle in tangles(graph) if tangle not in CYCLES_FOR_NOW]
     assert not new, "\n".join(shown_cycle(nx.find_cycle(graph.subgraph(tangle))) for tangle in new)
 
 
 def shown_cycle(edges: list[tuple[str, str]]) -> str:
     return " -> ".join([edge[0] for edge in edges] + [edges[0][0]])
+
+
+@pytest.mark.parametrize("tangle", [pytest.param(tangle, id=" <-> ".join(sorted(tangle)), marks=pytest.mark.xfail(
+    reason=reason, strict=False)) for tangle, reason in CYCLES_FOR_NOW.items()])
+def test_the_known_cycles_are_gone(tangle: frozenset[str]):
+    """Expected to fail while the cycle stands; passes (XPASS) once it can go."""
+    assert tangle not in tangles(import_graph())
 
 
 def test_the_graph_sees_imports_inside_functions(tmp_path):
