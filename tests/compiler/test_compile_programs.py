@@ -13,6 +13,7 @@ ABC = ("a", "b", "c")
 NUMS = (1, 2, 3, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, depth", [("reverse", 2), ("hist", 1), ("double_hist", 2),
                                          ("sort_unique", 2)])
 def test_paper_programs_exact_with_paper_depth(name, depth):
@@ -40,6 +41,7 @@ def test_stable_sort_with_duplicates():
     assert model.config.n_layers == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_len, depth", [(20, 2), (40, 3)])
 def test_two_widths_are_added_exactly_at_every_length(max_len, depth):
     # At max_len 20 the pairs of scratches whose widths sum to at most 20 still
@@ -147,6 +149,7 @@ def test_constants_and_folded_maps():
     assert model.config.n_layers == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PASSES)
 def test_each_pass_can_be_disabled(name):
     programs = (cases.reverse(), cases.most_freq())
@@ -156,6 +159,7 @@ def test_each_pass_can_be_disabled(name):
         check(program, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=(name,))
 
 
+@pytest.mark.slow
 def test_all_passes_disabled():
     for program in (cases.reverse(), cases.sort_stable(), cases.double_hist()):
         check(program, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=PASSES)

@@ -37,6 +37,7 @@ def _assert_clean(source: str) -> None:
     assert verdict in ("accepted", "rejected"), f"{verdict}: {detail}\nsource: {source[:400]!r}"
 
 
+@pytest.mark.slow
 @given(seed=st.integers(0, 10 ** 9), damage=st.randoms(use_true_random=False))
 @_settings(MUTATED)
 def test_fuzz_mutated_programs(seed, damage):

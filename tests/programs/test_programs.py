@@ -202,6 +202,7 @@ def test_compiled_outside_the_natural_domain(file: str):
         assert agrees(got, expected, numerical=False), (tokens, got)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_len", [10, 20])
 @pytest.mark.parametrize("task", TASKS, ids=TASK_IDS)
 def test_compiled_matches_python(task: Task, max_len: int):

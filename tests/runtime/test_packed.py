@@ -46,6 +46,7 @@ def _same_residual(model, ids, batch_minor: bool | None = None) -> None:
     assert np.abs(dense_logits[real] - logits[real]).max() <= 1e-5 * scale
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
 def test_packed_forward_equals_dense(path, batch_minor):
@@ -55,12 +56,14 @@ def test_packed_forward_equals_dense(path, batch_minor):
     _same_residual(model, _random_batch(model.config, 40, seed=len(path.stem)), batch_minor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 def test_packed_forward_slices_a_large_batch(batch_minor):
     model = compile_program(load_program("programs/sort.rasp"))
     _same_residual(model, _random_batch(model.config, 600, seed=5), batch_minor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokens", [4, 100], ids=["one-hot", "gathered"])
 def test_batch_minor_embeds_small_and_large_vocabularies(tokens):
     """reverse at max_len 10 runs batch-minor over 4 tokens (embedded by a product
@@ -182,6 +185,7 @@ def test_an_equality_of_one_hots_is_a_scaled_slice():
     _same_residual(model, _random_batch(model.config, 40, seed=7))
 
 
+@pytest.mark.slow
 def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
     """dyck2's first MLP at max_len 40 writes depth's 81-value one-hot by steps:
     each unit writes the columns either side of its step, so the output product is
@@ -192,6 +196,7 @@ def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
     _same_residual(model, _random_batch(model.config, 40, seed=8))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["hist", "reverse", "sort", "most_freq"])
 def test_a_one_hot_by_steps_is_summed_along_its_diagonals(name):
     """At max_len 40 (batch-major), the first MLP of each of these programs writes
