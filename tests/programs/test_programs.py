@@ -136,6 +136,7 @@ def test_outside_the_natural_domain(file: str, tokens, expected: list):
     assert agrees(got, expected, numerical=False), got
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", TASKS, ids=TASK_IDS)
 def test_interpreter_matches_python(task: Task):
     prog = program(task.file)

@@ -85,6 +85,7 @@ def test_short_sequences_and_narrow_scores_run_batch_minor():
     assert not pack(wide.params).index.batch_minor
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 def test_a_dense_model_packs_to_its_full_matrices(batch_minor):
     from runtime.model import Model
@@ -120,6 +121,7 @@ def test_a_comparison_of_indices_is_scored_once_per_call():
     _same_residual(model, _random_batch(model.config, 40, seed=3))
 
 
+@pytest.mark.slow
 def test_an_mlp_reading_indices_takes_their_part_from_positions():
     """dyck2's first MLP writes ``depth = 2 w - i - 1`` from the count's scratch and
     the index: the index's part of every unit's input is the same for every
@@ -156,6 +158,7 @@ def test_a_token_table_is_looked_up_by_each_pair_of_ids(vocabulary):
     assert np.array_equal(got, expected)
 
 
+@pytest.mark.slow
 def test_from_sixteen_positions_one_token_dimension_is_a_table():
     """dyck1's ``select(is_closer, ...)`` side reads one token direction: a product
     per sequence at max_len 10, a table by token ids at max_len 20."""
