@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fuzz clean
+.PHONY: demo test test-fast bench programs-table fuzz clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m cli.demo
 
+# Every test: what CI runs (.ci/run).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# A quick answer while developing: the tests not marked slow, up to the first failure.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -x
 
 # `make bench BENCH_ARGS=--quick` for a fast check; bench/results.md holds the tables.
 bench: $(STAMP)
 	$(BIN)/python -m benchmark.main $(BENCH_ARGS)
+
+# Compiles and checks every bundled program and rewrites the table in programs/README.md.
+programs-table: $(STAMP)
+	$(BIN)/python scripts/programs_table.py --write
 
 fuzz: $(STAMP)
 	$(BIN)/raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --save \

@@ -6,20 +6,26 @@
 For each program (and each extra output named below) the table gives the compiled
 model's shape (layers, heads per layer, residual width, widest MLP, parameters),
 the compile time, and the exactness check: the compiled model against the
-reference interpreter and against the task's plain Python definition (the one in
-tests/test_programs.py), categorical outputs exactly and numbers within 1e-4, on
+reference interpreter and against the task's plain Python definition (``TASKS`` in
+tests/programs/tasks.py, which the tests check too), categorical outputs exactly and
+numbers within 1e-4, on
 
 * every input of length 1 to 5 over at most 4 tokens: the declared vocabulary, or
-  the documented 4-token subset of it (``SMALL_VOCAB`` in tests/test_programs.py);
+  the documented 4-token subset of it (``SMALL_VOCAB`` in tests/programs/tasks.py);
 * 1,000 seeded random inputs of length 1 to max_len over the whole vocabulary.
 
-For the paper's tasks it puts the paper's layer and head counts beside ours.
+For the paper's tasks ("Thinking Like Transformers", Weiss, Goldberg, Yahav 2021,
+Table 1) it puts the paper's layer and head counts beside ours.
+
+It lives here rather than in benchmark/ because its oracle is the tests' own
+(tests/programs/tasks.py), which the installed packages do not ship.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
 import math
+import platform
 import random
 import sys
 import time
@@ -27,53 +33,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a file: the project's packages and tests/ from here
 
-from raspc.errors import RaspcError  # noqa: E402
+from compiler import compile_program  # noqa: E402
 from rasp.interpreter import evaluate  # noqa: E402
+from rasp.stage import load_program  # noqa: E402
+from raspc.errors import RaspcError  # noqa: E402
+from runtime.engine.forward import Runner  # noqa: E402
+from tests.programs.tasks import SMALL_VOCAB, TASKS, Task  # noqa: E402
 
 PROGRAMS = ROOT / "programs"
 README = PROGRAMS / "README.md"
 START = "<!-- programs-table:start -->"
 END = "<!-- programs-table:end -->"
 
-#: "Thinking Like Transformers" (Weiss, Goldberg, Yahav 2021), Table 1: (layers, heads).
-PAPER = {
-    "reverse": (2, 1),
-    "hist": (1, 1),
-    "double_hist": (2, 2),
-    "sort": (2, 1),
-    "sort_unique": (2, 1),
-    "most_freq": (3, 2),
-}
-
-#: Outputs other than the declared one that the table also reports.
-EXTRA_OUTPUTS = {"max_min": ("minimum", "spread")}
+#: The Python definition of each (file, output); output None is the declared one.
+DEFINITIONS: dict[tuple[str, str | None], Task] = {(task.file, task.output): task for task in TASKS}
 
 RANDOM_INPUTS = 1_000
 SHORTEST_LONGEST = 5  # the exhaustive part: every input of length 1 to this
 
 
 # ------------------------------------------------------------------ inputs
-
-def load_tasks() -> dict:
-    """From tests/test_programs.py: ``tasks``, the Python definitions of the tasks by
-    (file, output), and ``small_vocab``, the 4-token subsets of the larger
-    vocabularies. Empty when that file cannot be imported (pytest missing): the
-    table then checks against the interpreter alone, over the declared vocabulary."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("program_tasks", ROOT / "tests" / "test_programs.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-    except ImportError as missing:
-        print(f"  no Python definitions: {missing}", file=sys.stderr)
-        return {}
-    return {"small_vocab": module.SMALL_VOCAB,
-            "tasks": {(t.file, t.output): t for t in module.TASKS}}
-
 
 def shown_vocab(vocab: tuple) -> str:
     if all(isinstance(t, str) and len(t) == 1 for t in vocab):
@@ -119,8 +100,6 @@ def verify(model, expr, inputs: list[tuple], reference=None, numerical: bool = F
            batch: int = 512) -> tuple[int, int, str]:
     """(agreeing, checked, first disagreement) of the compiled model against the
     interpreter and, when given, the task's Python definition."""
-    from runtime.engine.forward import Runner
-
     runner = Runner(model)
     good, first_bad = 0, ""
     for start in range(0, len(inputs), batch):
@@ -151,15 +130,13 @@ def same(got, want, numerical: bool = False) -> bool:
     return all(close(g, w) for g, w in zip(got, want))
 
 
-def measure(path: Path, output: str | None, max_len: int | None, seed: int, definitions: dict) -> Row:
-    from compiler import compile_program
-    from rasp.stage import load_program
-
+def measure(path: Path, output: str | None, max_len: int | None, seed: int) -> Row:
     program = load_program(str(path))
     name = output or program.output
     row = Row(path.stem, name)
-    if path.stem in PAPER and output is None:
-        row.paper = "{} / {}".format(*PAPER[path.stem])
+    task = DEFINITIONS.get((path.name, output))
+    if task and task.paper:
+        row.paper = "{} / {}".format(*task.paper)
     started = time.perf_counter()
     try:
         model = compile_program(program, output, max_len=max_len)
@@ -175,8 +152,7 @@ def measure(path: Path, output: str | None, max_len: int | None, seed: int, defi
     row.params = model.n_params
     rng = random.Random(seed)
     vocab = tuple(program.vocab)
-    task = definitions.get("tasks", {}).get((path.name, output))
-    small = definitions.get("small_vocab", {}).get(path.name, vocab)
+    small = SMALL_VOCAB.get(path.name, vocab)
     inputs, description = check_inputs(vocab, tuple(small), model.config.max_len, rng)
     good, checked, first_bad = verify(model, program.output_expr(output), inputs,
                                       task.reference if task else None, bool(task and task.numerical))
@@ -187,12 +163,17 @@ def measure(path: Path, output: str | None, max_len: int | None, seed: int, defi
     return row
 
 
+def extra_outputs(path: Path) -> tuple[str, ...]:
+    """The outputs besides the declared one that the tasks define (max_min's minimum, spread)."""
+    return tuple(task.output for task in TASKS if task.file == path.name and task.output)
+
+
 def all_rows(max_len: int | None, seed: int) -> list[Row]:
-    rows, definitions = [], load_tasks()
+    rows = []
     for path in sorted(PROGRAMS.glob("*.rasp")):
-        for output in (None,) + EXTRA_OUTPUTS.get(path.stem, ()):
+        for output in (None,) + extra_outputs(path):
             print(f"  {path.stem} {output or ''}", file=sys.stderr)
-            rows.append(measure(path, output, max_len, seed, definitions))
+            rows.append(measure(path, output, max_len, seed))
     return rows
 
 
@@ -231,8 +212,6 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(rows)
     print(table)
     if args.write:
-        import platform
-
         where = f"max_len {args.max_len}" if args.max_len else "each program's declared max_len"
         note = (f"Generated by `python scripts/programs_table.py --write` ({where}, seed {args.seed}; "
                 f"compile times on {platform.machine()} {platform.system()}, one process).")

@@ -55,6 +55,7 @@ def test_every_paper_program_has_an_example():
                              "dyck1_ptf", "dyck2_ptf", "dyck3_ptf"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_paper_example_at_its_own_length(name):
     expr, example = EXAMPLES[name]
@@ -65,6 +66,7 @@ def test_paper_example_at_its_own_length(name):
     assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, vocab", [
     ("hist_bos", ("§", "a", "b")), ("sort_bos", ("§", "a", "b", "c")), ("hist2_bos", ("§", "a", "b")),
     ("sort_by_most_freq", ("§", "a", "b")), ("dyck1_ptf", ("(", ")")), ("dyck2_ptf", ("(", ")", "{", "}")),
@@ -131,6 +133,7 @@ def test_key_side_tests_against_constants_share_one_slot():
     assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
 
 
+@pytest.mark.slow
 def test_rover_example_compiles_within_the_default_bound():
     # rover.rasp (the original repository's stress test) in its first example: 33
     # layers, counted exactly on the built blocks (about 13M parameters), and the

@@ -13,6 +13,7 @@ ABC = ("a", "b", "c")
 NUMS = (1, 2, 3, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, depth", [("reverse", 2), ("hist", 1), ("double_hist", 2),
                                          ("sort_unique", 2)])
 def test_paper_programs_exact_with_paper_depth(name, depth):
@@ -20,6 +21,7 @@ def test_paper_programs_exact_with_paper_depth(name, depth):
     assert model.config.n_layers == depth
 
 
+@pytest.mark.slow
 def test_most_freq_adds_its_two_counts_in_one_mlp():
     # Its place is the sum of two widths (more frequent; as frequent and earlier),
     # never more than max_len: on short inputs the two scratches 1/(w+1) are read
@@ -40,6 +42,7 @@ def test_stable_sort_with_duplicates():
     assert model.config.n_layers == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_len, depth", [(20, 2), (40, 3)])
 def test_two_widths_are_added_exactly_at_every_length(max_len, depth):
     # At max_len 20 the pairs of scratches whose widths sum to at most 20 still
@@ -86,6 +89,7 @@ def test_length():
     assert model.config.n_layers == 1
 
 
+@pytest.mark.slow
 def test_selector_combinations():
     lt = ir.Compare("<", 0, 0)
     eq = ir.Compare("==", 1, 1)
@@ -147,6 +151,7 @@ def test_constants_and_folded_maps():
     assert model.config.n_layers == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PASSES)
 def test_each_pass_can_be_disabled(name):
     programs = (cases.reverse(), cases.most_freq())
@@ -156,11 +161,13 @@ def test_each_pass_can_be_disabled(name):
         check(program, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=(name,))
 
 
+@pytest.mark.slow
 def test_all_passes_disabled():
     for program in (cases.reverse(), cases.sort_stable(), cases.double_hist()):
         check(program, ABC, 5, exhaustive_len=4, n_random=30, disabled_passes=PASSES)
 
 
+@pytest.mark.slow
 def test_random_inputs_up_to_max_len_20():
     for program in (cases.reverse(), cases.sort_unique(), cases.hist()):
         check(program, ABC, 20, exhaustive_len=3, n_random=200, seed=7)
@@ -181,6 +188,7 @@ def test_most_freq_and_stable_sort_at_max_len_20():
     check(cases.sort_stable(), NUMS, 20, exhaustive_len=2, n_random=150, seed=6)
 
 
+@pytest.mark.slow
 def test_numerical_hints_and_conversions():
     width = ir.SelectorWidth(select(ir.TOKENS, ir.TOKENS, "<")).hinted(ir.Encoding.NUMERICAL)
     model = check(width, ABC, 6, exhaustive_len=4)
@@ -257,6 +265,7 @@ def _first_occurrences_program(also_read_whole: bool = False):
     return ir.SequenceMap(fn=lambda a, b: a + b, inputs=(counted, same), description="{0} + {1}")
 
 
+@pytest.mark.slow
 def test_an_sop_only_tested_against_constants_is_read_through_the_tests():
     """``earlier`` (0 to max_len) is read only through ``earlier == 0``: with the
     pass its one-hot is never written (two directions hold the test), without it
@@ -294,6 +303,7 @@ def test_a_comparison_through_maps_reads_and_describes_them():
     assert leaf.moved(1, 2) == ir.Compare("==", 1, 2, query_map=leaf.query_map, query_text="{0} + 1")
 
 
+@pytest.mark.slow
 def test_reverse_flips_through_a_narrow_head():
     """The flip ``positions_after == indices`` over 41 values: with the digits its
     head is at most half as wide as without; both agree with the interpreter."""

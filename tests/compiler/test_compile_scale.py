@@ -28,6 +28,7 @@ def _inputs(vocab, max_len, count, seed):
     return [tuple(rng.choice(vocab) for _ in range(n)) for n in lengths]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_len", [40, 64])
 @pytest.mark.parametrize("name", ["sort", "most_freq", "dyck2"])
 def test_program_exact_at_long_max_len(name, max_len):

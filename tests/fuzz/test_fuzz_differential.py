@@ -91,6 +91,7 @@ def test_inputs_are_exhaustive_when_few_and_sampled_otherwise():
     assert len(inputs_for(("a", "b", "c"), 5, plan=QUICK)) == QUICK.sampled
 
 
+@pytest.mark.slow
 def test_shared_runner_gives_what_runner_gives():
     """The padded, shared-jit path of the fuzzer against runtime.engine.forward.Runner itself."""
     from compiler import compile_program
@@ -147,6 +148,7 @@ def test_saved_regressions_carry_what_they_showed(tmp_path):
     assert _staged(text).output == "x"
 
 
+@pytest.mark.slow
 def test_compiled_random_programs_agree_with_the_interpreter():
     """The differential test proper (2,000 programs in CI, 20,000 under make fuzz)."""
     report = run_differential(PROGRAMS, seed=0 if not FULL_RUN else 100_000, config=SMALL if not FULL_RUN else FULL,

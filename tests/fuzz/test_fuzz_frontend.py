@@ -37,6 +37,7 @@ def _assert_clean(source: str) -> None:
     assert verdict in ("accepted", "rejected"), f"{verdict}: {detail}\nsource: {source[:400]!r}"
 
 
+@pytest.mark.slow
 @given(seed=st.integers(0, 10 ** 9), damage=st.randoms(use_true_random=False))
 @_settings(MUTATED)
 def test_fuzz_mutated_programs(seed, damage):
@@ -55,6 +56,7 @@ def test_fuzz_fragments_of_the_language(rng):
     _assert_clean(random_source(rng))
 
 
+@pytest.mark.slow
 def test_fuzz_loop_counts_no_uncaught_exceptions():
     """The same fuzzer as ``raspc fuzz``: every source accepted or rejected with a place."""
     report = run_frontend(LOOP, seed=1)
@@ -110,6 +112,7 @@ def test_fuzz_mutations_are_seeded():
     assert mutate_source(source, random.Random(5)) == mutate_source(source, random.Random(5))
 
 
+@pytest.mark.slow
 def test_fuzz_frontend_split_among_processes_is_the_same_run():
     """Each source has its own seed, so ``raspc fuzz --workers`` fuzzes exactly the
     sources one process would."""

@@ -63,6 +63,7 @@ def _header_length(data: bytes) -> int:
     return 8 + struct.unpack("<Q", data[:8])[0]
 
 
+@pytest.mark.slow
 def test_fuzz_truncated_files_are_refused(good_bytes, tmp_path):
     rng = random.Random(0)
     header_end = _header_length(good_bytes)

@@ -48,6 +48,7 @@ def _same_residual(model, ids, batch_minor: bool | None = None) -> None:
     assert np.abs(dense_logits[real] - logits[real]).max() <= 1e-5 * scale
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
 def test_packed_forward_equals_dense(path, batch_minor):
@@ -57,12 +58,14 @@ def test_packed_forward_equals_dense(path, batch_minor):
     _same_residual(model, _random_batch(model.config, 40, seed=len(path.stem)), batch_minor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 def test_packed_forward_slices_a_large_batch(batch_minor):
     model = compile_program(load_program("programs/sort.rasp"))
     _same_residual(model, _random_batch(model.config, 600, seed=5), batch_minor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tokens", [4, 100], ids=["one-hot", "gathered"])
 def test_batch_minor_embeds_small_and_large_vocabularies(tokens):
     """reverse at max_len 10 runs batch-minor over 4 tokens (embedded by a product
@@ -84,6 +87,7 @@ def test_short_sequences_and_narrow_scores_run_batch_minor():
     assert not pack(wide.params).index.batch_minor
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_minor", [False, True], ids=["batch-major", "batch-minor"])
 def test_a_dense_model_packs_to_its_full_matrices(batch_minor):
     model = compile_program(load_program("programs/reverse.rasp"))
@@ -117,6 +121,7 @@ def test_a_comparison_of_indices_is_scored_once_per_call():
     _same_residual(model, _random_batch(model.config, 40, seed=3))
 
 
+@pytest.mark.slow
 def test_an_mlp_reading_indices_takes_their_part_from_positions():
     """dyck2's first MLP writes ``depth = 2 w - i - 1`` from the count's scratch and
     the index: the index's part of every unit's input is the same for every
@@ -153,6 +158,7 @@ def test_a_token_table_is_looked_up_by_each_pair_of_ids(vocabulary):
     assert np.array_equal(got, expected)
 
 
+@pytest.mark.slow
 def test_from_sixteen_positions_one_token_dimension_is_a_table():
     """dyck1's ``select(is_closer, ...)`` side reads one token direction: a product
     per sequence at max_len 10, a table by token ids at max_len 20."""
@@ -182,6 +188,7 @@ def test_an_equality_of_one_hots_is_a_scaled_slice():
     _same_residual(model, _random_batch(model.config, 40, seed=7))
 
 
+@pytest.mark.slow
 def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
     """dyck2's first MLP at max_len 40 writes depth's 81-value one-hot by steps:
     each unit writes the columns either side of its step, so the output product is
@@ -192,6 +199,7 @@ def test_an_mlp_writing_a_one_hot_by_steps_multiplies_in_tiles():
     _same_residual(model, _random_batch(model.config, 40, seed=8))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["hist", "reverse", "sort", "most_freq"])
 def test_a_one_hot_by_steps_is_summed_along_its_diagonals(name):
     """At max_len 40 (batch-major), the first MLP of each of these programs writes
