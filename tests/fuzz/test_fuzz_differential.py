@@ -83,8 +83,10 @@ def test_programs_of_the_larger_sizes_agree_through_both_passes(config, tmp_path
     assert report.programs == report.packed_checked == LARGER
     assert report.invalid == 0, _failures(report)
     assert report.mismatches == report.crashes == 0, _failures(report)
-    if FULL_RUN:
-        assert report.compile_errors <= 0.2 * report.programs, report.compile_error_reasons
+    # A mean over many positions read as a category is a known limit of the compiler
+    # (about 8% of LARGE's programs): refused, not wrong. Most programs must compile.
+    assert report.compile_errors <= (0.2 * report.programs if FULL_RUN else report.programs - 1), \
+        report.compile_error_reasons
 
 
 def test_fuzz_command_prints_its_counts(capsys, tmp_path):
