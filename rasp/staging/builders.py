@@ -138,6 +138,9 @@ class SopBuilder:
     # ------------------------------------------------------------ selectors
 
     def select(self, keys: Any, queries: Any, op: str, location) -> ir.Select:
+        """``select(keys, queries, OP)``: query ``i`` selects key ``j`` when
+        ``keys[j] OP queries[i]`` (the original's order); an atom in either slot is a
+        constant s-op."""
         key = self.to_sop(keys, location, "select")
         query = self.to_sop(queries, location, "select")
         return self.derived(ir.Select(keys=(key,), queries=(query,), predicate=ir.Compare(op, 0, 0)),

@@ -30,8 +30,7 @@ class Stager(ExpressionEvaluator):
     """Evaluates one file's statements (and the files it loads) into a ``StagedFile``.
 
     The rules that decide results are the original interpreter's: see
-    ``rasp.staging.expressions``; ``select(keys, queries, OP)`` selects key ``j`` for
-    query ``i`` when ``keys[j] OP queries[i]`` (``rasp.staging.builders``).
+    ``rasp.staging.expressions`` and ``SopBuilder.select``.
     """
 
     def __init__(self, search_path: tuple[str, ...] = (), base: Env | None = None,

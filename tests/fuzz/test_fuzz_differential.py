@@ -3,8 +3,8 @@
 Every program from ``fuzz.generator`` is staged, compiled and run on every input up to
 its max_len (or a seeded sample) through the dense pass, and some through the packed
 pass users run; the reference interpreter gives the expected outputs. CI runs 2,000
-small programs, each on at most 128 inputs, 50 of them through the packed pass too,
-and a few programs of the larger sizes (max_len up to 64, up to 20 tokens) through
+small programs, each on at most 128 inputs, 20 of them through the packed pass too,
+and two programs of each larger size (max_len up to 64, up to 20 tokens) through
 both; ``RASPC_FUZZ=full`` runs 20,000 programs of the full short range and 500 of each
 larger size, all through both passes (``make fuzz`` runs the same through ``raspc
 fuzz``). A mismatch or crash is shrunk and saved into a temporary folder, never into
@@ -21,7 +21,7 @@ import pytest
 
 from cli.main import main
 from fuzz import check
-from fuzz.differential import DifferentialReport, DifferentialRun, run_differential
+from fuzz.differential import DifferentialReport, DifferentialRun, command_runs, run_differential
 from fuzz.generator import FULL, LARGE, MEDIUM, SMALL, generate
 from fuzz.inputs import QUICK, THOROUGH
 from rasp import ir
@@ -32,8 +32,8 @@ from runtime.outputs import same_output
 FULL_RUN = os.environ.get("RASPC_FUZZ") == "full"
 PROGRAMS = 20_000 if FULL_RUN else 2_000
 #: CI runs one program in this many through the packed pass (a jit compilation each).
-PACKED_EVERY = 1 if FULL_RUN else 40
-LARGER = 500 if FULL_RUN else 3
+PACKED_EVERY = 1 if FULL_RUN else 100
+LARGER = 500 if FULL_RUN else 2
 WORKERS = (os.cpu_count() or 2) if FULL_RUN else 2
 
 
@@ -111,6 +111,17 @@ def test_fuzz_command_keeps_findings_in_a_temporary_folder(capsys, monkeypatch, 
     report = json.loads(capsys.readouterr().out)
     assert report["differential"]["mismatches"] == report["differential"]["crashes"] == 0
     assert report["findings_folder"] is None and list(tmp_path.iterdir()) == []
+
+
+def test_the_command_adds_the_larger_sizes_with_full():
+    runs = command_runs(200)
+    assert list(runs) == ["small"] and runs["small"].config == SMALL and runs["small"].count == 200
+    runs = command_runs(20_000, seed=7, full=True, packed_every=3, save_to=Path("findings"))
+    assert list(runs) == ["full", "medium", "large"]
+    assert [r.config for r in runs.values()] == [FULL, MEDIUM, LARGE]
+    assert [r.count for r in runs.values()] == [20_000, 500, 500]
+    assert all(r.seed == 7 and r.packed_every == 3 and r.save_to == Path("findings") for r in runs.values())
+    assert list(command_runs(100, larger=2)) == ["small", "medium", "large"]
 
 
 def test_a_crash_while_compiling_is_counted_shrunk_and_saved(monkeypatch, tmp_path):
