@@ -31,9 +31,13 @@ bench: $(STAMP)
 programs-table: $(STAMP)
 	$(BIN)/python scripts/programs_table.py --write
 
+# Every program through the dense and the packed pass, 500 of each larger size; the
+# packed pass compiles once per model (about a second), so this takes hours on two
+# cores: `make fuzz FUZZ_ARGS="--packed-every 4"` checks a quarter through it.
+# Findings are saved into tests/regressions/, which the last line then runs.
 fuzz: $(STAMP)
-	$(BIN)/raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --save \
-		--workers $$(nproc 2>/dev/null || echo 2)
+	$(BIN)/raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --save-regressions \
+		--workers $$(nproc 2>/dev/null || echo 2) $(FUZZ_ARGS)
 	$(BIN)/python -m pytest -q tests/fuzz/test_fuzz_regressions.py
 
 clean:

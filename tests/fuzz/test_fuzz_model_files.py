@@ -14,14 +14,21 @@ import dataclasses
 import json
 import os
 import random
+import signal
 import struct
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
+from safetensors.numpy import save
 
-from runtime.errors import ModelFileError
+from compiler import compile_program
 from rasp.parser import parse
 from rasp.stage import stage
+from runtime.errors import ModelFileError
+from runtime.io import load_model, params_equal, save_model
 
 FULL_RUN = os.environ.get("RASPC_FUZZ") == "full"
 FLIPS = 20_000 if FULL_RUN else 1_500
@@ -35,15 +42,11 @@ SOURCE = ('@vocab {"a", "b", "c"}; @max_len 4; @output result;\n'
 
 @pytest.fixture(scope="module")
 def model():
-    from compiler import compile_program
-
     return compile_program(stage(parse(SOURCE)))
 
 
 @pytest.fixture(scope="module")
 def good_bytes(model, tmp_path_factory):
-    from runtime.io import load_model, save_model
-
     path = tmp_path_factory.mktemp("model") / "good.safetensors"
     save_model(model, str(path))
     load_model(str(path))  # the undamaged file loads
@@ -51,8 +54,6 @@ def good_bytes(model, tmp_path_factory):
 
 
 def _refused(tmp_path, data: bytes, name: str = "case.safetensors") -> None:
-    from runtime.io import load_model
-
     path = tmp_path / name
     path.write_bytes(data)
     with pytest.raises(ModelFileError):
@@ -162,8 +163,6 @@ def _with_params(model, change):
 def test_fuzz_wrong_shapes_are_refused(model, tmp_path, change):
     """A model whose arrays disagree with its own config: refused on saving, or, if
     saved, on loading (the file is then signed, so only consistency checks remain)."""
-    from runtime.io import load_model, save_model
-
     path = tmp_path / "shape.safetensors"
     try:
         save_model(_with_params(model, change), str(path))
@@ -174,8 +173,6 @@ def test_fuzz_wrong_shapes_are_refused(model, tmp_path, change):
 
 
 def _foreign_files():
-    from safetensors.numpy import save
-
     rng = np.random.default_rng(3)
     tensors = {"weight": rng.standard_normal((4, 4)).astype(np.float32)}
     yield "plain-safetensors", save(tensors)
@@ -201,8 +198,6 @@ def test_fuzz_foreign_files_are_refused(tmp_path, name, data):
 
 
 def test_fuzz_paths_that_are_not_files_are_refused(tmp_path):
-    from runtime.io import load_model
-
     with pytest.raises(ModelFileError):
         load_model(str(tmp_path))
     with pytest.raises(ModelFileError):
@@ -239,14 +234,10 @@ def _second_model(model):
 
 
 def _whole_models(folder, names=("old.safetensors", "new.safetensors")) -> list:
-    from runtime.io import load_model
-
     return [load_model(str(folder / name)) for name in names]
 
 
 def _prepare(model, good_bytes, tmp_path):
-    from runtime.io import save_model
-
     (tmp_path / "old.safetensors").write_bytes(good_bytes)
     save_model(_second_model(model), str(tmp_path / "new.safetensors"))
     target = tmp_path / "out" / "model.safetensors"
@@ -256,9 +247,6 @@ def _prepare(model, good_bytes, tmp_path):
 
 
 def _writer(tmp_path, target, mode):
-    import subprocess
-    import sys
-
     return subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "old.safetensors"),
                              str(tmp_path / "new.safetensors"), str(target), mode],
                             stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
@@ -268,8 +256,6 @@ def _assert_whole(target, wholes) -> None:
     """The destination loads, as one of the whole models; anything left beside it is
     a hidden temporary file. (Models, not bytes, are compared: the order of the
     safetensors metadata keys may differ from one process to the next.)"""
-    from runtime.io import load_model, params_equal
-
     found = load_model(str(target))
     assert any(params_equal(found.params, whole.params) and found.config == whole.config for whole in wholes)
     assert all(name.startswith(".") for name in os.listdir(target.parent) if name != target.name)
@@ -287,9 +273,6 @@ def test_fuzz_killed_half_way_through_a_write_leaves_the_old_file_whole(model, g
 def test_fuzz_killed_at_random_moments_while_saving_leaves_a_whole_file(model, good_bytes, tmp_path):
     """A process saving two models in turn, killed (SIGKILL) at seeded random moments:
     each time the destination holds one of the two whole files."""
-    import signal
-    import time
-
     target = _prepare(model, good_bytes, tmp_path)
     wholes = _whole_models(tmp_path)
     rng = random.Random(5)
@@ -303,8 +286,6 @@ def test_fuzz_killed_at_random_moments_while_saving_leaves_a_whole_file(model, g
 
 
 def test_fuzz_saving_an_inconsistent_model_keeps_the_good_file(model, good_bytes, tmp_path):
-    from runtime.io import save_model
-
     target = tmp_path / "model.safetensors"
     target.write_bytes(good_bytes)
     broken = _with_params(model, lambda p: p.__setitem__("unembed", np.zeros((3, 3), np.float32)))

@@ -1,5 +1,6 @@
 """Every saved failing program (tests/regressions/*.rasp) must now compile to a model
-that agrees with the interpreter on all its inputs.
+that agrees with the interpreter on all its inputs, through the dense pass and the
+packed one.
 
 A file whose first lines hold ``# xfail: REASON`` records a known, not yet fixed,
 compiler fault: its test is expected to fail, for that reason.
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.commands.fuzz import REGRESSIONS, check_source
+from fuzz.check import check_source
+from fuzz.findings import REGRESSIONS
 
 FILES = sorted(Path(REGRESSIONS).glob("*.rasp"))
 
@@ -26,8 +28,8 @@ def _case(path: Path):
 def test_fuzz_regression(path: Path):
     outcome = check_source(path.read_text(encoding="utf-8"))
     assert outcome.status == "ok", (
-        f"{outcome.status}: {outcome.detail} on {outcome.input!r}: expected {outcome.expected!r}, "
-        f"got {outcome.got!r}")
+        f"{outcome.status} in {outcome.failed_passes}: {outcome.detail} on {outcome.input!r}: "
+        f"expected {outcome.expected!r}, got {outcome.got!r}")
 
 
 def test_fuzz_regressions_folder_holds_only_programs():
