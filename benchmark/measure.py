@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cli.display import model_facts
+from runtime.model import model_facts
 from compiler import compile_program
 from rasp.errors import RaspNameError
 from rasp.interpreter import evaluate

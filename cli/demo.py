@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli.display import ModelFacts, model_facts, shown_sequence
+from cli.display import shown_sequence
+from runtime.model import ModelFacts, model_facts
 from compiler import compile_program
 from rasp.interpreter import evaluate
 from rasp.stage import load_program

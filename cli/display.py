@@ -1,14 +1,13 @@
-"""How the command line, the demo and the benchmark show values, inputs and models.
+"""How the command line and the demo show values, inputs and models.
 
 Values as a person reads them (``shown_sequence``: ``[c, b, a]``, booleans as T and
 F), an input as a RASP literal (``input_literal``), values as JSON (``json_value``:
 non-finite numbers as strings, a selector's matrix as booleans), and a model's
-size (``model_facts``, ``describe_output``).
+output s-op (``describe_output``; its size is ``runtime.model.model_facts``).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 from runtime.model import CATEGORICAL, Model
@@ -45,27 +44,6 @@ def json_value(values: Any) -> Any:
     if isinstance(values, list) and values and isinstance(values[0], list):
         return [[bool(v) for v in row] for row in values]
     return [json_atom(v) for v in values]
-
-
-@dataclass(frozen=True)
-class ModelFacts:
-    """The figures ``raspc compile`` reports (and run, the demo and the benchmark)."""
-
-    layers: int
-    heads: int
-    d_model: int
-    d_mlp: int
-    params: int
-    compile_seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"layers": self.layers, "heads": self.heads, "d_model": self.d_model, "d_mlp": self.d_mlp,
-                "params": self.params, "compile_seconds": self.compile_seconds}
-
-
-def model_facts(model: Model) -> ModelFacts:
-    return ModelFacts(model.config.n_layers, model.n_heads, model.config.d_model, model.d_mlp, model.n_params,
-                      float(model.stats.get("compile_seconds", 0.0)))
 
 
 def describe_output(model: Model) -> str:

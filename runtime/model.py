@@ -217,3 +217,24 @@ def _leaves(tree: Any):
             yield from _leaves(value)
     else:
         yield tree
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """A model's size in the figures ``raspc compile``, the demo and the benchmark report."""
+
+    layers: int
+    heads: int
+    d_model: int
+    d_mlp: int
+    params: int
+    compile_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"layers": self.layers, "heads": self.heads, "d_model": self.d_model, "d_mlp": self.d_mlp,
+                "params": self.params, "compile_seconds": self.compile_seconds}
+
+
+def model_facts(model: Model) -> ModelFacts:
+    return ModelFacts(model.config.n_layers, model.n_heads, model.config.d_model, model.d_mlp, model.n_params,
+                      float(model.stats.get("compile_seconds", 0.0)))

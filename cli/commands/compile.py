@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli.display import describe_output, model_facts
+from cli.display import describe_output
+from runtime.model import model_facts
 from cli.programs import add_compile_options, add_program_options, compile_from_args, load_staged
 from raspc.errors import InputError
 from runtime.io import save_model

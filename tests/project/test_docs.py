@@ -13,14 +13,6 @@ import pytest
 from tests.conftest import ROOT
 from tests.project.sources import PACKAGES
 
-#: Documents that cite moved test files, to be brought up to date by their owners:
-#: delete an entry once its document is fixed, so that the checks cover it again.
-STALE_FOR_NOW = {  # their paths only
-    "tests/data/original/README.md": "names tests/test_parser.py and tests/test_syntax_errors.py",
-    "tests/data/original_conformance/README.md": "names tests/test_semantics_conformance.py",
-    "tests/regressions/README.md": "names tests/test_fuzz_regressions.py",
-}
-
 #: Folders that hold no documents of ours: tools' state, builds, the benchmark's output.
 NOT_DOCUMENTS = {"bench", "build", "demo_out", "__pycache__"}
 
@@ -78,17 +70,11 @@ def resolves(dotted: str) -> bool:
     return False
 
 
-def documents_but_stale() -> list:
-    return [pytest.param(document, marks=[pytest.mark.xfail(reason=STALE_FOR_NOW[document], strict=False)]
-                         if document in STALE_FOR_NOW else [])
-            for document in DOCUMENTS]
-
-
 def make_targets() -> set[str]:
     return set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M))
 
 
-@pytest.mark.parametrize("document", documents_but_stale())
+@pytest.mark.parametrize("document", DOCUMENTS)
 def test_cited_paths_exist(document: str):
     paths = cited_paths(document)
     missing = [path for path in paths if not (ROOT / path).exists()]
@@ -110,7 +96,6 @@ def test_cited_make_targets_exist(document: str):
 
 def test_the_documents_are_found():
     assert {"README.md", "programs/README.md"} <= set(DOCUMENTS)
-    assert set(STALE_FOR_NOW) <= set(DOCUMENTS)
     assert len(cited_paths("README.md")) > 20
 
 

@@ -31,34 +31,6 @@ ALLOWED = {
     "cli": {"raspc", "rasp", "runtime", "compiler", "fuzz", "benchmark"},
 }
 
-# Known exceptions, each being removed by work in progress. Each is an expected failure
-# (xfail, listed with its reason in every run's summary) that shows as XPASS once the file
-# is split, the import moved or the cycle broken: then delete the entry, so that the rule
-# covers it again.
-
-#: Modules over MAX_LINES lines that are being split.
-TOO_LONG_FOR_NOW = {
-    "rasp/stage.py": "being split into modules of one job each",
-    "compiler/constructions/mlp.py": "being split into modules of one job each",
-    "compiler/passes/lower.py": "being split into modules of one job each",
-    "fuzz/random_programs.py": "being split into modules of one job each",
-}
-
-#: Imports that break ALLOWED, as (importing module, imported module).
-ALLOWED_FOR_NOW = {
-    ("benchmark.measure", "cli.commands.verify"): "the benchmark's worker preloads a command "
-                                                  "module, a leftover of when it used one",
-}
-
-#: Import cycles (the modules of each) that are being broken.
-CYCLES_FOR_NOW = {
-    frozenset({"compiler.passes.lower", "compiler.backend.schedule"}):
-        "schedule needs WidthScratch, which lives in lower",
-    frozenset({"runtime.engine.forward", "runtime.engine.packed", "runtime.engine.packed_minor"}):
-        "Runner (forward.py) runs the packed pass, which imports forward.py's masking "
-        "and slicing helpers",
-}
-
 MODULES = project_modules()
 KNOWN = {module.name for module in MODULES}
 SIZED = MODULES + project_modules(("scripts",))
@@ -73,10 +45,7 @@ def relative(module: Module) -> str:
 
 
 def sized_params() -> list:
-    return [pytest.param(module, id=relative(module),
-                         marks=[pytest.mark.xfail(reason=TOO_LONG_FOR_NOW[relative(module)], strict=False)]
-                         if relative(module) in TOO_LONG_FOR_NOW else [])
-            for module in SIZED]
+    return [pytest.param(module, id=relative(module)) for module in SIZED]
 
 
 def all_imports() -> list[Import]:
@@ -97,16 +66,8 @@ def test_no_module_is_over_600_lines(module: Module):
 def test_imports_follow_the_data_flow():
     """Counting imports inside functions too: they run as surely, only later."""
     broken = [found for found in all_imports()
-              if found.target.split(".")[0] not in ALLOWED[found.module.split(".")[0]] | {found.module.split(".")[0]}
-              and (found.module, found.target) not in ALLOWED_FOR_NOW]
+              if found.target.split(".")[0] not in ALLOWED[found.module.split(".")[0]] | {found.module.split(".")[0]}]
     assert not broken, "\n".join(map(str, broken))
-
-
-@pytest.mark.parametrize("pair", [pytest.param(pair, id=" -> ".join(pair), marks=pytest.mark.xfail(
-    reason=reason, strict=False)) for pair, reason in ALLOWED_FOR_NOW.items()])
-def test_the_import_exceptions_are_gone(pair: tuple[str, str]):
-    """Expected to fail while the exception stands; passes (XPASS) once it can go."""
-    assert pair not in {(found.module, found.target) for found in all_imports()}
 
 
 def import_graph() -> nx.DiGraph:
@@ -124,10 +85,9 @@ def tangles(graph: nx.DiGraph) -> list[frozenset[str]]:
 
 
 def test_no_import_cycles():
-    """The module import graph (function-level imports included) is a DAG, but for the
-    cycles listed in CYCLES_FOR_NOW; a new import that joins one of them fails too."""
+    """The module import graph (function-level imports included) is a DAG."""
     graph = import_graph()
-    new = [tangle for tangle in tangles(graph) if tangle not in CYCLES_FOR_NOW]
+    new = tangles(graph)
     assert not new, "\n".join(shown_cycle(nx.find_cycle(graph.subgraph(tangle))) for tangle in new)
 
 
@@ -135,20 +95,13 @@ def shown_cycle(edges: list[tuple[str, str]]) -> str:
     return " -> ".join([edge[0] for edge in edges] + [edges[0][0]])
 
 
-@pytest.mark.parametrize("tangle", [pytest.param(tangle, id=" <-> ".join(sorted(tangle)), marks=pytest.mark.xfail(
-    reason=reason, strict=False)) for tangle, reason in CYCLES_FOR_NOW.items()])
-def test_the_known_cycles_are_gone(tangle: frozenset[str]):
-    """Expected to fail while the cycle stands; passes (XPASS) once it can go."""
-    assert tangle not in tangles(import_graph())
-
-
 def test_the_graph_sees_imports_inside_functions(tmp_path):
     """The parser counts an import inside a function, and one inside a class's method."""
     source = tmp_path / "example.py"
     source.write_text("import rasp.ir\n\ndef f():\n    from runtime import model\n\n"
-                      "class C:\n    def g(self):\n        from compiler.passes.lower import lower\n")
+                      "class C:\n    def g(self):\n        from compiler.passes.pipeline import lower\n")
     found = {(item.target, item.line) for item in imports(Module("cli.example", source), KNOWN)}
-    assert found == {("rasp.ir", 1), ("runtime.model", 4), ("compiler.passes.lower", 8)}
+    assert found == {("rasp.ir", 1), ("runtime.model", 4), ("compiler.passes.pipeline", 8)}
 
 
 def forbidden(package: str) -> list[str]:
