@@ -276,8 +276,10 @@ PRELUDE = [
     ("f = shift(indices, 0, 9);", "abc", [0, 1, 2]),
     ("f = mark_last_instance(tokens, \"l\");", "hello", [False, False, False, True, False]),
     ("f = mark_last_instance(tokens, \"z\");", "hello", [False] * 5),
-    # as in the original library: the same position as mark_last_instance
-    ("f = mark_first_instance(tokens, \"l\");", "hello", [False, False, False, True, False]),
+    ("f = mark_first_instance(tokens, \"l\");", "hello", [False, False, True, False, False]),
+    ("f = mark_first_instance(tokens, \"a\");", "abca", [True, False, False, False]),
+    ("f = mark_first_instance(tokens, \"z\");", "hello", [False] * 5),
+    ("f = mark_last_instance(tokens, \"a\");", "abca", [False, False, False, True]),
     ("f = sort(tokens, tokens);", "hello", py_sort("hello", "hello")),
     ("f = sort(tokens_int, tokens_int);", [3, 1, 2, 1], py_sort([3, 1, 2, 1], [3, 1, 2, 1])),
     ("f = sort(tokens, -indices);", "abcd", list("dcba")),
@@ -293,8 +295,9 @@ def test_prelude(source, tokens, expected):
 def test_select_from_last_and_first():
     word = "hello"
     last = [[j == 3 for j in range(5)] for _ in range(5)]
+    first = [[j == 2 for j in range(5)] for _ in range(5)]
     assert run("f = select_from_last(tokens, \"l\");", word) == last
-    assert run("f = select_from_first(tokens, \"l\");", word) == last
+    assert run("f = select_from_first(tokens, \"l\");", word) == first
 
 
 def test_select_next_identical():
