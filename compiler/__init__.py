@@ -68,9 +68,9 @@ def _checked_vocab(vocab, max_len) -> tuple:
     """The vocabulary without repeats (type-exactly), once both declarations are
     known to be usable."""
     if vocab is None:
-        raise CompileError("no vocabulary: declare one with 'vocab ...;' or pass --vocab")
+        raise CompileError("no vocabulary: declare one with '@vocab ...;' or pass --vocab")
     if max_len is None:
-        raise CompileError("no maximum length: declare one with 'max_len N;' or pass --max-len")
+        raise CompileError("no maximum length: declare one with '@max_len N;' or pass --max-len")
     if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
         raise CompileError(f"max_len must be a positive integer, not {max_len!r}")
     unique = []

@@ -197,6 +197,9 @@ class RaspExpr:
 
     name: str | None = field(default=None, kw_only=True)
     encoding_hint: Encoding | None = field(default=None, kw_only=True)
+    # Where the source wrote it (a raspc.errors.SourceLocation; staging sets it), so
+    # that the compiler's errors can point at the expression.
+    location: Any = field(default=None, kw_only=True, repr=False)
     id: int = field(default_factory=lambda: next(_next_id), init=False)
 
     @property
@@ -220,6 +223,8 @@ class RaspExpr:
         """Take over ``old``'s name and encoding hint: a rewrite's result stands
         where ``old`` stood, under the name the user gave it."""
         self.name = old.name
+        if self.location is None:
+            self.location = old.location
         if old.encoding_hint is not None:
             self.encoding_hint = old.encoding_hint
         return self
@@ -426,7 +431,7 @@ class Program:
 
         wanted = name or self.output
         if wanted is None:
-            raise RaspNameError("no output s-op: declare one with 'output NAME;' or pass --output")
+            raise RaspNameError("no output s-op: declare one with '@output NAME;' or pass --output")
         if wanted not in self.names:
             raise RaspNameError(f"output {wanted!r} is not an s-op defined in {self.source_file}")
         return self.names[wanted]

@@ -274,12 +274,40 @@ def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
             f"{node.label}: its operands have {product_size(domains):,} value combinations, "
             f"too many to enumerate; reduce the vocabulary or max_len")
     results = []
+    first_failure = None
     for args in itertools.product(*domains):
         try:
             results.append(fn(*args))
-        except NEVER_REACHED:
+        except NEVER_REACHED as failure:
+            first_failure = first_failure or failure
             continue
+    if not results and all(domains):
+        raise _never_succeeds(node, first_failure)
     return distinct_sorted(results)
+
+
+def source_text(node: ir.RaspExpr) -> str:
+    """The node as the program wrote it: its name, or its operation over its operands' names."""
+    description = getattr(node, "description", None)
+    if description is not None:
+        try:
+            operation = description.format(*[child.label for child in node.children])
+        except (IndexError, KeyError):
+            operation = None
+        if operation is not None:
+            return f"{node.name} = {operation}" if node.name else operation
+    return node.label
+
+
+def _never_succeeds(node: ir.RaspExpr, failure: BaseException | None) -> CompileError:
+    """An operation that fails on every value its operands can take has no values:
+    the program fails on every input, so it is refused where it is written."""
+    operands = ", ".join(child.label for child in node.children)
+    reason = f" ({failure.message if isinstance(failure, RaspcError) else failure})" if failure else ""
+    return CompileError(
+        f"'{source_text(node)}' fails for every value of {operands}{reason}, so the program fails on every "
+        "input; check the operands' types (tokens are strings; tokens_int is their numeric view)",
+        node.location)
 
 
 def mean_values(source: tuple[Any, ...], default: Any, max_len: int,

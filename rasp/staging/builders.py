@@ -74,6 +74,8 @@ class SopBuilder:
     def derived(self, node: ir.RaspExpr, name: str) -> ir.RaspExpr:
         """Register a node made by staging, with the name the original would show."""
         self.display_names[node.id] = shorten(name, node)
+        if node.location is None:
+            node.location = self.location
         self.charge(self.limits.node_work, self.location)
         if node.id - self.first_id > self.limits.max_nodes:
             raise RaspEvaluationError(
