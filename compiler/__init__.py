@@ -14,6 +14,7 @@ blocks placed into the global matrices).
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from compiler.backend.schedule import schedule
 from compiler.errors import CompileError
 from compiler.passes.pipeline import PASSES, Lowered, lower
 from rasp import ir
-from raspc.errors import RaspcError
+from raspc.errors import RaspcError, SourceLocation
 from runtime.model import Model
 
 __all__ = ["compile_program", "compile_expr", "PASSES", "CompileSettings"]
@@ -82,7 +83,25 @@ def _checked_vocab(vocab, max_len) -> tuple:
     return tuple(unique)
 
 
+#: The recursion depth compiling may use: a chain of a few hundred maps
+#: (``x + 1 + 1 ...``) is fused into one function whose calls nest that deep.
+COMPILE_RECURSION_LIMIT = 20_000
+
+
 def _compile(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
+    """``_compile_graph`` with room for deep chains; deeper still is a located error."""
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, COMPILE_RECURSION_LIMIT))
+    try:
+        return _compile_graph(outputs, settings)
+    except RecursionError:
+        raise CompileError(f"{outputs[0].label} nests too deeply to compile (a chain of thousands of operations?)",
+                           outputs[0].location) from None
+    finally:
+        sys.setrecursionlimit(previous_limit)
+
+
+def _compile_graph(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
     started = time.perf_counter()
     if not isinstance(outputs[0], ir.SOp):
         raise CompileError(f"{outputs[0].label} is a selector; only an s-op can be a model's output")
@@ -123,7 +142,7 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
     try:
         expr = program.output_expr(output)
     except RaspcError as error:
-        raise CompileError(error.message) from None
+        raise CompileError(error.message, error.location or SourceLocation(program.source_file, 1, 1)) from None
     outputs: tuple[ir.SOp, ...] = (expr,)
     if "dead_code" in disabled_passes:
         outputs += tuple(sop for sop in program.names.values()

@@ -545,6 +545,8 @@ def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) 
     whole = _whole_sequence_means(node, max_len) if numeric and not single else None
     if whole is not None and hint != CATEGORICAL:
         return ValueSet(whole, NUMERICAL)
+    if hint == NUMERICAL and any(isinstance(v, str) for v in source.values):
+        raise _cannot_average(node, source)
     if not numeric or not source.known:
         if not source.known:
             return ValueSet((), NUMERICAL, known=False)
@@ -556,6 +558,18 @@ def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) 
         return ValueSet(distinct_sorted(source.values + (node.default,)), encoding)
     values, known = mean_values(source.values, node.default, max_len)
     return ValueSet(values, NUMERICAL, known)
+
+
+def _cannot_average(node: ir.Aggregate, source: ValueSet) -> CompileError:
+    """A numerical aggregate over strings: named as the program names it, with the fix."""
+    strings = [v for v in source.values if isinstance(v, str)]
+    shown = ", ".join(repr(v) for v in strings[:4]) + (", ..." if len(strings) > 4 else "")
+    operand = "tokens" if node.sop.name in ("tokens", "tokens_str") else node.sop.label
+    hint = ("tokens are strings even when the vocabulary holds numbers: aggregate tokens_int, their numeric view"
+            if operand == "tokens" else f"make {operand} a number (tokens_int is the numeric view of tokens)")
+    name = f"{node.name}: " if node.name else ""
+    return CompileError(f"{name}a numerical aggregate cannot average {operand}, whose values are strings "
+                        f"({shown}); {hint}", node.location)
 
 
 def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_len: int) -> ValueSet | None:

@@ -259,8 +259,15 @@ class Stager(ExpressionEvaluator):
         output = None
         if self.output is not None:
             name, location = self.output
-            if not isinstance(names.get(name), ir.SOp):
-                raise RaspNameError(f"@output {name!r} is not an s-op defined in this file", location)
+            declared = names.get(name)
+            if isinstance(declared, ir.Selector):
+                raise RaspTypeError(f"@output {name!r} is a selector; the output must be an s-op: aggregate it "
+                                    f"(aggregate({name}, ...)) or count it (selector_width({name}))", location)
+            if not isinstance(declared, ir.SOp):
+                if name in env.vars:
+                    raise RaspNameError(f"@output {name!r} holds {describe_value(env.vars[name], 40)}, not an s-op",
+                                        location)
+                raise RaspNameError(f"@output {name!r} is not defined in this file", location)
             output = name
         program = ir.Program(names=names, examples=list(self.examples), vocab=self.vocab,
                              max_len=self.max_len, output=output, source_file=source_file)

@@ -440,3 +440,9 @@ def test_prelude_functions_keep_the_originals_arity(call):
 
 def test_selector_width_needs_a_selector():
     assert "selector" in error_of("f = selector_width(indices);", RaspTypeError).message
+
+
+def test_output_naming_a_selector_says_it_is_a_selector():
+    error = error_of("s = select(indices, indices, ==);\n@output s;\n", RaspTypeError)
+    assert error.location.line == 2
+    assert "'s' is a selector" in error.message and "aggregate" in error.message
