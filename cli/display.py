@@ -50,5 +50,5 @@ def describe_output(model: Model) -> str:
     """The output s-op and how it is read: ``reverse (categorical, 3 values)``."""
     config = model.config
     if config.output_encoding == CATEGORICAL:
-        return f"{config.output} (categorical, {len(config.output_values)} values)"
-    return f"{config.output} (numerical)"
+        return f"{model.output_name} (categorical, {len(config.output_values)} values)"
+    return f"{model.output_name} (numerical)"

@@ -8,7 +8,9 @@ The options that ``raspc compile``, ``run``, ``verify`` and ``lens`` share
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
+from typing import TextIO
 
 from compiler import PASSES, compile_program
 from rasp import ir
@@ -79,5 +81,17 @@ def compile_from_args(program: ir.Program, args: argparse.Namespace) -> Compiled
                             max_len=getattr(args, "max_len", None),
                             max_params=getattr(args, "max_params", MAX_PARAMS),
                             disabled_passes=tuple(getattr(args, "no_opt", ()) or ()))
-    output = getattr(args, "output", None) or program.output or model.config.output
+    output = getattr(args, "output", None) or program.output or model.output_name
+    warn_unreachable_literals(program, tuple(model.config.vocab[1:]))
     return Compiled(model, output, tuple(model.config.vocab[1:]), model.config.max_len)
+
+
+def warn_unreachable_literals(program: ir.Program, vocab: tuple, err: TextIO | None = None) -> None:
+    """A warning on stderr for each literal compared with the tokens that no token of
+    the vocabulary equals: ``tokens == "z"`` over "abc" is the constant False."""
+    err = err or sys.stderr
+    for found in program.unreachable_literals(vocab):
+        place = f"{found.location.prefix()}: " if found.location is not None else ""
+        print(f"{place}warning: the tokens are compared with {found.value!r}, which is not in the vocabulary "
+              f"({', '.join(repr(v) for v in vocab[:8])}{', ...' if len(vocab) > 8 else ''}): "
+              "the comparison is the same at every position", file=err)

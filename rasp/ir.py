@@ -409,6 +409,28 @@ class Example:
     location: Any = None  # rasp.errors.SourceLocation
 
 
+@dataclass(frozen=True)
+class TokenLiteral:
+    """A literal compared with the tokens (``tokens == "z"``): outside the vocabulary
+    the comparison is a constant, which is worth a warning. ``view`` is the tokens
+    s-op it was compared with (``tokens_str`` converts each token first)."""
+
+    value: Value
+    view: "SOp"
+    location: Any = None  # raspc.errors.SourceLocation
+
+    def reachable(self, vocab: tuple) -> bool:
+        """Whether some token of ``vocab``, seen through ``view``, equals the literal."""
+        for token in vocab:
+            try:
+                seen = self.view.fn(token) if isinstance(self.view, Map) else token
+            except (TypeError, ValueError, ArithmeticError):
+                continue
+            if type(seen) is type(self.value) and seen == self.value:
+                return True
+        return False
+
+
 @dataclass
 class Program:
     """A staged file: what it names, what it asks to run, and what it declares.
@@ -424,6 +446,11 @@ class Program:
     max_len: int | None = None
     output: str | None = None
     source_file: str = "<program>"
+    token_literals: list[TokenLiteral] = field(default_factory=list)
+
+    def unreachable_literals(self, vocab: tuple) -> list[TokenLiteral]:
+        """The literals compared with the tokens that no token of ``vocab`` equals."""
+        return [literal for literal in self.token_literals if not literal.reachable(tuple(vocab))]
 
     def output_expr(self, name: str | None = None) -> RaspExpr:
         """The s-op named ``name`` (or the declared output)."""

@@ -179,6 +179,14 @@ class Model:
     stats: dict = field(default_factory=dict)
 
     @property
+    def output_name(self) -> str:
+        """The output as the program names it (``@output y;`` with ``y = tokens;`` is
+        ``y``); ``config.output`` is its subspace in the layout, which may carry the
+        name of the s-op it aliases."""
+        named = self.settings.get("output")
+        return named if isinstance(named, str) and named else self.config.output
+
+    @property
     def n_heads(self) -> int:
         return sum(int(layer["w_q"].shape[0]) for layer in self.params["layers"])
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         save_model(compiled.model, args.out)
     facts = model_facts(compiled.model)
     if args.json:
-        record = {**facts.to_json(), "output": compiled.model.config.output, "vocab": list(compiled.vocab),
+        record = {**facts.to_json(), "output": compiled.model.output_name, "vocab": list(compiled.vocab),
                   "max_len": compiled.max_len, "file": args.out}
         print(json.dumps(record, ensure_ascii=False))
         return 0

@@ -236,7 +236,7 @@ def _run_model_file(args: argparse.Namespace, out) -> int:
     if tokens is None:
         raise InputError(f"{args.file} is a model file: give an input with --input or --words")
     output = Runner(model).run([tokens])[0]
-    name = model.config.output
+    name = model.output_name
     result = Result(f"{name}({input_literal(tokens)})", name, tokens, output, None)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False), file=out)

@@ -129,7 +129,7 @@ def _reference(expr, tokens: tuple):
 def verify(model: Model, expr, inputs: Sequence[tuple], exhaustive: bool) -> Verdict:
     """Run ``inputs`` through the model and the interpreter and compare."""
     started = time.perf_counter()
-    verdict = Verdict(model.config.output, tuple(model.config.vocab[1:]), model.config.max_len, exhaustive)
+    verdict = Verdict(model.output_name, tuple(model.config.vocab[1:]), model.config.max_len, exhaustive)
     runner = Runner(model)
     for start in range(0, len(inputs), BATCH):
         chunk = inputs[start:start + BATCH]

@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 from rasp import ir
+from compiler.analysis.refusals import cannot_average, never_succeeds
 from compiler.errors import CompileError
 from raspc.errors import RaspcError
 
@@ -282,32 +283,8 @@ def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
             first_failure = first_failure or failure
             continue
     if not results and all(domains):
-        raise _never_succeeds(node, first_failure)
+        raise never_succeeds(node, first_failure)
     return distinct_sorted(results)
-
-
-def source_text(node: ir.RaspExpr) -> str:
-    """The node as the program wrote it: its name, or its operation over its operands' names."""
-    description = getattr(node, "description", None)
-    if description is not None:
-        try:
-            operation = description.format(*[child.label for child in node.children])
-        except (IndexError, KeyError):
-            operation = None
-        if operation is not None:
-            return f"{node.name} = {operation}" if node.name else operation
-    return node.label
-
-
-def _never_succeeds(node: ir.RaspExpr, failure: BaseException | None) -> CompileError:
-    """An operation that fails on every value its operands can take has no values:
-    the program fails on every input, so it is refused where it is written."""
-    operands = ", ".join(child.label for child in node.children)
-    reason = f" ({failure.message if isinstance(failure, RaspcError) else failure})" if failure else ""
-    return CompileError(
-        f"'{source_text(node)}' fails for every value of {operands}{reason}, so the program fails on every "
-        "input; check the operands' types (tokens are strings; tokens_int is their numeric view)",
-        node.location)
 
 
 def mean_values(source: tuple[Any, ...], default: Any, max_len: int,
@@ -546,7 +523,7 @@ def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) 
     if whole is not None and hint != CATEGORICAL:
         return ValueSet(whole, NUMERICAL)
     if hint == NUMERICAL and any(isinstance(v, str) for v in source.values):
-        raise _cannot_average(node, source)
+        raise cannot_average(node, source.values)
     if not numeric or not source.known:
         if not source.known:
             return ValueSet((), NUMERICAL, known=False)
@@ -558,18 +535,6 @@ def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) 
         return ValueSet(distinct_sorted(source.values + (node.default,)), encoding)
     values, known = mean_values(source.values, node.default, max_len)
     return ValueSet(values, NUMERICAL, known)
-
-
-def _cannot_average(node: ir.Aggregate, source: ValueSet) -> CompileError:
-    """A numerical aggregate over strings: named as the program names it, with the fix."""
-    strings = [v for v in source.values if isinstance(v, str)]
-    shown = ", ".join(repr(v) for v in strings[:4]) + (", ..." if len(strings) > 4 else "")
-    operand = "tokens" if node.sop.name in ("tokens", "tokens_str") else node.sop.label
-    hint = ("tokens are strings even when the vocabulary holds numbers: aggregate tokens_int, their numeric view"
-            if operand == "tokens" else f"make {operand} a number (tokens_int is the numeric view of tokens)")
-    name = f"{node.name}: " if node.name else ""
-    return CompileError(f"{name}a numerical aggregate cannot average {operand}, whose values are strings "
-                        f"({shown}); {hint}", node.location)
 
 
 def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_len: int) -> ValueSet | None:

@@ -14,6 +14,9 @@ from rasp.errors import RaspEvaluationError, RaspTypeError
 from rasp.staging.limits import StageLimits
 from raspc.errors import SourceLocation
 
+# The built-in s-ops that are the tokens themselves, or each token converted.
+TOKEN_VIEWS = ("tokens", "tokens_asis", "tokens_str", "tokens_int", "tokens_float", "tokens_bool")
+
 # The original shortens any name longer than this to a generic one.
 NAME_MAX_LEN = 30
 
@@ -45,6 +48,7 @@ class SopBuilder:
         # The statement or expression being staged: where an error found outside the
         # stager's own checks (a RecursionError, a MemoryError) is reported.
         self.location: SourceLocation | None = None
+        self.token_literals: list[ir.TokenLiteral] = []
 
     # ------------------------------------------------------------ counting
 
@@ -85,6 +89,14 @@ class SopBuilder:
     def assign_name(self, value: Any, name: str) -> None:
         if isinstance(value, ir.RaspExpr) and self.owned(value):
             value.name = shorten(name, value)
+
+    def note_token_literal(self, left: Any, right: Any, location) -> None:
+        """Remember an atom compared with the tokens (either side), for the vocabulary
+        check that compiling makes (``ir.Program.unreachable_literals``)."""
+        for view, value in ((left, right), (right, left)):
+            if (isinstance(view, ir.SOp) and not self.owned(view) and view.name in TOKEN_VIEWS
+                    and is_atom(value) and not isinstance(value, ir.RaspExpr)):
+                self.token_literals.append(ir.TokenLiteral(value, view, location))
 
     # ------------------------------------------------------------ s-ops
 
@@ -143,6 +155,7 @@ class SopBuilder:
         """``select(keys, queries, OP)``: query ``i`` selects key ``j`` when
         ``keys[j] OP queries[i]`` (the original's order); an atom in either slot is a
         constant s-op."""
+        self.note_token_literal(keys, queries, location)
         key = self.to_sop(keys, location, "select")
         query = self.to_sop(queries, location, "select")
         return self.derived(ir.Select(keys=(key,), queries=(query,), predicate=ir.Compare(op, 0, 0)),

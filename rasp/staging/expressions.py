@@ -251,6 +251,8 @@ class ExpressionEvaluator(SopBuilder):
         if has_sop:
             symbol = _OP_NAMES.get(op, op)
             name = f"( {self.name_of(left)} {symbol} {self.name_of(right)} )"
+            if op in ("==", "!="):
+                self.note_token_literal(left, right, node.loc)
             return self.elementwise(function, [left, right], f"{{0}} {op} {{1}}", name, node.loc)
         for value in (left, right):
             if isinstance(value, (Function, BuiltinFunction)):

@@ -270,5 +270,6 @@ class Stager(ExpressionEvaluator):
                 raise RaspNameError(f"@output {name!r} is not defined in this file", location)
             output = name
         program = ir.Program(names=names, examples=list(self.examples), vocab=self.vocab,
-                             max_len=self.max_len, output=output, source_file=source_file)
+                             max_len=self.max_len, output=output, source_file=source_file,
+                             token_literals=list(self.token_literals))
         return StagedFile(program, list(self.displays), self.display_names)
