@@ -17,11 +17,13 @@ import os
 import sys
 from typing import Sequence
 
+from raspc import __version__
 from raspc.errors import RaspcError
 
 # (subcommand, module) in the order ``raspc --help`` lists them.
 SUBCOMMANDS = (
     ("eval", "cli.commands.eval"),
+    ("repl", "cli.commands.repl"),
     ("compile", "cli.commands.compile"),
     ("run", "cli.commands.run"),
     ("verify", "cli.commands.verify"),
@@ -32,6 +34,7 @@ SUBCOMMANDS = (
 
 EPILOG = """examples:
   raspc eval programs/reverse.rasp              run the file's examples in the reference interpreter
+  raspc repl                                    the interactive RASP prompt (>>)
   raspc compile programs/reverse.rasp -o reverse.safetensors
   raspc run programs/reverse.rasp --input abc   run the compiled model on one more input
   raspc verify programs/sort.rasp --max-len 5   compiled model vs interpreter on every input
@@ -47,7 +50,7 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 def chosen_subcommands(argv: Sequence[str]) -> tuple[str, ...]:
     """The subcommands whose modules a command line needs: the one it names first
-    (a subcommand is the first argument: ``raspc`` itself takes only --help), or
+    (a subcommand is the first argument: ``raspc`` itself takes only --help and --version), or
     every one when it names none (``raspc --help``, a typo that argparse answers
     with the list)."""
     names = tuple(name for name, _module in SUBCOMMANDS)
@@ -65,6 +68,7 @@ def build_parser(subcommands: Sequence[str] | None = None) -> argparse.ArgumentP
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"raspc {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
     for name, module_name in SUBCOMMANDS:
         if subcommands is None or name in subcommands:

@@ -41,10 +41,11 @@ from rasp.staging.limits import (MAX_CALL_DEPTH, MAX_INT_BITS, MAX_LIST, MAX_NES
                                  MAX_WORK, NODE_WORK, StageLimits)
 from rasp.staging.limits import range_size as _range_size  # noqa: F401 - re-exported
 from rasp.staging.records import Display, StagedFile  # noqa: F401 - re-exported
+from rasp.staging.expressions import ExitFile
 from rasp.staging.statements import Stager
 from raspc.errors import SourceLocation
 
-__all__ = ["stage", "stage_file", "load_file", "load_program", "StagedFile", "Display", "StageLimits",
+__all__ = ["stage", "stage_file", "stage_source", "Console", "ExitFile", "load_file", "load_program", "StagedFile", "Display", "StageLimits",
            "PRELUDE_PATH"]
 
 PRELUDE_PATH = Path(__file__).with_name("prelude.rasp")
@@ -91,6 +92,44 @@ def stage_file(module: ast.Module, search_path: tuple[str, ...] = ()) -> StagedF
     finally:
         sys.setrecursionlimit(previous_limit)
     return stager.finish(env, module.file)
+
+
+def stage_source(source: str, file: str = "<stdin>", search_path: tuple[str, ...] = ()) -> StagedFile:
+    """Parse and stage source text that comes from no file (``raspc eval -``)."""
+    return stage_file(parse(source, file), search_path)
+
+
+class Console:
+    """Staging one statement at a time, the state kept between them: the REPL's session.
+
+    ``run`` stages a parsed chunk and returns what its statements display; an error
+    leaves what earlier statements defined in place."""
+
+    def __init__(self, search_path: tuple[str, ...] = ()):
+        base, prelude_names = _prelude()
+        self.stager = Stager(search_path=search_path, base=base, display_names=prelude_names,
+                             limits=current_limits())
+        self.env = Env(base, name="console", reserved=RESERVED)
+
+    def run(self, module: ast.Module) -> list[Display]:
+        """The displays of ``module``'s statements; raises ExitFile at ``exit``."""
+        shown = len(self.stager.displays)
+        previous_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous_limit, 8000))
+        try:
+            for statement in module.statements:
+                self.stager.statement(statement, self.env, True, module.file)
+        except RecursionError:
+            raise RaspEvaluationError("the statement nests too deeply to stage", self.stager.location) from None
+        finally:
+            sys.setrecursionlimit(previous_limit)
+            self.stager.location = None
+        return self.stager.displays[shown:]
+
+    @property
+    def sequence_example(self):
+        """The running example for s-ops (``set example``)."""
+        return self.stager.sequence_example
 
 
 def stage(module: ast.Module, search_path: tuple[str, ...] = ()) -> ir.Program:

@@ -10,23 +10,20 @@ prints one JSON object instead (assignments print nothing).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import replace
-from typing import Any, TextIO
+from typing import TextIO
 
-from cli.display import json_atom, json_value
+from cli.drawings import add_draw_option, write_drawing
 from cli.inputs import add_input_options, extra_input
-from rasp import ir
-from rasp.errors import RaspEvaluationError
-from rasp.interpreter import evaluate, sequence_type
-from rasp.stage import Applied, BuiltinFunction, Display, Function, StagedFile, load_file
-from raspc.errors import RaspcError
+from cli.transcript import emit, format_atom
+from rasp.stage import Display, load_file, stage_source
 
 EXAMPLES = """examples:
   raspc eval programs/reverse.rasp                  every example statement, as the RASP REPL prints it
   raspc eval programs/reverse.rasp --input abcd     ... and one more input, on the declared output
   raspc eval programs/sort.rasp --input "[3,1,2]" --output sorted_tokens
+  echo 'x = indices + 1; x("abc");' | raspc eval -   the program from standard input
+  raspc eval programs/sort.rasp --draw-dir pics     draw(sop, "abc"); statements write pics/NAME.svg
   raspc eval programs/reverse.rasp --json           one JSON object per line:
       {"expr": "reverse(\\"abcd\\")", "name": "reverse", "input": ["a", ...], "output": ["d", ...]}
 """
@@ -37,8 +34,9 @@ def register(subparsers) -> None:
         "eval", help="run a file's examples in the reference interpreter",
         description=__doc__.split("\n\n")[1], epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", metavar="FILE.rasp", help="the RASP program")
+    parser.add_argument("file", metavar="FILE.rasp", help="the RASP program (- reads it from standard input)")
     add_input_options(parser)
+    add_draw_option(parser)
     parser.add_argument("--output", metavar="NAME",
                         help="the s-op to run the extra input on (default: the file's @output)")
     parser.add_argument("--json", action="store_true", help="one JSON object per result, one per line")
@@ -49,179 +47,22 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    staged = load_file(args.file, tuple(args.search_path))
+    if args.file == "-":
+        staged = stage_source(sys.stdin.read(), "<stdin>", tuple(args.search_path))
+    else:
+        staged = load_file(args.file, tuple(args.search_path))
     for display in staged.displays:
-        _emit(display, staged, args.json, out)
+        if display.kind == "draw":
+            path = write_drawing(display, getattr(args, "draw_dir", None))
+            print(f"drew {display.name}({format_atom(display.example)}) into {path}",
+                  file=sys.stderr if args.json else out)
+            continue
+        emit(display, args.json, out)
     extra = extra_input(args)
     if extra is not None:
         name = args.output or staged.program.output
         target = staged.program.output_expr(name)
         shown = "".join(extra) if all(isinstance(t, str) and len(t) == 1 for t in extra) else list(extra)
-        text = f"{name}({_format_atom(shown)})"
-        _emit(Display("example", text, name, target, extra, None), staged, args.json, out)
+        text = f"{name}({format_atom(shown)})"
+        emit(Display("example", text, name, target, extra, None), args.json, out)
     return 0
-
-
-def _evaluate(display: Display) -> Any:
-    try:
-        return evaluate(display.value, display.input)
-    except RaspcError as error:
-        raise error.with_location(display.location)
-    except RecursionError:
-        raise RaspEvaluationError("the program is too deep to evaluate", display.location) from None
-
-
-def _emit(display: Display, staged: StagedFile, as_json: bool, out: TextIO) -> None:
-    if as_json and not display.in_json:
-        return
-    evaluated = display.kind in ("example", "sop", "selector") and display.input is not None
-    result = None
-    if evaluated:
-        try:
-            result = _evaluate(display)
-        except RaspcError:
-            if display.in_json:
-                raise
-            # An assignment's value shown on the running example: the original skips
-            # examples that do not fit the running example; so does this listing.
-            display = replace(display, input=None)
-            evaluated = False
-    if as_json:
-        if evaluated:
-            record = {"expr": display.text, "name": display.name,
-                      "input": [json_atom(t) for t in display.input],
-                      "output": json_value(result)}
-            print(json.dumps(record, ensure_ascii=False), file=out)
-        return
-    for line in _repl_lines(display, result):
-        print(line, file=out)
-
-
-# ------------------------------------------------------------ the REPL's format
-
-def _repl_lines(display: Display, result: Any) -> list[str]:
-    kind = display.kind
-    if kind == "example":
-        if isinstance(display.value, ir.Selector):
-            return ["\t = "] + _matrix_lines(display.input, result)
-        if display.verbose:
-            return _table_lines("\t = ", " ", display.input, result)
-        return ["\t =  " + format_sequence(result)]
-    if kind == "sop":
-        lines = [f"     s-op: {display.name}"]
-        if display.input is not None:
-            example = _format_atom(display.example if display.example is not None else _running(display.input))
-            if display.verbose:
-                lines.extend(_table_lines(" \t Example:", f" {display.name}({example}) =", display.input, result))
-            else:
-                lines.append(f" \t Example: {display.name}({example}) = {format_sequence(result)}")
-        return lines
-    if kind == "selector":
-        lines = [f"     selector: {display.name}"]
-        if display.input is not None:
-            lines.append(" \t Example:")
-            lines.extend(_matrix_lines(display.input, result))
-        return lines
-    if kind == "show":
-        sequence_example, selector_example = display.value
-        lines = []
-        if display.name in ("both", "s-op"):
-            lines.append(f"\ts-op example: {_format_atom(sequence_example)}")
-        if display.name in ("both", "selector"):
-            lines.append(f"\tselector example: {_format_atom(selector_example)}")
-        return lines
-    return [_value_line(display.name, display.value)]
-
-
-def _running(tokens: tuple) -> Any:
-    """The running example as it was written: a string stays a string."""
-    if all(isinstance(t, str) and len(t) == 1 for t in tokens):
-        return "".join(tokens)
-    return list(tokens)
-
-
-def _value_line(name: str, value: Any) -> str:
-    if isinstance(value, Applied):  # `x = f("abc");` holds a finished sequence
-        result = evaluate(value.target, value.input)
-        if isinstance(value.target, ir.Selector):
-            return f"    value: {name} =  {result}"
-        return f"    value: {name} =  {format_sequence(result)}"
-    if isinstance(value, (Function, BuiltinFunction)):
-        return f"     {value}"
-    if isinstance(value, list):
-        return f"     list: {name} = {_python_text(value)}"
-    if isinstance(value, dict):
-        return f"     dict: {name} = {_python_text(value)}"
-    return f"    value: {name} =  {_format_atom(value)}"
-
-
-def _python_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_python_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_python_text(k)}: {_python_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, ir.RaspExpr):
-        return value.label
-    if isinstance(value, (Function, BuiltinFunction, Applied)):
-        return str(value) if not isinstance(value, Applied) else value.target.label
-    return repr(value)
-
-
-def _format_atom(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return _python_text(value)
-    return str(value)
-
-
-def _small(value: Any) -> str:
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, float):
-        return str(round(value, 3))
-    return str(value)
-
-
-def format_sequence(values: list) -> str:
-    """A sequence as the original prints it: ``[c, b, a] (strings)``, ``[5]*5 (ints)``."""
-    kind = sequence_type(values)
-    if len(values) > 1 and len(set(values)) == 1:
-        body = f"[{_small(values[0])}]*{len(values)}"
-    else:
-        body = "[" + ", ".join(_small(v) for v in values) + "]"
-    return f"{body} ({kind}s)"
-
-
-def _table_lines(head: str, short_prefix: str, tokens: tuple, values: list) -> list[str]:
-    """``full seq display on``: input and output aligned in columns (the REPL's table)."""
-    if len(set(values)) == 1:
-        return [f"{head}{short_prefix} {format_sequence(values)} [skipped full display: identical values]"]
-    marked_input = _mark_minority(list(tokens))
-    shown_input = [str(v) for v in marked_input]
-    shown_output = [str(v) for v in _mark_minority(values)]
-    width = max(len(v) for v in shown_input + shown_output)
-
-    def row(cells):
-        return " ".join(cell.rjust(width) for cell in cells)
-
-    return [head,
-            f" \t\tinput:   {row(shown_input)} \t ({sequence_type(marked_input)}s)",
-            f" \t\toutput:  {row(shown_output)} \t ({sequence_type(values)}s)"]
-
-
-def _mark_minority(values: list) -> list:
-    """Booleans show only the rarer of T and F, as the original's table does."""
-    if not values or not isinstance(values[0], bool):
-        return values
-    trues, falses = values.count(True), values.count(False)
-    true_mark = "T" if trues <= falses else ""
-    false_mark = "F" if falses <= trues else ""
-    return [true_mark if v else false_mark for v in values]
-
-
-def _matrix_lines(tokens: tuple, matrix: list[list[bool]]) -> list[str]:
-    lines = [" \t\t\t     " + " ".join(str(t) for t in tokens)]
-    for token, row in zip(tokens, matrix):
-        lines.append(f" \t\t\t {token} | " + " ".join("1" if chosen else " " for chosen in row))
-    return lines

@@ -15,8 +15,8 @@ class Display:
     ``kind`` is ``example`` (an application to an input: ``input`` is that input),
     ``sop``/``selector`` (a bare s-op or selector, shown on the running example,
     ``input``; ``None`` when examples are switched off), ``value`` (an atom, list, dict
-    or function) or ``show`` (``show example``: ``value`` is the pair of running
-    examples).
+    or function), ``show`` (``show example``: ``value`` is the pair of running
+    examples) or ``draw`` (``draw(sop, input);``: ``value`` drawn on ``input``).
     """
 
     kind: str
@@ -40,3 +40,8 @@ class StagedFile:
 
     def name_of(self, node: ir.RaspExpr) -> str:
         return node.name or self.display_names.get(node.id) or node.label
+
+    @property
+    def draws(self) -> list[Display]:
+        """The ``draw`` statements, in order: what to draw and on which input."""
+        return [display for display in self.displays if display.kind == "draw"]

@@ -13,7 +13,7 @@ from rasp import ast, ir
 from rasp.builtins import RESERVED, Applied, Env, Function, describe_value, is_atom, type_name
 from rasp.errors import RaspEvaluationError, RaspNameError, RaspTypeError
 from rasp.parser import parse
-from rasp.staging.expressions import ExitFile, ExpressionEvaluator
+from rasp.staging.expressions import ExitFile, ExpressionEvaluator, application_input
 from rasp.staging.files import Recorder, find_file, read_source, read_table
 from rasp.staging.limits import StageLimits
 from rasp.staging.records import Display, StagedFile
@@ -94,7 +94,7 @@ class Stager(ExpressionEvaluator):
                     if last[name] == position:
                         self._show_named(name, value, node.loc, with_example=False)
         elif isinstance(node, ast.Draw):
-            pass  # drawing is the original REPL's business, not the compiler's
+            self.draw(node, env, top)
         elif isinstance(node, ast.ReplCommand):
             self.repl_command(node, env, top)
         elif isinstance(node, ast.VocabDecl):
@@ -169,12 +169,27 @@ class Stager(ExpressionEvaluator):
         elif node.command == "full_seq_display":
             self.verbose = node.argument == "on"
 
+    def draw(self, node: ast.Draw, env: Env, top: bool) -> None:
+        """``draw(sop[, input]);``: recorded, like an example, for the command to draw
+        (on the running example when no input is given); the compiler ignores it."""
+        target = self.no_applied(self.expr(node.sop, env), node.sop.loc)
+        if not isinstance(target, ir.RaspExpr):
+            raise RaspTypeError(f"draw expects an s-op or a selector, got a {type_name(target)}", node.loc)
+        example = self.expr(node.input, env) if node.input is not None else self.sequence_example
+        tokens = application_input(example, node.loc)
+        if top:
+            name = node.sop.id if isinstance(node.sop, ast.Name) else self.name_of(target)
+            self.displays.append(Display("draw", f"draw({name})", name, target, tokens, node.loc, example,
+                                         in_json=False))
+
     def load(self, node: ast.Load, env: Env, file: str) -> list[tuple[str, Any]]:
         """Run a loaded file in its own scope; its public names land in ``env`` too.
 
         Returns the (name, value) pairs it shared, in order, for the REPL's listing.
         """
-        path = find_file(node.name + ".rasp", file, self.search_path, node.loc, "load")
+        # ``load "x";`` as the original writes it; ``load "x.rasp";`` names the same file.
+        file_name = node.name if node.name.endswith(".rasp") else node.name + ".rasp"
+        path = find_file(file_name, file, self.search_path, node.loc, "load")
         if path in self.loading:
             raise RaspNameError(f"load cycle: {node.name!r} is already being loaded "
                                 f"({' -> '.join(Path(p).name for p in self.loading)})", node.loc)

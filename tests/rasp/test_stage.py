@@ -446,3 +446,23 @@ def test_output_naming_a_selector_says_it_is_a_selector():
     error = error_of("s = select(indices, indices, ==);\n@output s;\n", RaspTypeError)
     assert error.location.line == 2
     assert "'s' is a selector" in error.message and "aggregate" in error.message
+
+
+def test_load_accepts_the_file_name_with_its_extension(tmp_path):
+    (tmp_path / "lib.rasp").write_text("shifted = indices + 1;\n")
+    (tmp_path / "main.rasp").write_text('load "lib.rasp";\nf = shifted * 2;\n')
+    program = load_program(str(tmp_path / "main.rasp"))
+    assert evaluate(program.names["f"], "ab") == [2, 4]  # (indices + 1) * 2, by hand
+
+
+def test_draw_statements_are_recorded_with_their_input():
+    staged_file = stage_file(parse('x = indices;\ndraw(x, "ab");\nset example [1, 2]\ndraw(x);\n', "t"))
+    draws = staged_file.draws
+    assert [(d.name, d.value, d.input) for d in draws] == [("x", staged_file.program.names["x"], ("a", "b")),
+                                                           ("x", staged_file.program.names["x"], (1, 2))]
+    assert draws[0].location.line == 2
+
+
+def test_draw_of_an_atom_is_a_type_error():
+    error = error_of('draw(3, "ab");\n', RaspTypeError)
+    assert "draw expects an s-op" in error.message
