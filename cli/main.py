@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except RecursionError:
-        print("error: the program nests too deeply to stage", file=sys.stderr)
+        print("error: the program nests too deeply (a function that calls itself without end, or a chain of "
+              "thousands of operations?)", file=sys.stderr)
         return 2
     except Exception as failure:  # a bug of ours, not the user's: say so, briefly
         if os.environ.get("RASPC_DEBUG"):

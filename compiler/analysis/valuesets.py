@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 from rasp import ir
-from compiler.analysis.refusals import cannot_average, never_succeeds
+from compiler.analysis.refusals import cannot_average, never_succeeds, source_text, user_label
 from compiler.errors import CompileError
 from raspc.errors import RaspcError
 
@@ -272,8 +272,8 @@ NEVER_REACHED = (RaspcError, ArithmeticError, TypeError, ValueError, KeyError, I
 def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
     if product_size(domains) > MAX_COMBINATIONS:
         raise CompileError(
-            f"{node.label}: its operands have {product_size(domains):,} value combinations, "
-            f"too many to enumerate; reduce the vocabulary or max_len")
+            f"'{source_text(node)}': its operands have {product_size(domains):,} value combinations, "
+            f"too many to enumerate; reduce the vocabulary or max_len", node.location)
     results = []
     first_failure = None
     for args in itertools.product(*domains):
@@ -557,9 +557,9 @@ def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_
         for operand in operands:
             if not sets[operand.id].known:
                 raise CompileError(
-                    f"{node.label} reads {operand.label}, whose values cannot be listed "
+                    f"'{source_text(node)}' reads {user_label(operand)}, whose values cannot be listed "
                     f"(an average over too many combinations); mark it categorical or "
-                    f"lower max_len")
+                    f"lower max_len", node.location)
         possible = possible_arguments(node, max_len, sets) if isinstance(node, ir.SequenceMap) else None
         if possible is not None:
             values = _apply_all(node, lambda args: node.fn(*args), [tuple(possible)])

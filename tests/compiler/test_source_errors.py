@@ -55,3 +55,13 @@ def test_averaging_tokens_of_a_numeric_vocabulary_points_at_tokens_int():
     error = caught.value
     assert (error.location.line, error.location.column) == (3, 5)
     assert "tokens_int" in error.message and "select_" not in error.message
+
+
+def test_too_many_combinations_names_the_operation_and_its_line():
+    source = ("@vocab [i for i in range(1100)];\n@max_len 3;\n"
+              "z = aggregate(select(indices, indices, ==), tokens_int);\ny = tokens_int * z;\n@output y;\n")
+    with pytest.raises(CompileError) as caught:
+        compile_program(staged(source))
+    error = caught.value
+    assert (error.location.line, error.location.column) == (4, 5)
+    assert "'y = tokens_int * z'" in error.message
