@@ -1,6 +1,6 @@
 """``raspc repl``: the original RASP's interactive prompt.
 
-Statements are read one at a time at the prompt ``>>`` (``..`` while a statement is
+Statements are read one at a time at the prompt ">>" (".." while a statement is
 not finished) and printed as the original REPL prints them: a definition with its
 value on the running example, an example's result, a value. ``set example``,
 ``show example``, ``examples on|off``, ``load``, ``draw`` (written as NAME.svg) and
@@ -108,6 +108,7 @@ class Session:
                 if not self.run_chunk("".join(chunk), first_line):
                     continue  # the statement goes on: read another line
             except ExitFile:
+                print(file=self.out)
                 return
             except RaspcError as error:
                 self.report(error)

@@ -62,7 +62,7 @@ def test_a_mistake_is_reported_and_the_session_goes_on():
     # indices + 1 on "hello", by hand; shown for the definition and once more for `x;`,
     # not for the `x;` after `exit`.
     assert transcript.count('Example: x("hello") = [1, 2, 3, 4, 5] (ints)') == 2
-    assert not transcript.endswith("\n>> \n")
+    assert transcript.endswith("^\n>> \n")  # the prompt that read `exit`, and no other after it
 
 
 def test_examples_errors_and_values_match_the_original_results():
