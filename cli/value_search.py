@@ -7,7 +7,7 @@ is barely checked. ``search_inputs`` mutates inputs it has (a seeded generator:
 a token replaced, inserted, deleted or swapped, two inputs joined, an input cut just
 after a position where the value occurs) and keeps the new ones whose answer, the
 value at the last position, is one still wanted, until each has been seen
-``per_value`` times or the budget of interpreter runs is spent. Only the reference
+``per_value`` times or the budget of attempts is spent. Only the reference
 interpreter runs here; the caller checks the inputs found on the model.
 """
 from __future__ import annotations
@@ -29,10 +29,13 @@ def value_key(value: Any) -> tuple:
 
 @dataclass
 class Search:
-    """What a search found: ``inputs`` to check, and how many interpreter runs it took."""
+    """What a search found: ``inputs`` to check, how many interpreter runs it took, and
+    how many children it made (those already seen cost no run, but count against the
+    budget, so that a search over an input space it has exhausted ends)."""
 
     inputs: list[tuple] = field(default_factory=list)
     evaluations: int = 0
+    attempts: int = 0
 
 
 def _mutants(parent: tuple, output: list | None, wanted: Sequence[Any], other: tuple, vocab: Sequence[Any],
@@ -68,7 +71,7 @@ def search_inputs(evaluate: Evaluate, starts: Sequence[tuple], needed: dict[Hash
     needed = {key: count for key, count in needed.items() if count > 0}
     pool: list[tuple] = [tokens for tokens in starts if tokens]
     outputs: dict[tuple, list | None] = {}
-    while needed and pool and found.evaluations < budget:
+    while needed and pool and found.attempts < budget:
         parent = pool[int(rng.integers(len(pool)))]
         if parent not in outputs:
             outputs[parent] = evaluate(parent)
@@ -76,7 +79,8 @@ def search_inputs(evaluate: Evaluate, starts: Sequence[tuple], needed: dict[Hash
         other = pool[int(rng.integers(len(pool)))]
         wanted = [values[key] for key in needed]
         for child in _mutants(parent, outputs[parent], wanted, other, vocab, max_len, rng):
-            if child in seen or found.evaluations >= budget:
+            found.attempts += 1
+            if child in seen or found.attempts >= budget:
                 continue
             seen.add(child)
             output = evaluate(child)

@@ -231,7 +231,8 @@ def test_verify_text_report(tmp_path, capsys):
 def test_verify_sampled_is_seeded(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(verify_command, "EXHAUSTIVE_LIMIT", 10)
     source = write(tmp_path, REVERSE)
-    runs = [json.loads(cli(capsys, "verify", source, "--samples", "25", "--seed", "3", "--json")[1])
+    runs = [json.loads(cli(capsys, "verify", source, "--samples", "25", "--seed", "3", "--per-value", "0",
+                           "--json")[1])
             for _ in range(2)]
     assert runs[0]["exhaustive"] is False and runs[0]["checked"] == 25
     assert runs[0] == {**runs[1], "seconds": runs[0]["seconds"]}

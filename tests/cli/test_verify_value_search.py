@@ -101,3 +101,16 @@ def test_a_value_no_input_gives_is_named(tmp_path, capsys):
     assert status == 0
     assert "never reached as an answer: never" in out
     assert "answers (value at the last position): ok 30" in out  # 2 + 4 + 8 + 16 inputs
+
+
+def test_the_search_is_seeded_and_ends_when_the_input_space_is_exhausted(tmp_path, capsys, monkeypatch):
+    """dyck1 at max_len 4 has 30 inputs, 3 of them balanced: far fewer than --per-value
+    asks, so the search must stop once it has tried them all, and say so the same way
+    twice."""
+    monkeypatch.setattr(verify_command, "EXHAUSTIVE_LIMIT", 10)
+    runs = [verify_json(capsys, DYCK1, "--max-len", "4", "--samples", "5", "--seed", "2", "--per-value", "50")
+            for _ in range(2)]
+    assert runs[0][0] == 0 and not runs[0][1]["exhaustive"]
+    assert runs[0][1] == {**runs[1][1], "seconds": runs[0][1]["seconds"]}
+    inputs = ["".join(p) for n in range(1, 5) for p in itertools.product("()", repeat=n)]
+    assert counts(runs[0][1], "answers")["T"] == sum(dyck1_label(t) == "T" for t in inputs) == 1 + 2
