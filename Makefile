@@ -23,9 +23,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -x
 
-# `make bench BENCH_ARGS=--quick` for a fast check; bench/results.md holds the tables.
+# `make bench BENCH_ARGS=--quick` for a fast check; writes the repository's bench/
+# (results.json, results.md with the tables, plots), which git ignores.
 bench: $(STAMP)
-	$(BIN)/python -m benchmark.main $(BENCH_ARGS)
+	$(BIN)/python -m benchmark.main --out $(CURDIR)/bench $(BENCH_ARGS)
 
 # Compiles and checks every bundled program and rewrites the table in programs/README.md.
 programs-table: $(STAMP)

@@ -13,9 +13,10 @@ Each configuration runs in a worker process under a wall-clock cap (``--timeout`
 one that overruns is recorded as timed out with whatever it had measured, one that
 does not compile with the compiler's message, and the run goes on.
 
-Results go to ``bench/results.json`` (every figure, the settings, seeds, machine
-and versions), ``bench/results.md`` (the tables, also printed) and two plots,
-``bench/max_len.png`` and ``bench/vocab_size.png``.
+Results go to ``--out DIR`` (default ``./bench`` under the current directory; ``make
+bench`` gives the repository's ``bench/``): ``results.json`` (every figure, the
+settings, seeds, machine and versions), ``results.md`` (the tables, also printed) and
+two plots, ``max_len.png`` and ``vocab_size.png``.
 
     python -m benchmark.main                 # everything (make bench)
     python -m benchmark.main --quick         # a few programs at small sizes
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from benchmark.measure import (FORWARD_WINDOWS, INTERPRETER_BUDGET_SECONDS, INTERPRETER_PASSES, MIN_TIMING_SECONDS,
-                               PROGRAM_DIR, ROOT, Config, Row, measure, prepare)
+                               PROGRAM_DIR, Config, Row, measure, prepare)
 from benchmark.plots import write_plots
 from benchmark.report import Results, environment, load_average, read, report, write
 from benchmark.tracr import TRACR_PROGRAMS
@@ -50,6 +51,9 @@ COMPILE_BUDGET_SECONDS = 10.0
 VOCAB_PROGRAMS = ("hist", "sort", "reverse")
 VOCAB_SIZES = (10, 100, 1000)
 VOCAB_MAX_LENS = (10, 20)
+
+#: The folder, under the current directory, that the results go to without --out.
+DEFAULT_FOLDER = "bench"
 
 QUICK_PROGRAMS = ("length", "reverse", "hist", "sort")
 QUICK_MAX_LENS = (5, 10)
@@ -138,7 +142,7 @@ def run_configs(worker, configs: Sequence[Config], timeout_seconds: float, out: 
     return rows
 
 
-def run_benchmark(plan: Plan, folder: Path | str = ROOT / "bench", out: TextIO | None = None,
+def run_benchmark(plan: Plan, folder: Path | str = DEFAULT_FOLDER, out: TextIO | None = None,
                   plots: bool = True, target: Callable = measure, prepare_worker: Callable | None = prepare):
     """Measure everything in ``plan`` (each configuration through ``target``), write the
     files into ``folder`` and print the tables."""
@@ -190,8 +194,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"max_lens of the sweep (default: {' '.join(map(str, VOCAB_MAX_LENS))})")
     parser.add_argument("--no-vocab-sweep", action="store_true", help="skip the vocabulary sweep")
     parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    parser.add_argument("--out-dir", metavar="DIR", default=str(ROOT / "bench"),
-                        help="where the results and plots go (default: bench/)")
+    parser.add_argument("--out", "--out-dir", dest="out", metavar="DIR", default=None,
+                        help=f"where the results and plots go (default: ./{DEFAULT_FOLDER} under the "
+                             "current directory; `make bench` gives the repository's bench/)")
 
 
 def _positive(values: Sequence[int] | None, what: str) -> None:
@@ -230,10 +235,17 @@ def print_last(folder: Path | str, out: TextIO | None = None) -> int:
     return 0
 
 
+def output_folder(args: argparse.Namespace) -> Path:
+    """Where the results go: ``--out``, else ./bench under the current directory (never
+    into the installed package's folder, which may not be the user's or writable)."""
+    return Path(args.out) if args.out else Path.cwd() / DEFAULT_FOLDER
+
+
 def run_from_args(args: argparse.Namespace) -> int:
+    folder = output_folder(args)
     if args.table:
-        return print_last(args.out_dir)
-    run_benchmark(plan_from_args(args), args.out_dir, plots=not args.no_plots)
+        return print_last(folder)
+    run_benchmark(plan_from_args(args), folder, plots=not args.no_plots)
     return 0
 
 

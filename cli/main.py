@@ -6,7 +6,8 @@ Only the chosen subcommand's module is imported (``raspc eval`` runs the
 interpreter without importing the compiler's JAX runtime); without one, every
 module is, so that ``raspc --help`` lists them all. That is the one import made
 inside a function, by design: each command module imports what it needs at its top.
-Every user mistake arrives here as a ``RaspcError`` and is printed once, as one short
+JAX's persistent compilation cache is configured first (``raspc.cache``), before
+anything imports JAX. Every user mistake arrives here as a ``RaspcError`` and is printed once, as one short
 block, with exit status 2 and no traceback.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from typing import Sequence
 
 from raspc import __version__
+from raspc.cache import configure_jax
 from raspc.errors import RaspcError
 
 # (subcommand, module) in the order ``raspc --help`` lists them.
@@ -78,6 +80,7 @@ def build_parser(subcommands: Sequence[str] | None = None) -> argparse.ArgumentP
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    configure_jax()
     parser = build_parser(chosen_subcommands(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

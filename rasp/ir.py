@@ -21,9 +21,10 @@ from __future__ import annotations
 import enum
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Union
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 Value = Union[str, int, float, bool]
 
@@ -390,7 +391,11 @@ def to_graph(roots: "RaspExpr | tuple[RaspExpr, ...] | list[RaspExpr]") -> nx.Di
     """The data-flow graph: an edge from each operand to the node that reads it.
 
     Each graph node is the node's ``id``, with the node itself under the ``expr`` key.
+    networkx is imported here, on first use: the interpreter (``raspc eval``) never
+    needs it, and importing it costs a tenth of a second.
     """
+    import networkx as nx
+
     graph = nx.DiGraph()
     for node in ancestors(roots):
         graph.add_node(node.id, expr=node)

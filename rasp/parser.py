@@ -28,6 +28,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 
 from rasp import ast
 from rasp.errors import RaspSyntaxError
+from raspc.cache import cache_file
 from raspc.errors import SourceLocation
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
@@ -64,6 +65,9 @@ def _lark() -> Lark:
 
     It builds no parse tree: ``_BUILDER``'s methods run as each rule is reduced, which
     is several times faster than building a tree with positions and transforming it.
+    Building the LALR tables takes over a second, so Lark keeps them in raspc's cache
+    folder (``raspc.cache``); the file records a hash of the grammar, the options and
+    Lark's version, and Lark rebuilds the tables when any of them changed.
     """
     return Lark(
         GRAMMAR_PATH.read_text(encoding="utf-8"),
@@ -71,6 +75,7 @@ def _lark() -> Lark:
         lexer="contextual",
         maybe_placeholders=True,
         transformer=_BUILDER,
+        cache=cache_file("rasp_parser.lark") or False,
     )
 
 

@@ -9,12 +9,21 @@ test-fast`` leaves out the slow ones.
 A test that marks itself slow is one of the few that dominate the suite's time
 (whole-program compilation over many inputs, the differential fuzzer, end-to-end
 command runs); a developer's quick answer runs the rest.
+
+raspc's cache (the parser's tables, JAX's compiled passes: ``raspc.cache``) goes to a
+temporary folder for the whole run, set before any test parses or compiles, so that
+no test writes into the user's own cache; subprocesses inherit it.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from raspc.cache import CACHE_ENV
 
 #: The repository's root: the folder holding pyproject.toml.
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +53,11 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def regressions_dir() -> Path:
     return REGRESSIONS
+
+
+_TEST_CACHE = tempfile.mkdtemp(prefix="raspc_test_cache_")
+os.environ[CACHE_ENV] = _TEST_CACHE
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(_TEST_CACHE, ignore_errors=True)

@@ -77,6 +77,29 @@ def gather_vocab(inputs: Sequence[Sequence[Any]]) -> tuple:
     return tuple(seen.values())
 
 
+def outside_vocab(tokens: Sequence[Any], vocab: Sequence[Any]) -> Any | None:
+    """The first token of ``tokens`` that ``vocab`` lacks (None when it has them all)."""
+    known = {_token_key(token) for token in vocab}
+    return next((token for token in tokens if _token_key(token) not in known), None)
+
+
+def runnable_examples(examples: list, vocab: Sequence[Any], notes) -> list:
+    """The example statements whose inputs ``vocab`` can encode. A ``--vocab`` that
+    overrides the file's own is usually given with an ``--input`` of its own; the
+    file's examples, written for its ``@vocab``, are then skipped with a note on
+    ``notes`` rather than ending the command."""
+    kept = []
+    for display in examples:
+        stray = outside_vocab(display.input, vocab)
+        if stray is None:
+            kept.append(display)
+            continue
+        where = f"{display.location.prefix()}: " if display.location else ""
+        print(f"{where}note: skipped the example {display.text}: its token {shown_atom(stray)!r} "
+              f"is not in --vocab", file=notes)
+    return kept
+
+
 # ------------------------------------------------------------------ compiled targets
 
 @dataclass
@@ -212,6 +235,8 @@ def run(args: argparse.Namespace, out=None) -> int:
         raise InputError(f"{args.file} has no example statements; give one with --input or --words")
     vocab = vocab_of(args) or program.vocab or gather_vocab(inputs)
     max_len = args.max_len or program.max_len or max(len(tokens) for tokens in inputs)
+    if extra is not None and vocab_of(args):
+        examples = runnable_examples(examples, vocab, sys.stderr)
     targets = Targets(tuple(vocab), max_len, args.max_params, tuple(args.no_opt))
     results = []
     for display in examples:

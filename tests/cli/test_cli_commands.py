@@ -231,7 +231,8 @@ def test_verify_text_report(tmp_path, capsys):
 def test_verify_sampled_is_seeded(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(verify_command, "EXHAUSTIVE_LIMIT", 10)
     source = write(tmp_path, REVERSE)
-    runs = [json.loads(cli(capsys, "verify", source, "--samples", "25", "--seed", "3", "--json")[1])
+    runs = [json.loads(cli(capsys, "verify", source, "--samples", "25", "--seed", "3", "--per-value", "0",
+                           "--json")[1])
             for _ in range(2)]
     assert runs[0]["exhaustive"] is False and runs[0]["checked"] == 25
     assert runs[0] == {**runs[1], "seconds": runs[0]["seconds"]}
@@ -312,7 +313,7 @@ def test_lens_requires_an_input(tmp_path, capsys):
 def test_bench_small_run_and_table(tmp_path, capsys):
     status, out, err = cli(capsys, "bench", "--programs", "hist", "--max-lens", "3", "--repeats", "1",
                            "--batches", "8", "--samples", "20", "--no-vocab-sweep", "--no-plots",
-                           "--out-dir", str(tmp_path))
+                           "--out", str(tmp_path))
     assert status == 0, err
     data = json.loads((tmp_path / "results.json").read_text())
     [row] = data["rows"]
@@ -320,10 +321,10 @@ def test_bench_small_run_and_table(tmp_path, capsys):
     assert row["layers"] >= 1 and row["params"] > 0 and row["forward_seq_per_s"]["8"] > 0
     assert row["checked"] == 20 and row["matched"] == 20  # every input agrees with the interpreter
     assert "| hist | 3 |" in (tmp_path / "results.md").read_text()
-    status, out, _ = cli(capsys, "bench", "--table", "--out-dir", str(tmp_path))
+    status, out, _ = cli(capsys, "bench", "--table", "--out", str(tmp_path))
     assert status == 0 and "| hist | 3 |" in out
 
 
 def test_bench_table_without_results(tmp_path, capsys):
-    status, _, err = cli(capsys, "bench", "--table", "--out-dir", str(tmp_path))
+    status, _, err = cli(capsys, "bench", "--table", "--out", str(tmp_path))
     assert status == 2 and "raspc bench" in err

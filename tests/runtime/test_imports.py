@@ -63,6 +63,7 @@ def test_raspc_eval_does_not_import_jax_or_the_compiler():
     assert _of_package(modules, "jax") == [] and _of_package(modules, "compiler") == []
     assert _of_package(modules, "runtime.engine") == []
     assert [m for m in modules if m.startswith("cli.commands.") and m != "cli.commands.eval"] == []
+    assert _of_package(modules, "networkx") == []  # only the compiler's scheduler needs it
 
 
 def function_level_project_imports(path: Path) -> list[str]:
