@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     ("run", "cli.commands.run"),
     ("verify", "cli.commands.verify"),
     ("lens", "cli.commands.lens"),
+    ("patch", "cli.commands.patch"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
 )
