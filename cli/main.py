@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     ("verify", "cli.commands.verify"),
     ("lens", "cli.commands.lens"),
     ("patch", "cli.commands.patch"),
+    ("export", "cli.commands.export"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
 )

@@ -236,21 +236,50 @@ def run_with_cache(params, token_ids, config: ModelConfig,
     return Cache(*_to_numpy(logits, activations, config.n_layers), n_layers=config.n_layers)
 
 
+#: The most memory the activations of one batched patch pass may take; more
+#: patches than fit run as several passes of one compiled shape.
+PATCH_BYTES = 512 * 2 ** 20
+
+
+def patches_per_pass(params, positions: int) -> int:
+    """How many patches of one input fit in PATCH_BYTES: a rough count of the
+    float32 activations one patch keeps alive through the pass."""
+    per_patch = 0
+    for layer in params["layers"]:
+        heads, d_model, d_head = np.shape(layer["w_q"])
+        d_mlp = np.shape(layer["w_in"])[1]
+        per_patch += positions * (6 * d_model + 4 * heads * d_head + 2 * d_mlp + 2 * heads * positions)
+    return max(1, PATCH_BYTES // max(4 * per_patch, 1))
+
+
 def run_patched(params, token_ids, config: ModelConfig, sources: Mapping[str, Any],
                 masks: Mapping[str, Any], keep: tuple[str, ...] = ()) -> Cache:
     """One batched pass per patch: patch k replaces hook ``name``'s activation by
     ``sources[name]`` where ``masks[name][k]`` is true. Every mask has the same
     leading patch axis; the result's logits are (patches, batch, pos, n_outputs).
-    ``keep`` names the activations to return (none by default: patches are many)."""
+    ``keep`` names the activations to return (none by default: patches are many).
+    Patches that would not fit in memory at once run in passes of equal size."""
     if set(masks) - set(sources):
         raise KeyError(f"no source for {sorted(set(masks) - set(sources))[0]!r}")
     sizes = {int(np.shape(m)[0]) for m in masks.values()}
     if len(sizes) != 1:
         raise ValueError(f"every mask needs the same number of patches, not {sorted(sizes)}")
+    total = sizes.pop()
+    ids = _ids(token_ids)
+    step = min(total, patches_per_pass(params, int(ids.shape[1])) // int(ids.shape[0]) or 1)
+    jax_params = to_jax(params)
     used = {name: jnp.asarray(sources[name], jnp.float32) for name in masks}
-    logits, activations = _patched_jit(to_jax(params), _ids(token_ids), float(config.attn_scale), used,
-                                       {name: jnp.asarray(m, bool) for name, m in masks.items()},
-                                       tuple(keep))
+    parts = []
+    for start in range(0, total, step):
+        chunk = {}
+        for name, mask in masks.items():
+            part = np.asarray(mask[start:start + step], bool)
+            if len(part) < step:  # the last pass keeps the compiled shape: pad with empty patches
+                part = np.concatenate([part, np.zeros((step - len(part),) + part.shape[1:], bool)])
+            chunk[name] = jnp.asarray(part)
+        parts.append(_patched_jit(jax_params, ids, float(config.attn_scale), used, chunk, tuple(keep)))
+    logits = np.concatenate([np.asarray(p[0]) for p in parts])[:total]
+    activations = {name: np.concatenate([np.asarray(p[1][name]) for p in parts])[:total] for name in parts[0][1]}
     return Cache(*_to_numpy(logits, activations, config.n_layers), n_layers=config.n_layers)
 
 

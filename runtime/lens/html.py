@@ -30,10 +30,12 @@ from runtime.lens.study import Study
 from runtime.lens.variables import (ACTIVE, MAX_UNITS_SHOWN, HeadView, LensReport, UnitView, shown_sequence,
                                     shown_value, undecided)
 
-#: Above this many heads the attention section starts folded, and above this many
-#: layers each layer's patterns and units start folded.
+#: Above this many heads the attention section starts folded; above this many
+#: layers each layer's patterns and units; above this many rows the residual
+#: table and the attribution table (the filter and "unfold all" open them).
 OPEN_HEADS = 24
 OPEN_LAYERS = 4
+OPEN_ROWS = 40
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1600px; }
@@ -51,7 +53,7 @@ code { font-family: ui-monospace, monospace; } .heads { display: flex; flex-wrap
 .note { color: #666; font-size: 0.85em; } .pair { display: flex; flex-wrap: wrap; gap: 2em; }
 .side { flex: 1 1 0; min-width: 320px; overflow-x: auto; } .plots { display: flex; flex-wrap: wrap; gap: 1.5em; }
 .plot p { margin: 0.2em 0; font-size: 0.85em; } .plot p.title { font-weight: bold; }
-.toolbar { position: sticky; top: 0; background: #fff; padding: 0.5em 0; border-bottom: 1px solid #eee; z-index: 1; }
+.toolbar { padding: 0.5em 0; border-bottom: 1px solid #eee; } th { white-space: nowrap; }
 .toolbar input { width: 22em; padding: 0.2em; }
 """
 
@@ -190,9 +192,13 @@ def _attribution_table(attribution: Attribution) -> list[str]:
     out += [f"<th><code>{_e(a)}</code></th>" for a in attribution.answer]
     out.append("</tr>")
 
+    def cell(value: float) -> str:
+        ink = ";color:#fff" if abs(value / scale) > 0.6 else ""
+        shown = "0" if value == 0 else f"{value:+.3g}"
+        return f'<td class="num" style="background:{colour(value / scale)}{ink}" title="{value:+.6g}">{shown}</td>'
+
     def row(name: str, label: str, values: np.ndarray, css: str = "") -> None:
-        cells = "".join(f'<td class="num" style="background:{colour(v / scale)}" title="{v:+.6g}">{v:+.3g}</td>'
-                        for v in values)
+        cells = "".join(cell(v) for v in values)
         css_attr = f' class="{css}"' if css else ""
         out.append(f'<tr{css_attr} data-filter="{_attr(name + " " + label)}"><td><code>{html.escape(name)}'
                    f"</code></td><td>{html.escape(label)}</td>{cells}</tr>")
@@ -305,12 +311,15 @@ def render_page(page: Page) -> str:
            '</button> <button id="fold-all" type="button">fold all</button></div>']
     out += _section("summary", "Inputs and outputs", _inputs(page))
     out += _section("residual", "Residual stream, read as RASP values",
-                    _side_by_side(page, [_residual_table(page.studies[k].report) for k in count]))
+                    _side_by_side(page, [_residual_table(page.studies[k].report) for k in count]),
+                    open_=len(first.points[0].subspaces) <= OPEN_ROWS)
     out += _section("logit-lens", "Logit lens: the output read at every point",
                     _side_by_side(page, [_logit_lens(page, k) for k in count]))
     if all(s.attribution is not None for s in page.studies):
+        rows = len(page.studies[0].attribution.components) + len(page.studies[0].attribution.units)
         out += _section("attribution", "Direct attribution of the answer's logit",
-                        _side_by_side(page, [_attribution_table(page.studies[k].attribution) for k in count]))
+                        _side_by_side(page, [_attribution_table(page.studies[k].attribution) for k in count]),
+                        open_=rows <= OPEN_ROWS)
     if page.patching is not None:
         out += _section("patching", "Activation patching", _patching(page.patching))
     out += _section("attention", "Attention patterns",

@@ -86,19 +86,19 @@ def heatmap_svg(heatmap: Heatmap, cell: int | None = None) -> str:
     """The heatmap as one ``<svg>`` element: labels left and on top, a tooltip per cell."""
     rows, columns = heatmap.rows, heatmap.columns
     if cell is None:
-        cell = 22 if len(rows) <= 40 and len(columns) <= 40 else 14
-    font = 11 if cell >= 18 else 9
+        cell = 22 if len(rows) <= 60 and len(columns) <= 40 else 16
+    font = 11 if cell >= 18 else 10
     left = _text_width(rows, font) + 10 + (14 if heatmap.row_title else 0)
     top = _text_width(columns, font) * 0.75 + 12 + (14 if heatmap.column_title else 0)
-    width = left + len(columns) * cell + 4
+    width = max(left + len(columns) * cell, left + 0.62 * 11 * len(heatmap.column_title)) + 4
     height = top + len(rows) * cell + 4
     shades = intensities(heatmap)
     values = np.asarray(heatmap.values, np.float64)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
              f'role="img" aria-label="{html.escape(heatmap.title)}" class="heatmap">']
     if heatmap.column_title:
-        parts.append(f'<text x="{left + len(columns) * cell / 2:.0f}" y="11" font-size="11" '
-                     f'text-anchor="middle" fill="#555">{html.escape(heatmap.column_title)}</text>')
+        parts.append(f'<text x="{left:.0f}" y="11" font-size="11" fill="#555">'
+                     f'{html.escape(heatmap.column_title)}</text>')
     if heatmap.row_title:
         parts.append(f'<text x="11" y="{top + len(rows) * cell / 2:.0f}" font-size="11" text-anchor="middle" '
                      f'fill="#555" transform="rotate(-90 11 {top + len(rows) * cell / 2:.0f})">'
@@ -117,8 +117,8 @@ def heatmap_svg(heatmap: Heatmap, cell: int | None = None) -> str:
             empty = not math.isfinite(values[r, c])
             fill = "#f3f3f3" if empty else colour(shades[r, c])
             tip = heatmap.tips[r][c] if heatmap.tips else f"{rows[r]}, {columns[c]}: {_number(values[r, c])}"
-            parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{cell - 1}" height="{cell - 1}" fill="{fill}">'
-                         f'<title>{html.escape(tip)}</title></rect>')
+            parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{cell - 1}" height="{cell - 1}" fill="{fill}" '
+                         f'stroke="#e4e4e4"><title>{html.escape(tip)}</title></rect>')
             label = heatmap.text[r][c] if heatmap.text else ""
             if label and cell >= 18:
                 ink = "#fff" if abs(shades[r, c]) > 0.6 else "#222"

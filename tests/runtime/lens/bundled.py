@@ -11,7 +11,7 @@ import numpy as np
 from compiler import compile_program
 from rasp import ir
 from rasp.stage import load_program
-from runtime.model import Layout, Model
+from runtime.model import CATEGORICAL, Layout, Model, ModelConfig, Subspace
 from tests.support.hand_models import random_model
 
 PROGRAMS = Path(__file__).resolve().parents[3] / "programs"
@@ -52,3 +52,31 @@ def random_inputs(model: Model, count: int, seed: int) -> list[tuple]:
     vocab = model.config.vocab[1:]
     return [tuple(vocab[int(k)] for k in rng.integers(0, len(vocab), int(rng.integers(1, model.config.max_len + 1))))
             for _ in range(count)]
+
+
+def wide_model(seed: int = 0, layers: int = 20, d: int = 500, heads: int = 2, d_head: int = 16,
+               d_mlp: int = 64, max_len: int = 4) -> Model:
+    """A model of the size the page must stay usable for: 20 layers, 500 residual
+    dimensions, random weights, and a layout of 100 five-dimensional variables
+    written all along the layers (so that there is something to filter)."""
+    rng = np.random.default_rng(seed)
+
+    def weights(*shape, fan_in: int) -> np.ndarray:
+        return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+
+    vocab = ("<BOS>",) + tuple("abcdefgh")
+    outputs = tuple("abcdefgh")
+    params = {"token_embed": weights(len(vocab), d, fan_in=1), "pos_embed": weights(max_len + 1, d, fan_in=1),
+              "unembed": weights(d, len(outputs), fan_in=d),
+              "layers": [{"w_q": weights(heads, d, d_head, fan_in=d), "w_k": weights(heads, d, d_head, fan_in=d),
+                          "w_v": weights(heads, d, d_head, fan_in=d),
+                          "w_o": weights(heads, d_head, d, fan_in=heads * d_head),
+                          "w_in": weights(d, d_mlp, fan_in=d), "b_in": np.zeros(d_mlp, np.float32),
+                          "w_out": weights(d_mlp, d, fan_in=d_mlp), "b_out": np.zeros(d, np.float32)}
+                         for _ in range(layers)]}
+    config = ModelConfig(vocab, max_len, d, d_head, layers, "out", CATEGORICAL, outputs,
+                         float(1 / np.sqrt(d_head)), "trained")
+    writers = ["embed"] + [f"L{l}.{s}" for l in range(layers) for s in ("attn", "mlp")]
+    subspaces = tuple(Subspace(f"var{k}", 5 * k, 5 * k + 5, CATEGORICAL, tuple("vwxyz"),
+                               writers[k * len(writers) // 100]) for k in range(100))
+    return Model(config, params, Layout(d, subspaces))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runtime.engine import hooks
 from runtime.engine.forward import Runner, dense_logits, encode, to_jax, trace
 from runtime.engine.hooks import (Replace, block_hook, head_results, hook_names, run_patched, run_with_cache)
 from tests.runtime.lens.bundled import NAMES, bundled, dense_model, random_inputs
@@ -126,3 +127,17 @@ def test_a_batch_of_inputs_equals_the_runner():
     cache = run_with_cache(model.params, ids, model.config)
     for row, (tokens, logits) in enumerate(zip(inputs, Runner(model).logits(inputs))):
         np.testing.assert_allclose(cache.logits[row, 1:len(tokens) + 1], logits, atol=1e-4)
+
+
+def test_patches_beyond_one_pass_run_in_passes_of_one_shape(monkeypatch):
+    """With room for 3 patches per pass, 7 patches run as 3 passes and give the
+    same logits as one pass."""
+    model = dense_model(seed=8)
+    clean, corrupt = encode(model.config, ("x", 1)), encode(model.config, (1, "x"))
+    source = run_with_cache(model.params, clean, model.config)
+    masks = {"hook_embed": np.random.default_rng(1).random((7,) + source["hook_embed"].shape) < 0.5}
+    whole = run_patched(model.params, corrupt, model.config, {"hook_embed": source["hook_embed"]}, masks)
+    monkeypatch.setattr(hooks, "patches_per_pass", lambda params, positions: 3)
+    passes = run_patched(model.params, corrupt, model.config, {"hook_embed": source["hook_embed"]}, masks)
+    assert passes.logits.shape == whole.logits.shape == (7, 1, 3, 4)
+    np.testing.assert_allclose(passes.logits, whole.logits, atol=1e-6)
