@@ -53,7 +53,7 @@ code { font-family: ui-monospace, monospace; } .heads { display: flex; flex-wrap
 .note { color: #666; font-size: 0.85em; } .pair { display: flex; flex-wrap: wrap; gap: 2em; }
 .side { flex: 1 1 0; min-width: 320px; overflow-x: auto; } .plots { display: flex; flex-wrap: wrap; gap: 1.5em; }
 .plot p { margin: 0.2em 0; font-size: 0.85em; } .plot p.title { font-weight: bold; }
-.toolbar { padding: 0.5em 0; border-bottom: 1px solid #eee; } th { white-space: nowrap; }
+.toolbar { padding: 0.5em 0; border-bottom: 1px solid #eee; } th, table.values td { white-space: nowrap; }
 .toolbar input { width: 22em; padding: 0.2em; }
 """
 
@@ -139,7 +139,7 @@ def _residual_table(report: LensReport) -> list[str]:
     if not report.points[0].subspaces:
         return ["<p class=note>This model has no residual layout (a trained model): the logit lens, "
                 "the attribution, the attention patterns and the MLP units are shown.</p>"]
-    out = ["<table><tr><th>s-op</th><th>encoding</th><th>written by</th>"]
+    out = ["<table class=values><tr><th>s-op</th><th>encoding</th><th>written by</th>"]
     out += [f"<th>{html.escape(p.point)}</th>" for p in report.points]
     out.append("</tr>")
     for k, subspace in enumerate(report.points[0].subspaces):
