@@ -79,4 +79,4 @@ def test_cache_equals_transformer_lens_run_with_cache(name, tmp_path):
                 continue
             np.testing.assert_allclose(theirs[hook].numpy(), ours[hook], rtol=1e-5, atol=TOLERANCE, err_msg=hook)
             compared += 1
-    assert compared >= 3 * 13 * case.model.config.n_layers
+    assert compared >= 3 * (13 - len(unlike)) * case.model.config.n_layers
