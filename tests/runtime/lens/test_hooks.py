@@ -36,7 +36,8 @@ def test_activations_have_transformer_lens_shapes_and_match_the_trace():
         assert cache[block_hook(layer, "attn.hook_attn_scores")].shape == (1, heads, 5, 5)
         assert cache[block_hook(layer, "mlp.hook_pre")].shape == (1, 5, d_mlp)
         np.testing.assert_allclose(cache[block_hook(layer, "attn.hook_pattern")], traced.patterns[layer], atol=1e-6)
-        np.testing.assert_allclose(cache[block_hook(layer, "mlp.hook_post")], traced.mlp_hidden[layer], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(cache[block_hook(layer, "mlp.hook_post")], traced.mlp_hidden[layer],
+                                   rtol=1e-5, atol=1e-5)
     for point, residual in zip(traced.points, traced.residuals):
         np.testing.assert_allclose(cache.residual(point), residual, rtol=1e-5, atol=1e-5)
     # the padded key gets no attention

@@ -11,6 +11,7 @@ import pytest
 from runtime.lens.html import Page, page_heatmaps, render_page, write_page
 from runtime.lens.patching import patch
 from runtime.lens.plots import Heatmap, heatmap_svg, intensities
+from runtime.lens.png import write_pngs
 from runtime.lens.study import study
 from tests.runtime.lens.bundled import bundled, dense_model, wide_model
 
@@ -93,8 +94,6 @@ def test_heatmaps_escape_their_labels_and_map_values_to_colour():
 
 def test_the_plots_as_png_files(tmp_path):
     pytest.importorskip("matplotlib")
-    from runtime.lens.png import write_pngs
-
     model = bundled("reverse").model
     maps = page_heatmaps(_pair_page(model, tuple("abcd"), tuple("abdd")))
     names = {m.name for m in maps}
