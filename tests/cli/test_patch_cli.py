@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 from cli.main import main
+from runtime.io import save_model
+from tests.runtime.lens.bundled import dense_model
 
 SORT = """\
 @vocab "abcd";
@@ -56,3 +58,19 @@ def test_inputs_of_different_lengths_are_refused(tmp_path, capsys):
     assert main(["patch", _program(tmp_path), "--clean", "dcab", "--corrupt", "dca"]) == 2
     err = capsys.readouterr().err
     assert "same length" in err and err.count("\n") == 1
+
+
+def test_lens_and_patch_on_a_model_file_without_a_layout(tmp_path, capsys):
+    """A dense model with random weights (what a trained model is to the lens):
+    everything but the variables."""
+    path = str(tmp_path / "dense.safetensors")
+    save_model(dense_model(seed=3), path)
+    page = tmp_path / "dense.html"
+    assert main(["patch", path, "--clean", "[1, 2.5]", "--corrupt", "[2.5, 1]", "-o", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "patching each sublayer" in out and "patching each head" in out and "subspace" not in out
+    assert "no residual layout" in page.read_text()
+    assert main(["lens", path, "--input", "[\"x\", 1]", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert all(not point["subspaces"] for point in record["points"])
+    assert len(record["attribution"]["components"]) == 2 + 5 + 2    # embeddings, 2 + 3 heads, 2 MLPs
