@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench programs-table fuzz clean
+.PHONY: demo test test-fast bench programs-table fuzz interchange clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,train,browser]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -41,5 +41,18 @@ fuzz: $(STAMP)
 		--workers $$(nproc 2>/dev/null || echo 2) $(FUZZ_ARGS)
 	$(BIN)/python -m pytest -q tests/fuzz/test_fuzz_regressions.py
 
+# raspc's cache against TransformerLens's run_with_cache on every bundled program, in
+# an environment of its own (torch is large, and `make test` does not need it).
+# `make interchange TRANSFORMER_LENS=4.3.0` checks the 4.x loading path instead.
+TL_VENV ?= .venv-transformer-lens
+TORCH ?= 2.13.0
+TRANSFORMER_LENS ?= 3.9.0
+
+interchange:
+	test -d $(TL_VENV) || $(PYTHON) -m venv $(TL_VENV)
+	$(TL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TL_VENV)/bin/python -m pip install --quiet -e '.[dev]' torch==$(TORCH) transformer_lens==$(TRANSFORMER_LENS)
+	$(TL_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/runtime/test_transformer_lens.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info demo_out bench/results.json
+	rm -rf $(VENV) $(TL_VENV) build *.egg-info demo_out bench/results.json

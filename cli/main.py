@@ -30,6 +30,8 @@ SUBCOMMANDS = (
     ("run", "cli.commands.run"),
     ("verify", "cli.commands.verify"),
     ("lens", "cli.commands.lens"),
+    ("patch", "cli.commands.patch"),
+    ("export", "cli.commands.export"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
 )

@@ -1,11 +1,13 @@
 """``raspc lens``: look inside a compiled (or trained) model on one input.
 
 Prints every s-op of the residual stream decoded at the point after the layer
-that writes it, the logit lens (the output read after every layer), and where
-each attention head looks, labelled by the selector it implements. ``-o`` writes
-the whole picture as one self-contained HTML page: every subspace at every
-point, attention heatmaps, MLP unit activations.
-"""
+that writes it, the logit lens (the output read after every layer), where each
+attention head looks, labelled by the selector it implements, and the components
+that wrote most of each answer's logit. ``-o`` writes the whole picture as one
+self-contained HTML page: every subspace at every point, the logit lens as
+heatmaps (rank, probability, KL divergence), the attribution table, attention
+heatmaps, MLP unit activations; ``--compare`` puts a second input beside the
+first, and ``--png DIR`` writes the page's plots as PNG files."""
 from __future__ import annotations
 
 import argparse
@@ -13,14 +15,21 @@ import json
 import sys
 
 from cli.inputs import add_input_options, extra_input
-from cli.programs import add_compile_options, add_program_options, compile_from_args, load_staged
+from cli.programs import add_compile_options, add_program_options
+from cli.reports import add_page_options, model_from_args, write_outputs
+from rasp.inputs import parse_input, parse_words
 from raspc.errors import InputError
-from runtime.io import is_model_file, load_model
-from runtime.lens import format_text, inspect, report_json, write_html
+from runtime.lens.attribution import attribution_json
+from runtime.lens.html import Page
+from runtime.lens.logit_lens import logit_lens_json
+from runtime.lens.study import study
+from runtime.lens.text import format_attribution
+from runtime.lens.variables import format_text, report_json
 
 EXAMPLES = """examples:
   raspc lens programs/reverse.rasp --input abcd
   raspc lens programs/sort.rasp --input cabca -o sort_lens.html
+  raspc lens programs/sort.rasp --input cabca --compare cabcb -o two.html --png plots/
   raspc lens reverse.safetensors --input abc --json
 """
 
@@ -32,11 +41,18 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE.rasp|MODEL.safetensors", help="a program or a model file")
     add_input_options(parser, required=True)
-    parser.add_argument("-o", "--out", metavar="REPORT.html", help="write an HTML report here")
+    parser.add_argument("--compare", metavar="LIT",
+                        help="a second input shown beside the first (words when --words gave the first)")
+    add_page_options(parser)
     add_program_options(parser)
     add_compile_options(parser)
     parser.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
     parser.set_defaults(handler=run)
+
+
+def _study_json(reading) -> dict:
+    return {**report_json(reading.report), "logit_lens": logit_lens_json(reading.logit_lens),
+            "attribution": attribution_json(reading.attribution)}
 
 
 def run(args: argparse.Namespace, out=None) -> int:
@@ -44,20 +60,27 @@ def run(args: argparse.Namespace, out=None) -> int:
     tokens = extra_input(args)
     if tokens is None:  # pragma: no cover - argparse requires one
         raise InputError("give an input with --input or --words")
-    if is_model_file(args.file):
-        model = load_model(args.file)
-    else:
-        model = compile_from_args(load_staged(args).program, args).model
-    report = inspect(model, tokens)
-    if args.out:
-        try:
-            write_html(report, args.out)
-        except OSError as failure:
-            raise InputError(f"cannot write {args.out}: {failure.strerror or failure}") from None
+    model = model_from_args(args)
+    readings = [study(model, tokens)]
+    if args.compare is not None:
+        second = parse_words(args.compare) if args.words is not None else parse_input(args.compare)
+        readings.append(study(model, second))
+    names = ("input",) if len(readings) == 1 else ("input", "compare")
+    page = Page(tuple(readings), names)
     if args.json:
-        print(json.dumps(report_json(report), ensure_ascii=False), file=out)
+        write_outputs(page, args, sys.stderr)
+        data = _study_json(readings[0])
+        if len(readings) > 1:
+            data["compare"] = _study_json(readings[1])
+        print(json.dumps(data, ensure_ascii=False), file=out)
         return 0
-    print(format_text(report), file=out)
+    for k, reading in enumerate(readings):
+        if k:
+            print("\n" + "=" * 60 + "\n", file=out)
+        print(format_text(reading.report), file=out)
+        print("", file=out)
+        print(format_attribution(reading.attribution), file=out)
+    write_outputs(page, args, out)
     if args.out:
         print(f"\nwrote {args.out}", file=out)
     return 0

@@ -1,4 +1,4 @@
-"""The lens: decoded subspaces equal the interpreter's values; logit lens, heads,
+"""The lens, part one: decoded subspaces equal the interpreter's values; logit lens, heads,
 units and the HTML report, for compiled, hand-built and trained-style models."""
 from __future__ import annotations
 
