@@ -23,6 +23,8 @@ SUBCOMMANDS = (
     ("lens", "cli.commands.lens"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
+    ("train", "cli.commands.train"),
+    ("compare", "cli.commands.compare"),
 )
 
 EPILOG = """examples:
