@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from rasp import ir
 from raspc.errors import InputError
 from runtime.compare.comparison import (Evidence, Interchange, compare, probe_targets, variables_of)
 from runtime.compare.render import format_text, write_html
@@ -87,11 +88,14 @@ def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int) -> 
     """Fresh inputs and everything the interpreter says about them."""
     if count < 10:
         raise InputError(f"--inputs {count}: compare needs at least 10 inputs")
-    inputs = sample_inputs(a.config.vocab[1:], a.config.max_len, (count,), seed)[0]
+    vocab = a.config.vocab[1:]
+    available = sum(len(vocab) ** n for n in range(1, a.config.max_len + 1))
+    inputs = sample_inputs(vocab, a.config.max_len, (min(count, available),), seed)[0]
     truth = task.label(inputs, "interpreter")
     if not task.has_program:
         return Evidence(tuple(inputs), tuple(truth))
-    names = [name for name in probe_targets(a) if name in task.sops]
+    names = [name for name in probe_targets(a)
+             if name in task.sops and not isinstance(task.sops[name], ir.Constant)]
     variables = variables_of(a, task.values(inputs, names))
     changes = tuple(interchange_pairs(task, inputs, name, pairs, seed + k + 1) for k, name in enumerate(names))
     return Evidence(tuple(inputs), tuple(truth), variables, changes)

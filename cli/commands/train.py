@@ -21,8 +21,8 @@ from raspc.errors import InputError
 from runtime.io import save_model
 from runtime.train.checkpoint import CheckpointError, describe_run, load_checkpoint, save_checkpoint
 from runtime.train.data import corpus_dataset, labelled_dataset
-from runtime.train.fit import INITS, Start, fit
-from runtime.train.loop import Settings
+from runtime.train.fit import INITS, Start, check_start, fit
+from runtime.train.loop import Settings, placement
 from runtime.train.shape import GROUPS, overridden, shape_of, trained_config
 from cli.commands.compile import add_compile_options, add_program_options
 from cli.task import LABELS, Task, load_task, read_corpus
@@ -62,8 +62,10 @@ def register(subparsers) -> None:
                       help="validation inputs (default 1000)")
     data.add_argument("--test-size", metavar="N", type=_positive_int, default=2000,
                       help="held-out test inputs (default 2000)")
-    data.add_argument("--labels", choices=LABELS, default="interpreter",
-                      help="who labels sampled inputs: the reference interpreter (default) or the model")
+    data.add_argument("--train-labels", choices=LABELS, default="model",
+                      help="who labels the training inputs: the model FILE compiles to (default: fast) or "
+                           "the reference interpreter; the validation and test inputs are always labelled by "
+                           "the interpreter when there is a program")
     data.add_argument("--corpus", metavar="PAIRS.tsv",
                       help="train on these (input, output) pairs instead of sampled inputs")
     data.add_argument("--corpus-words", action="store_true",
@@ -138,7 +140,8 @@ def dataset_of(args: argparse.Namespace, task: Task, shape):
     seed = args.seed if args.data_seed is None else args.data_seed
     if args.corpus:
         return corpus_dataset(config, read_corpus(args.corpus, args.corpus_words), sizes, seed)
-    return labelled_dataset(config, lambda inputs: task.label(inputs, args.labels), sizes, seed)
+    return labelled_dataset(config, lambda inputs: task.label(inputs, "interpreter"), sizes, seed,
+                            label_train=lambda inputs: task.label(inputs, args.train_labels))
 
 
 def _progress(args: argparse.Namespace, settings: Settings, first_step: int):
@@ -169,10 +172,13 @@ def run(args: argparse.Namespace, out=None) -> int:
     checkpoint_path = args.checkpoint or args.out + ".ckpt"
     task = load_task(args)
     shape = overridden(shape_of(task.model), args.layers, args.heads, args.d_model, args.d_head, args.d_mlp)
+    check_start(task.model, shape, Start(args.init, args.noise))
+    placement(settings.devices, settings.batch_size)  # refuses a device count or batch that cannot work
     data = dataset_of(args, task, shape)
     data_seconds = time.perf_counter() - began
-    labels = "corpus" if args.corpus else ("interpreter" if args.labels == "interpreter" and task.has_program
-                                           else "model")
+    truth = "interpreter" if task.has_program else "model"
+    labels = "corpus" if args.corpus else {"train": truth if args.train_labels == "interpreter" else "model",
+                                           "held_out": truth}
     run_facts = describe_run(source=args.file, output=task.model.config.output, labels=labels,
                              corpus=args.corpus, shape=shape.to_json(), init=args.init, noise=args.noise,
                              data_digest=data.digest)

@@ -35,22 +35,32 @@ def residual_points(n_layers: int) -> tuple[str, ...]:
     return tuple(points)
 
 
-@partial(jax.jit, static_argnames=("point", "attn_scale"))
-def patched_logits(params, base_ids, source_ids, basis, point: int, attn_scale: float):
-    """Logits of the base run with the ``basis`` directions (d, r; orthonormal) of
-    residual point ``point`` taken from the source run, at every real position."""
+@partial(jax.jit, static_argnames=("attn_scale",))
+def patched_logits(params, base_ids, source_ids, basis, point, attn_scale: float):
+    """Logits of the base run with the ``basis`` directions (d, r; orthonormal
+    columns, zero columns allowed) of residual point ``point`` taken from the
+    source run, at every real position. ``point`` is traced, so one compilation
+    serves every point and every s-op of a model."""
     _, source_residuals, _, _ = dense_pass(params, source_ids, attn_scale, keep=True)
-    source = source_residuals[point]
+    source = jnp.stack(source_residuals)[point]
     real = (base_ids >= 0).at[:, 0].set(False)[..., None]
 
     def edit(index, residual):
-        if index != point:
-            return residual
         moved = jnp.einsum("btd,dr,er->bte", source - residual, basis, basis)
-        return residual + jnp.where(real, moved, 0.0)
+        return jnp.where(real & (index == point), residual + moved, residual)
 
     x = dense_pass(params, base_ids, attn_scale, edit=edit)
     return jnp.einsum("btd,dn->btn", x, params["unembed"])
+
+
+#: Pairs run in batches of a multiple of this many rows (fewer compiled shapes).
+PAIR_ROWS = 64
+
+
+def _padded(ids: np.ndarray, rows: int) -> np.ndarray:
+    out = np.full((rows, ids.shape[1]), -1, np.int32)
+    out[:len(ids)] = ids
+    return out
 
 
 def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndarray, basis: np.ndarray,
@@ -59,9 +69,12 @@ def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndar
     pair) whose patched output is ``expected``."""
     if len(expected) == 0:
         return float("nan")
-    logits = np.asarray(patched_logits(to_jax(model.params), jnp.asarray(base_ids), jnp.asarray(source_ids),
-                                       jnp.asarray(basis, jnp.float32), point=point,
-                                       attn_scale=float(model.config.attn_scale)))
+    d = model.config.d_model
+    square = np.zeros((d, d), np.float32)
+    square[:, :basis.shape[1]] = basis
+    rows = -(-len(expected) // PAIR_ROWS) * PAIR_ROWS
+    logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids, rows), _padded(source_ids, rows),
+                                       square, np.int32(point), attn_scale=float(model.config.attn_scale)))
     hits = 0
     for row, want in enumerate(expected):
         got = decode(model.config, logits[row, 1:len(want) + 1]).values

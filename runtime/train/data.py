@@ -211,11 +211,15 @@ def encode_split(config: ModelConfig, inputs: Sequence[tuple], outputs: Sequence
     return Split(tuple(tuple(t) for t in inputs), ids, targets, mask)
 
 
-def labelled_dataset(config: ModelConfig, label: Labeller, sizes: Sequence[int], seed: int) -> Dataset:
-    """Sampled inputs (``sample_inputs``) labelled by ``label``, as three Splits."""
+def labelled_dataset(config: ModelConfig, label: Labeller, sizes: Sequence[int], seed: int,
+                     label_train: Labeller | None = None) -> Dataset:
+    """Sampled inputs (``sample_inputs``) labelled by ``label``, as three Splits;
+    ``label_train``, where given, labels the training set instead (a fast labeller
+    for the many training inputs, the reference for the held-out ones)."""
     vocab = config.vocab[1:]
     sets = sample_inputs(vocab, config.max_len, sizes, seed)
-    return Dataset(*(encode_split(config, inputs, label(inputs)) for inputs in sets))
+    labellers = [label_train or label, label, label]
+    return Dataset(*(encode_split(config, inputs, by(inputs)) for inputs, by in zip(sets, labellers)))
 
 
 def corpus_dataset(config: ModelConfig, pairs: Sequence[tuple[tuple, list]], sizes: Sequence[int],

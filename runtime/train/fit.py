@@ -63,13 +63,18 @@ def objective_for(reference: Model, shape: Shape, data: Dataset, settings: Setti
                      0.5 if categorical else numerical_tolerance(data))
 
 
+def check_start(reference: Model, shape: Shape, start: Start) -> None:
+    """A compiled start needs the compiled shape (InputError otherwise)."""
+    if start.init == "compiled" and shape != shape_of(reference):
+        raise InputError("--init compiled needs the compiled model's own shape "
+                         f"({shape_of(reference).to_json()}); drop the shape overrides")
+
+
 def start_params(reference: Model, shape: Shape, start: Start, seed: int):
     config = trained_config(reference.config, shape)
     if start.init == "random":
         return random_params(shape, config, seed)
-    if shape != shape_of(reference):
-        raise InputError("--init compiled needs the compiled model's own shape "
-                         f"({shape_of(reference).to_json()}); drop the shape overrides")
+    check_start(reference, shape, start)
     params = compiled_params(reference, shape, config.attn_scale)
     return noisy(params, start.noise, seed) if start.noise > 0 else params
 

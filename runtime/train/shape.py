@@ -83,12 +83,13 @@ def n_outputs(config: ModelConfig) -> int:
 
 def random_params(shape: Shape, config: ModelConfig, seed: int) -> Params:
     """Gaussian weights with variance 1/fan-in (so a residual of unit size stays
-    about unit size through every product), zero biases; numpy float32."""
-    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 4 + 6 * shape.n_layers))
+    about unit size through every product), zero biases; numpy float32, drawn by
+    numpy's generator (jax.random would compile a kernel for every tensor shape)."""
+    rng = np.random.default_rng(seed)
     d = shape.d_model
 
     def normal(shape_, fan_in: int) -> np.ndarray:
-        return np.asarray(jax.random.normal(next(keys), shape_, dtype=np.float32)) / np.float32(math.sqrt(fan_in))
+        return (rng.standard_normal(shape_) / math.sqrt(fan_in)).astype(np.float32)
 
     params: Params = {
         "token_embed": normal((len(config.vocab), d), d),
@@ -143,9 +144,9 @@ def compiled_params(model: Model, shape: Shape, attn_scale: float) -> Params:
 def noisy(params: Params, scale: float, seed: int) -> Params:
     """``params`` plus Gaussian noise of standard deviation ``scale`` on every weight."""
     leaves, tree = jax.tree_util.tree_flatten(params)
-    keys = jax.random.split(jax.random.PRNGKey(seed + 1), len(leaves))
-    moved = [np.asarray(leaf + scale * jax.random.normal(key, leaf.shape, dtype=np.float32), np.float32)
-             for leaf, key in zip(leaves, keys)]
+    rng = np.random.default_rng([seed, 1])
+    moved = [(np.asarray(leaf, np.float64) + scale * rng.standard_normal(np.shape(leaf))).astype(np.float32)
+             for leaf in leaves]
     return jax.tree_util.tree_unflatten(tree, moved)
 
 
