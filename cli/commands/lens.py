@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     add_program_options(parser)
     add_compile_options(parser)
     parser.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
+    parser.add_argument("--program", metavar="FILE.rasp",
+                        help="read a trained model's residual as this program's s-ops, through linear probes "
+                             "fitted on fresh inputs (their held-out accuracy beside each s-op)")
     parser.set_defaults(handler=run)
 
 
@@ -49,7 +52,12 @@ def run(args: argparse.Namespace, out=None) -> int:
         model = load_model(args.file)
     else:
         model = compile_from_args(load_staged(args).program, args).model
-    report = inspect(model, tokens)
+    if getattr(args, "program", None):
+        from cli.comparing import probed_lens
+
+        report = probed_lens(args, model, tokens)
+    else:
+        report = inspect(model, tokens)
     if args.out:
         try:
             write_html(report, args.out)

@@ -26,7 +26,8 @@ import numpy as np
 
 from raspc.errors import RaspcError
 from runtime.io import flatten_params, unflatten_params
-from runtime.train.loop import Settings, State, optimizer
+from runtime.train.loop import State, optimizer
+from runtime.train.settings import Settings
 
 CHECKPOINT_KEY = "raspc_checkpoint"
 DIGEST_KEY = "raspc_sha256"

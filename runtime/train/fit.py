@@ -19,13 +19,11 @@ from raspc.errors import InputError
 from runtime.model import CATEGORICAL, Model
 from runtime.train.checkpoint import Checkpoint
 from runtime.train.data import Dataset
-from runtime.train.loop import Score, Settings, State, initial_state, score, train
+from runtime.train.loop import Score, State, initial_state, score, train
+from runtime.train.settings import Settings
 from runtime.train.loss import Objective, compiled_patterns
 from runtime.train.shape import (Shape, compiled_params, noisy, random_params, shape_of, trained_config,
                                  trained_model)
-
-INITS = ("random", "compiled")
-
 
 @dataclass(frozen=True)
 class Start:

@@ -14,7 +14,7 @@ with it the learning curve, is the one device's.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import jax
@@ -26,40 +26,10 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from raspc.errors import InputError
 from runtime.train.data import Dataset, Split
 from runtime.train.loss import Batch, Objective, correct_jit, total_loss
-from runtime.train.shape import GROUPS
+from runtime.train.settings import GROUPS, Settings
 
 #: Validation and test sets are scored this many sequences at a time (one compiled shape).
 EVAL_CHUNK = 512
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that decides a training run besides the data and the start."""
-
-    steps: int = 3000
-    batch_size: int = 128
-    learning_rate: float = 1e-2
-    warmup: float = 0.05
-    weight_decay: float = 0.01
-    clip: float = 1.0
-    seed: int = 0
-    eval_every: int = 200
-    target: float | None = None
-    devices: int = 1
-    attention_weight: float = 0.0
-    freeze: tuple[str, ...] = ()
-    checkpoint_every: int = 0
-
-    def to_json(self) -> dict:
-        record = asdict(self)
-        record["freeze"] = list(self.freeze)
-        return record
-
-    @staticmethod
-    def from_json(data: dict) -> "Settings":
-        known = {k: v for k, v in data.items() if k in Settings.__dataclass_fields__}
-        known["freeze"] = tuple(known.get("freeze", ()))
-        return Settings(**known)
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,6 @@ import numpy as np
 
 from runtime.model import CATEGORICAL, Layout, Model, ModelConfig, Params
 
-#: The parameter groups ``--freeze`` can keep fixed, and the tensors of each.
-GROUPS = {
-    "embed": ("token_embed", "pos_embed"),
-    "attention": ("w_q", "w_k", "w_v", "w_o"),
-    "mlp": ("w_in", "b_in", "w_out", "b_out"),
-    "unembed": ("unembed",),
-}
-
-
 @dataclass(frozen=True)
 class Shape:
     """Layers (as heads per layer) and widths of a trainable model."""

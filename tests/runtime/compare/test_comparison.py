@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from cli.commands.compare import gather_evidence
+from cli.comparing import gather_evidence
 from cli.task import load_task
 from runtime.compare.comparison import compare, random_twin
 from tests.runtime.train.helpers import ROOT

@@ -16,7 +16,8 @@ import pytest
 from runtime.io import flatten_params
 from runtime.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from runtime.train.fit import Start, fit, objective_for, start_params
-from runtime.train.loop import Settings, State, initial_state, train
+from runtime.train.loop import State, initial_state, train
+from runtime.train.settings import Settings
 from runtime.train.loss import attention_loss, compiled_patterns, run_model
 from runtime.train.shape import shape_of
 from tests.runtime.train.helpers import ROOT, compiled, dataset
@@ -161,7 +162,7 @@ import json, sys
 sys.path.insert(0, {root!r})
 import jax
 from runtime.train.fit import fit
-from runtime.train.loop import Settings
+from runtime.train.settings import Settings
 from runtime.train.shape import shape_of
 from tests.runtime.train.helpers import compiled, dataset
 model, _ = compiled("hist", 5)
