@@ -34,6 +34,8 @@ SUBCOMMANDS = (
     ("export", "cli.commands.export"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
+    ("train", "cli.commands.train"),
+    ("compare", "cli.commands.compare"),
 )
 
 EPILOG = """examples:

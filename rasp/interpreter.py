@@ -17,7 +17,7 @@ mirrors the original's rules rather than anything convenient for the compiler:
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from rasp import ir
 from rasp.errors import RaspEvaluationError
@@ -66,12 +66,17 @@ def _apply(node: ir.Map | ir.SequenceMap, *args: Any) -> Any:
 class Evaluation:
     """One input's evaluation, memoised per node, so shared operands run once."""
 
-    def __init__(self, tokens: Sequence[Any]):
+    def __init__(self, tokens: Sequence[Any], replaced: Mapping[ir.RaspExpr, Sequence[Any]] | None = None):
         if len(tokens) == 0:
             raise RaspEvaluationError("RASP sequences must be non-empty")
         self.tokens = tuple(tokens)
         self.n = len(self.tokens)
         self._values: dict[int, Any] = {}
+        for node, values in (replaced or {}).items():
+            if len(values) != self.n:
+                raise RaspEvaluationError(
+                    f"{node.label} replaced by {len(values)} values on an input of {self.n} tokens")
+            self._values[node.id] = list(values)
 
     def __call__(self, node: ir.RaspExpr) -> Any:
         # Evaluate in creation order so that recursion depth stays shallow.
@@ -121,3 +126,17 @@ class Evaluation:
 def evaluate(node: ir.RaspExpr, tokens: Sequence[Any]) -> Any:
     """The value of an s-op (a list) or a selector (rows of booleans, ``[query][key]``)."""
     return Evaluation(tokens)(node)
+
+
+def evaluate_replaced(node: ir.RaspExpr, tokens: Sequence[Any],
+                      replaced: Mapping[ir.RaspExpr, Sequence[Any]]) -> Any:
+    """The value of ``node`` on ``tokens`` when each s-op in ``replaced`` takes the
+    values given instead of its own (one per position), and everything downstream
+    is computed from those: the counterfactual of an interchange intervention.
+
+        >>> from rasp import ir
+        >>> doubled = ir.Map(lambda x: 2 * x, ir.INDICES)
+        >>> evaluate_replaced(doubled, ("a", "b"), {ir.INDICES: [5, 7]})
+        [10, 14]
+    """
+    return Evaluation(tokens, replaced)(node)

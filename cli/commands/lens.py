@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
+from cli.comparing import probed_lens
 from cli.inputs import add_input_options, extra_input
 from cli.programs import add_compile_options, add_program_options
 from cli.reports import add_page_options, model_from_args, write_outputs
@@ -22,7 +24,7 @@ from raspc.errors import InputError
 from runtime.lens.attribution import attribution_json
 from runtime.lens.html import Page
 from runtime.lens.logit_lens import logit_lens_json
-from runtime.lens.study import study
+from runtime.lens.study import Study, study
 from runtime.lens.text import format_attribution
 from runtime.lens.variables import format_text, report_json
 
@@ -43,6 +45,9 @@ def register(subparsers) -> None:
     add_input_options(parser, required=True)
     parser.add_argument("--compare", metavar="LIT",
                         help="a second input shown beside the first (words when --words gave the first)")
+    parser.add_argument("--program", metavar="FILE.rasp",
+                        help="read a trained model's residual as this program's s-ops, through linear probes "
+                             "fitted on fresh inputs (their held-out accuracy beside each value)")
     add_page_options(parser)
     add_program_options(parser)
     add_compile_options(parser)
@@ -55,16 +60,25 @@ def _study_json(reading) -> dict:
             "attribution": attribution_json(reading.attribution)}
 
 
+def _study(args: argparse.Namespace, model, tokens) -> Study:
+    """The model read on ``tokens``; with ``--program``, its variable grid read through
+    probes fitted for the program's s-ops (a trained model has no layout of its own)."""
+    reading = study(model, tokens)
+    if args.program:
+        return replace(reading, report=probed_lens(args, model, tuple(tokens)))
+    return reading
+
+
 def run(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     tokens = extra_input(args)
     if tokens is None:  # pragma: no cover - argparse requires one
         raise InputError("give an input with --input or --words")
     model = model_from_args(args)
-    readings = [study(model, tokens)]
+    readings = [_study(args, model, tokens)]
     if args.compare is not None:
         second = parse_words(args.compare) if args.words is not None else parse_input(args.compare)
-        readings.append(study(model, second))
+        readings.append(_study(args, model, second))
     names = ("input",) if len(readings) == 1 else ("input", "compare")
     page = Page(tuple(readings), names)
     if args.json:

@@ -72,25 +72,36 @@ def _mlp(x, layer):
     return jnp.einsum("btm,md->btd", hidden, layer["w_out"], precision=_HIGHEST) + layer["b_out"], hidden
 
 
-def _run(params, token_ids, attn_scale: float, keep: bool):
+def _run(params, token_ids, attn_scale: float, keep: bool, edit=None):
     """Embed, then attention + MLP per layer. With ``keep``, also every residual,
-    pattern and hidden activation."""
+    pattern and hidden activation. ``edit`` (see ``run_dense``) may replace the
+    residual at each point."""
     mask = token_ids >= 0
     positions = jnp.arange(token_ids.shape[1])
-    x = params["token_embed"][jnp.maximum(token_ids, 0)] + params["pos_embed"][positions][None]
+    edit = edit or (lambda point, residual: residual)
+    x = edit(0, params["token_embed"][jnp.maximum(token_ids, 0)] + params["pos_embed"][positions][None])
     residuals, patterns, hiddens = [x], [], []
     for layer in params["layers"]:
         attended, pattern = _attention(x, layer, mask, attn_scale)
-        x = x + attended
+        x = edit(len(residuals), x + attended)
         residuals.append(x)
         mlp_out, hidden = _mlp(x, layer)
-        x = x + mlp_out
+        x = edit(len(residuals), x + mlp_out)
         residuals.append(x)
         patterns.append(pattern)
         hiddens.append(hidden)
     if keep:
         return x, residuals, patterns, hiddens
     return x
+
+
+def run_dense(params, token_ids, attn_scale: float, keep: bool = False, edit=None):
+    """The dense pass as a plain, differentiable function, for callers that jit it
+    themselves (training, comparison). ``edit(point, residual)``, where given, returns
+    the residual to carry on with at residual point ``point`` (0 is the embedding,
+    ``2l + 1`` after layer l's attention, ``2l + 2`` after its MLP): the hook for
+    interchange interventions. Returns what ``_run`` returns."""
+    return _run(params, token_ids, attn_scale, keep, edit)
 
 
 def to_jax(params) -> Any:

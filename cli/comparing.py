@@ -1,0 +1,119 @@
+"""What ``raspc compare`` does once its arguments are parsed: fresh inputs, the
+interpreter's evidence about them (outputs, s-op values, interchange
+counterfactuals), the measures, and the report. Also the probes that
+``raspc lens MODEL --program FILE.rasp`` reads a trained model with."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+
+from rasp import ir
+from raspc.errors import InputError
+from runtime.compare.comparison import (Evidence, Interchange, compare, encode_all, fit_variable_probes,
+                                        probe_targets, variables_of)
+from runtime.compare.lens import FittedProbes, probed_report
+from runtime.compare.render import format_text, write_html
+from runtime.engine.dense import trace
+from runtime.io import is_model_file, load_model
+from runtime.lens import LensReport
+from runtime.model import Model
+from runtime.train.data import sample_inputs
+from cli.task import Task, load_task
+
+
+def _differing(values_a: list, values_b: list) -> bool:
+    return any(type(x) is not type(y) or x != y for x, y in zip(values_a, values_b))
+
+
+def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, seed: int) -> Interchange:
+    """Up to ``count`` pairs of distinct inputs of one length whose values of s-op
+    ``name`` differ, with the program's counterfactual output on each (pairs where
+    it is undefined are dropped)."""
+    rng = np.random.default_rng(seed)
+    by_length: dict[int, list[tuple]] = {}
+    for tokens in inputs:
+        by_length.setdefault(len(tokens), []).append(tokens)
+    groups = [g for g in by_length.values() if len(g) >= 2]
+    bases, sources, expected = [], [], []
+    attempts = 0
+    while groups and len(bases) < count and attempts < 5 * count:
+        attempts += 1
+        group = groups[int(rng.integers(len(groups)))]
+        i, j = rng.choice(len(group), size=2, replace=False)
+        base, source = group[int(i)], group[int(j)]
+        values = task.values([base, source], [name])[name]
+        if not _differing(values[0], values[1]):
+            continue
+        output = task.counterfactual(base, source, name)
+        if output is None:
+            continue
+        bases.append(base)
+        sources.append(source)
+        expected.append(output)
+    return Interchange(name, tuple(bases), tuple(sources), tuple(expected))
+
+
+def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int) -> Evidence:
+    """Fresh inputs and everything the interpreter says about them."""
+    if count < 10:
+        raise InputError(f"--inputs {count}: compare needs at least 10 inputs")
+    vocab = a.config.vocab[1:]
+    available = sum(len(vocab) ** n for n in range(1, a.config.max_len + 1))
+    inputs = sample_inputs(vocab, a.config.max_len, (min(count, available),), seed)[0]
+    truth = task.label(inputs, "interpreter")
+    if not task.has_program:
+        return Evidence(tuple(inputs), tuple(truth))
+    names = [name for name in probe_targets(a)
+             if name in task.sops and not isinstance(task.sops[name], ir.Constant)]
+    variables = variables_of(a, task.values(inputs, names))
+    changes = tuple(interchange_pairs(task, inputs, name, pairs, seed + k + 1) for k, name in enumerate(names))
+    return Evidence(tuple(inputs), tuple(truth), variables, changes)
+
+
+def fitted_probes(task: Task, model: Model, count: int = 600, seed: int = 0) -> FittedProbes:
+    """Probes for every s-op of the task's compiled layout, fitted on ``model``'s
+    residual stream over ``count`` fresh inputs (what ``raspc lens --program``
+    reads a trained model with)."""
+    evidence = gather_evidence(task, task.model, count, 0, seed)
+    ids = encode_all(model, evidence.inputs)
+    traced = trace(model.params, ids, model.config)
+    probes, scores = {}, {}
+    for variable in evidence.variables:
+        probes[variable.name], scores[variable.name] = fit_variable_probes(variable, traced, ids)
+    return FittedProbes({v.name: v.encoding for v in evidence.variables},
+                        {v.name: v.writer for v in evidence.variables}, probes, scores)
+
+
+def probed_lens(args: argparse.Namespace, model: Model, tokens: tuple) -> LensReport:
+    """``raspc lens MODEL --program FILE.rasp``: the lens report of ``model`` on
+    ``tokens``, its variable grid read through probes for the program's s-ops."""
+    return probed_report(model, fitted_probes(load_task(args, args.program), model, seed=0), tokens)
+
+
+def compare_command(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
+    task = load_task(args)
+    b = load_model(args.other) if is_model_file(args.other) else load_task(args, args.other).model
+    evidence = gather_evidence(task, task.model, args.inputs, args.pairs, args.seed)
+    result = compare(task.model, b, evidence, seed=args.seed)
+    if args.html:
+        try:
+            write_html(result, args.html, args.file, args.other)
+        except OSError as failure:
+            raise InputError(f"cannot write {args.html}: {failure.strerror or failure}") from None
+    if args.json:
+        record: dict[str, Any] = {"a": args.file, "b": args.other, "inputs": len(evidence.inputs),
+                                  "truth": "interpreter" if task.has_program else "A", **result.to_json()}
+        print(json.dumps(record), file=out)
+        return 0
+    print(format_text(result, args.file, args.other), file=out)
+    if not task.has_program:
+        print("\n(A's program is not at hand: A's own outputs stand for the truth, and no variable is probed)",
+              file=out)
+    if args.html:
+        print(f"\nwrote {args.html}", file=out)
+    return 0

@@ -1,0 +1,123 @@
+"""What ``raspc train`` does once its arguments are parsed: load the task, make the
+data, train (resuming from a checkpoint if asked), write the model, report."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from tqdm import tqdm
+
+from raspc.errors import InputError
+from runtime.io import save_model
+from runtime.train.checkpoint import CheckpointError, describe_run, load_checkpoint, save_checkpoint
+from runtime.train.data import corpus_dataset, labelled_dataset
+from runtime.train.fit import Start, check_start, fit
+from runtime.train.loop import placement
+from runtime.train.settings import Settings
+from runtime.train.shape import overridden, shape_of, trained_config
+from cli.task import Task, load_task, read_corpus
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    if args.target is not None and not 0 < args.target <= 1:
+        raise InputError(f"--target is an accuracy between 0 and 1, not {args.target}")
+    if not 0 <= args.warmup < 1:
+        raise InputError(f"--warmup is a share of the steps, from 0 up to 1, not {args.warmup}")
+    if args.noise and args.init != "compiled":
+        raise InputError("--noise applies to --init compiled")
+    return Settings(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, warmup=args.warmup,
+                    weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every,
+                    target=args.target, devices=args.devices, attention_weight=args.attention_loss,
+                    freeze=tuple(args.freeze), checkpoint_every=args.checkpoint_every)
+
+
+def dataset_of(args: argparse.Namespace, task: Task, shape):
+    config = trained_config(task.model.config, shape)
+    sizes = (args.train_size, args.val_size, args.test_size)
+    seed = args.seed if args.data_seed is None else args.data_seed
+    if args.corpus:
+        return corpus_dataset(config, read_corpus(args.corpus, args.corpus_words), sizes, seed)
+    return labelled_dataset(config, lambda inputs: task.label(inputs, "interpreter"), sizes, seed,
+                            label_train=lambda inputs: task.label(inputs, args.train_labels))
+
+
+def _progress(args: argparse.Namespace, settings: Settings, first_step: int):
+    """A tqdm bar on stderr (none with --json, --no-progress, or no terminal)."""
+    quiet = args.json or args.no_progress
+    return tqdm(total=settings.steps, initial=first_step, unit="step", file=sys.stderr,
+                disable=True if quiet else None, dynamic_ncols=True, leave=False)
+
+
+def _check_resumable(checkpoint, settings: Settings, run: dict, path: str) -> None:
+    if checkpoint.settings != settings:
+        changed = [k for k, v in settings.to_json().items() if checkpoint.settings.to_json().get(k) != v]
+        raise CheckpointError(f"the checkpoint {path} was made with other settings ({', '.join(changed)}); "
+                              "resume with the same flags")
+    for key, value in run.items():
+        if checkpoint.run.get(key) != value:
+            raise CheckpointError(f"the checkpoint {path} was made for another run ({key} differs)")
+
+
+def train_command(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
+    began = time.perf_counter()
+    if not args.out.endswith(".safetensors"):
+        raise InputError(f"the model file must end in .safetensors: {args.out}")
+    settings = settings_of(args)
+    checkpoint_path = args.checkpoint or args.out + ".ckpt"
+    task = load_task(args)
+    shape = overridden(shape_of(task.model), args.layers, args.heads, args.d_model, args.d_head, args.d_mlp)
+    check_start(task.model, shape, Start(args.init, args.noise))
+    placement(settings.devices, settings.batch_size)  # refuses a device count or batch that cannot work
+    data = dataset_of(args, task, shape)
+    data_seconds = time.perf_counter() - began
+    truth = "interpreter" if task.has_program else "model"
+    labels = "corpus" if args.corpus else {"train": truth if args.train_labels == "interpreter" else "model",
+                                           "held_out": truth}
+    run_facts = describe_run(source=args.file, output=task.model.config.output, labels=labels,
+                             corpus=args.corpus, shape=shape.to_json(), init=args.init, noise=args.noise,
+                             data_digest=data.digest)
+    resume = None
+    if args.resume:
+        resume = load_checkpoint(checkpoint_path)
+        _check_resumable(resume, settings, run_facts, checkpoint_path)
+    bar = _progress(args, settings, resume.state.step if resume else 0)
+
+    def on_eval(state, record):
+        bar.set_postfix(loss=f"{record['loss']:.4f}", val_acc=f"{record['validation_accuracy']:.4f}")
+
+    def on_checkpoint(state):
+        save_checkpoint(state, settings, run_facts, checkpoint_path)
+
+    try:
+        outcome = fit(task.model, data, shape, settings, Start(args.init, args.noise), resume=resume,
+                      facts=run_facts, on_eval=on_eval, on_step=lambda step: bar.update(1),
+                      on_checkpoint=on_checkpoint)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: the run so far is in {checkpoint_path}; add --resume to continue", file=sys.stderr)
+        raise
+    bar.close()
+    seconds = time.perf_counter() - began
+    outcome.model.stats.update({"seconds": seconds, "data_seconds": data_seconds})
+    save_model(outcome.model, args.out)
+    curve = outcome.state.curve
+    record = {"test_accuracy": outcome.test.sequence_accuracy, "test_token_accuracy": outcome.test.token_accuracy,
+              "validation_accuracy": outcome.validation.sequence_accuracy, "steps": outcome.state.step,
+              "seconds": round(seconds, 3), "data_seconds": round(data_seconds, 3),
+              "train_seconds": round(outcome.state.seconds, 3), "stopped_early": outcome.state.step < settings.steps,
+              "final_loss": curve[-1]["loss"] if curve else None, "file": args.out,
+              "settings": settings.to_json(), **run_facts, "data_sizes": data.sizes()}
+    if args.json:
+        print(json.dumps(record), file=out)
+        return 0
+    print(f"trained {args.file} -> {args.out}: {shape.n_layers} layers, heads {list(shape.heads)}, "
+          f"d_model {shape.d_model}, d_head {shape.d_head}, d_mlp {shape.d_mlp}", file=out)
+    print(f"  test accuracy   {outcome.test.sequence_accuracy:.2%} per sequence, "
+          f"{outcome.test.token_accuracy:.2%} per token ({outcome.test.sequences} held-out inputs)", file=out)
+    print(f"  steps           {outcome.state.step}" + (" (stopped early)" if record["stopped_early"] else ""),
+          file=out)
+    print(f"  time            {seconds:.1f} s ({data_seconds:.1f} s making data)", file=out)
+    return 0

@@ -1,0 +1,87 @@
+"""Interchange interventions: does a model use a variable the way the program does?
+
+For a pair of inputs of one length (base, source) and an s-op, the program's
+counterfactual output is what the program gives on base when that s-op holds its
+values on source (the caller computes it with the interpreter). In a model, the
+residual directions thought to hold the s-op (a probe's subspace, or a compiled
+model's own layout subspace) are replaced, at one residual point and at every real
+position, by their contents in the source run; the rest of the forward pass goes
+on from there. The interchange-intervention accuracy (IIA) is the share of pairs
+where the patched model gives the counterfactual output.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from runtime.engine.dense import run_dense, to_jax
+from runtime.model import Model
+from runtime.outputs import decode, same_output
+
+
+def point_index(points: Sequence[str], point: str) -> int | None:
+    """Where ``point`` is among a trace's points (None when the model has no such point)."""
+    return list(points).index(point) if point in points else None
+
+
+def residual_points(n_layers: int) -> tuple[str, ...]:
+    points = ["embed"]
+    for layer in range(n_layers):
+        points += [f"L{layer}.attn", f"L{layer}.mlp"]
+    return tuple(points)
+
+
+@partial(jax.jit, static_argnames=("attn_scale",))
+def patched_logits(params, base_ids, source_ids, basis, point, attn_scale: float):
+    """Logits of the base run with the ``basis`` directions (d, r; orthonormal
+    columns, zero columns allowed) of residual point ``point`` taken from the
+    source run, at every real position. ``point`` is traced, so one compilation
+    serves every point and every s-op of a model."""
+    _, source_residuals, _, _ = run_dense(params, source_ids, attn_scale, keep=True)
+    source = jnp.stack(source_residuals)[point]
+    real = (base_ids >= 0).at[:, 0].set(False)[..., None]
+
+    def edit(index, residual):
+        moved = jnp.einsum("btd,dr,er->bte", source - residual, basis, basis)
+        return jnp.where(real & (index == point), residual + moved, residual)
+
+    x = run_dense(params, base_ids, attn_scale, edit=edit)
+    return jnp.einsum("btd,dn->btn", x, params["unembed"])
+
+
+#: Pairs run in batches of a multiple of this many rows (fewer compiled shapes).
+PAIR_ROWS = 64
+
+
+def _padded(ids: np.ndarray, rows: int) -> np.ndarray:
+    out = np.full((rows, ids.shape[1]), -1, np.int32)
+    out[:len(ids)] = ids
+    return out
+
+
+def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndarray, basis: np.ndarray,
+                         point: int, expected: Sequence[Sequence[Any]], tolerance: float) -> float:
+    """The share of pairs (rows of ``base_ids`` and ``source_ids``, one length per
+    pair) whose patched output is ``expected``."""
+    if len(expected) == 0:
+        return float("nan")
+    d = model.config.d_model
+    square = np.zeros((d, d), np.float32)
+    square[:, :basis.shape[1]] = basis
+    rows = -(-len(expected) // PAIR_ROWS) * PAIR_ROWS
+    logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids, rows), _padded(source_ids, rows),
+                                       square, np.int32(point), attn_scale=float(model.config.attn_scale)))
+    hits = 0
+    for row, want in enumerate(expected):
+        got = decode(model.config, logits[row, 1:len(want) + 1]).values
+        hits += same_output(list(want), got, tolerance)
+    return hits / len(expected)
+
+
+def subspace_basis(d_model: int, start: int, stop: int) -> np.ndarray:
+    """The coordinate directions start..stop-1 as a basis (d, stop - start)."""
+    return np.eye(d_model)[:, start:stop]

@@ -1,0 +1,79 @@
+"""``compare`` on cases with known answers: a compiled model against itself, against
+a copy with its heads permuted, and against a random model."""
+from __future__ import annotations
+
+import argparse
+import copy
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from cli.comparing import gather_evidence
+from cli.task import load_task
+from runtime.compare.comparison import compare, random_twin
+from tests.runtime.train.helpers import ROOT
+
+
+@lru_cache(maxsize=None)
+def task(name: str, max_len: int = 6):
+    args = argparse.Namespace(file=str(ROOT / "programs" / f"{name}.rasp"), search_path=[], vocab=None,
+                              max_len=max_len, output=None, max_params=50_000_000, no_opt=[])
+    return load_task(args)
+
+
+@lru_cache(maxsize=None)
+def evidence(name: str):
+    found = task(name)
+    return gather_evidence(found, found.model, 240, 60, seed=0)
+
+
+def test_a_compiled_model_against_itself_is_perfect():
+    found = task("sort")
+    result = compare(found.model, found.model, evidence("sort"))
+    assert result.behaviour.a_accuracy == result.behaviour.b_accuracy == result.behaviour.agreement == 1.0
+    for match in result.heads:
+        assert match.matched == (match.layer, match.head) and match.argmax_agreement == 1.0
+        assert match.divergence == pytest.approx(0.0, abs=1e-9)
+    names = {v.name for v in result.variables}
+    assert {"tokens", "smaller", "not_larger", "first_copy", "sorted_tokens"} <= names
+    for variable in result.variables:
+        assert variable.probe[variable.writer] == pytest.approx(1.0)
+        if variable.pairs:
+            assert variable.b_iia == 1.0 and variable.a_iia == 1.0
+    assert sum(v.pairs > 0 for v in result.variables) >= 4
+    assert all(value == pytest.approx(1.0) for value in result.layer_cka().values())
+
+
+def test_numerical_variables_against_themselves():
+    found = task("dyck1")
+    result = compare(found.model, found.model, evidence("dyck1"))
+    numerical = [v for v in result.variables if v.encoding == "numerical"]
+    assert numerical
+    for variable in numerical:
+        assert variable.probe[variable.writer] == pytest.approx(1.0, abs=1e-6)
+        assert variable.b_iia == variable.a_iia == 1.0
+
+
+def test_heads_permuted_within_a_layer_are_matched_back():
+    found = task("sort")
+    twin = copy.deepcopy(found.model)
+    permutation = [2, 0, 1]
+    layer = twin.params["layers"][0]
+    for name in ("w_q", "w_k", "w_v", "w_o"):
+        layer[name] = np.asarray(layer[name])[permutation]
+    result = compare(found.model, twin, evidence("sort"))
+    assert result.behaviour.agreement == 1.0
+    for match in result.heads:
+        expected = permutation.index(match.head) if match.layer == 0 else match.head
+        assert match.matched == (match.layer, expected)
+        assert match.argmax_agreement == 1.0
+
+
+def test_a_random_model_scores_near_chance_and_near_its_control():
+    found = task("sort")
+    result = compare(found.model, random_twin(found.model, seed=11), evidence("sort"))
+    assert result.behaviour.b_accuracy < 0.1
+    gaps = [abs(v.probe[p] - v.control[p]) for v in result.variables for p in v.probe]
+    assert np.mean(gaps) < 0.1
+    assert all(match.argmax_agreement < 0.9 for match in result.heads)
