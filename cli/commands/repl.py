@@ -31,7 +31,7 @@ EXAMPLES = """examples:
       >> set example "abc"
       >> draw(flip);                           writes flip.svg
       >> exit
-  raspc repl < session.rasp                   a session from a file, as a transcript
+  raspc repl < programs/reverse.rasp          a session from a file, as a transcript
 """
 
 
