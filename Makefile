@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,train,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,plots,browser]'
 	touch $(STAMP)
 
 demo: $(STAMP)
