@@ -25,6 +25,7 @@ from compiler.backend.schedule import schedule
 from compiler.errors import CompileError
 from compiler.passes.pipeline import PASSES, Lowered, lower
 from rasp import ir
+from rasp.builtins import RESERVED
 from raspc.errors import RaspcError, SourceLocation
 from runtime.model import Model
 
@@ -145,8 +146,11 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
         raise CompileError(error.message, error.location or SourceLocation(program.source_file, 1, 1)) from None
     outputs: tuple[ir.SOp, ...] = (expr,)
     if "dead_code" in disabled_passes:
-        outputs += tuple(sop for sop in program.names.values()
-                         if isinstance(sop, ir.SOp) and sop is not expr)
+        # Every s-op the program names, but not the built-in views and the prelude's names:
+        # tokens_int over a vocabulary of letters fails on every input, and no program
+        # that leaves it unread should be refused for it.
+        outputs += tuple(sop for name, sop in program.names.items()
+                         if isinstance(sop, ir.SOp) and sop is not expr and name not in RESERVED)
     settings = CompileSettings.checked(program.vocab if vocab is None else vocab,
                                        program.max_len if max_len is None else max_len, max_params,
                                        disabled_passes, output or program.output, program.source_file,
