@@ -24,7 +24,7 @@ from runtime.lens.text import format_patching
 EXAMPLES = """examples:
   raspc patch programs/reverse.rasp --clean abcd --corrupt abdd
   raspc patch programs/sort.rasp --clean cabca --corrupt cabcb -o sort_patch.html
-  raspc patch model.safetensors --clean "the cat" --corrupt "the dog" --words --json
+  raspc patch programs/hist.rasp --clean aabc --corrupt abbc --json
 """
 
 KINDS = ("sublayer", "head", "subspace")
