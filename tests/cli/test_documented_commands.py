@@ -27,6 +27,9 @@ DOCUMENTS = (ROOT / "README.md", ROOT / "programs" / "README.md")
 PARSED_ONLY = ("bench", "fuzz", "train", "compare")
 #: Placeholders the documents use for "any bundled program".
 PLACEHOLDERS = {"programs/X.rasp": "programs/reverse.rasp"}
+#: Options that name a file or folder a command writes: sent to a temporary folder, so
+#: that the test never writes into the repository.
+OUTPUT_OPTIONS = ("-o", "--out", "--png", "--transformer-lens", "--html", "--draw-dir")
 #: A documented exit status other than 0, by command line (none so far).
 DOCUMENTED_STATUS: dict[str, int] = {}
 
@@ -92,7 +95,7 @@ def test_every_documented_command_exits_as_documented(tmp_path, monkeypatch, cap
             monkeypatch.setattr(sys, "stdin", io.StringIO((ROOT / source).read_text(encoding="utf-8")))
             argv = argv[:argv.index("<")]
         for k, word in enumerate(argv):
-            if k and argv[k - 1] == "-o":
+            if k and argv[k - 1] in OUTPUT_OPTIONS:
                 argv[k] = written.setdefault(word, str(tmp_path / Path(word).name))
             elif word in written:
                 argv[k] = written[word]
