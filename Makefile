@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fuzz clean
+.PHONY: demo test bench paper fuzz clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP)
 # `make bench BENCH_ARGS=--quick` for a fast check; bench/results.md holds the tables.
 bench: $(STAMP)
 	$(BIN)/python -m benchmark.main $(BENCH_ARGS)
+
+# The RASP paper's training experiment: bench/paper.md and bench/paper.json.
+# `make paper PAPER_ARGS="--programs reverse --seeds 0"` for one row.
+paper: $(STAMP)
+	$(BIN)/python -m benchmark.paper $(PAPER_ARGS)
 
 fuzz: $(STAMP)
 	$(BIN)/raspc fuzz --programs 20000 --sources 100000 --full --seed 100000 --save \

@@ -29,7 +29,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         raise InputError("--noise applies to --init compiled")
     return Settings(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, warmup=args.warmup,
                     weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every,
-                    target=args.target, devices=args.devices, attention_weight=args.attention_loss,
+                    target=None if args.no_early_stop else args.target, devices=args.devices, attention_weight=args.attention_loss,
                     freeze=tuple(args.freeze), checkpoint_every=args.checkpoint_every)
 
 

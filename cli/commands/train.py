@@ -76,7 +76,9 @@ def register(subparsers) -> None:
     optim.add_argument("--eval-every", metavar="N", type=_positive_int, default=DEFAULTS.eval_every,
                        help=f"steps between validation scores (default {DEFAULTS.eval_every})")
     optim.add_argument("--target", metavar="ACC", type=float, default=DEFAULTS.target,
-                       help="stop once the validation accuracy per sequence reaches this (0..1)")
+                       help="stop once the validation accuracy per sequence reaches this (0..1; default "
+                            f"{DEFAULTS.target}: every validation input right)")
+    optim.add_argument("--no-early-stop", action="store_true", help="train for all --steps whatever the accuracy")
     optim.add_argument("--devices", metavar="N", type=_positive_int, default=1,
                        help="train data-parallel over N local JAX devices (default 1)")
     start = parser.add_argument_group("start and guidance")

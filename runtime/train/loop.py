@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import jax
@@ -157,6 +158,15 @@ def make_step(optimiser: optax.GradientTransformation, objective: Objective, fro
     return jax.jit(step)
 
 
+@lru_cache(maxsize=32)
+def step_function(settings: Settings, objective: Objective, n_layers: int):
+    """The step for these settings, made once: runs that differ only in their seed
+    (``settings`` comes with seed 0) or their data share its compilations."""
+    layers = [{name: None for name in GROUPS["attention"] + GROUPS["mlp"]} for _ in range(n_layers)]
+    frozen = frozen_mask({"layers": layers}, settings.freeze) if settings.freeze else None
+    return make_step(optimizer(settings), objective, frozen)
+
+
 def batch_rows(seed: int, step: int, count: int, batch_size: int) -> np.ndarray:
     """The training rows of one step: drawn with replacement by a generator seeded
     with (seed, step), so that any step's batch can be drawn again."""
@@ -178,8 +188,7 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
     interruption goes on up.
     """
     where = placement(settings.devices, settings.batch_size)
-    frozen = frozen_mask(state.params, settings.freeze) if settings.freeze else None
-    step_fn = make_step(optimizer(settings), objective, frozen)
+    step_fn = step_function(replace(settings, seed=0), objective, len(state.params["layers"]))
     state = replace(state, params=_put(state.params, where.replicated),
                     opt_state=_put(state.opt_state, where.replicated))
     train_set = data.train

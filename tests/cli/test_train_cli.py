@@ -23,7 +23,7 @@ hist("aab");
 """
 
 SMALL = ["--train-size", "60", "--val-size", "20", "--test-size", "20", "--steps", "20", "--batch-size", "16",
-         "--eval-every", "5", "--no-progress"]
+         "--eval-every", "5", "--no-progress", "--no-early-stop"]
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:

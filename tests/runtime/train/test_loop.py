@@ -26,7 +26,8 @@ SIZES = (600, 100, 100)
 
 
 def short(**changes) -> Settings:
-    return Settings(**{"steps": 40, "batch_size": 32, "learning_rate": 1e-2, "eval_every": 10, **changes})
+    return Settings(**{"steps": 40, "batch_size": 32, "learning_rate": 1e-2, "eval_every": 10, "target": None,
+                       **changes})
 
 
 def run(settings: Settings, name: str = "hist", start: Start = Start()):
@@ -168,7 +169,7 @@ from tests.runtime.train.helpers import compiled, dataset
 model, _ = compiled("hist", 5)
 curves = {{}}
 for devices in (1, 2):
-    settings = Settings(steps=20, batch_size=32, learning_rate=1e-2, eval_every=5, devices=devices)
+    settings = Settings(steps=20, batch_size=32, learning_rate=1e-2, eval_every=5, devices=devices, target=None)
     outcome = fit(model, dataset("hist", 5, (600, 100, 100)), shape_of(model), settings)
     curves[devices] = outcome.state.curve
 print(json.dumps({{"devices": jax.local_device_count(), "curves": curves}}))
