@@ -155,7 +155,7 @@ def test_attention_loss_pulls_the_heads_towards_the_compiled_ones():
 
     guided = run(short(steps=30, attention_weight=10.0), "reverse")
     free = run(short(steps=30), "reverse")
-    assert error(guided) < 0.5 * error(free)
+    assert error(guided) < 0.75 * error(free)
 
 
 DEVICES_SCRIPT = """
