@@ -1,10 +1,11 @@
 """The training loop: optax AdamW, warm-up then cosine decay to zero, early stop.
 
 ``train`` takes a ``State`` (parameters, optimiser state, the step reached, the
-learning curve so far) and carries it on to ``Settings.steps``. Everything random
-is fixed by the seed: the batch of step k is drawn by a generator seeded with
-(seed, k), so a run resumed from a checkpoint at step k draws the batches that the
-uninterrupted run would have drawn, and follows the same curve.
+learning curve so far) and carries it on to ``Settings.steps``. Batches draw every
+input length equally often (``length_balance``). Everything random is fixed by the
+seed: the batch of step k is drawn by a generator seeded with (seed, k), so a run
+resumed from a checkpoint at step k draws the batches that the uninterrupted run
+would have drawn, and follows the same curve.
 
 With ``devices`` > 1 each batch is split over that many local devices along its
 first axis (``jax.sharding``), parameters and optimiser state replicated: XLA
@@ -167,10 +168,22 @@ def step_function(settings: Settings, objective: Objective, n_layers: int):
     return make_step(optimizer(settings), objective, frozen)
 
 
-def batch_rows(seed: int, step: int, count: int, batch_size: int) -> np.ndarray:
-    """The training rows of one step: drawn with replacement by a generator seeded
-    with (seed, step), so that any step's batch can be drawn again."""
-    return np.random.default_rng([seed, step]).integers(0, count, batch_size)
+def length_balance(split: Split) -> np.ndarray:
+    """Cumulative drawing weights over a set's rows that make every input length
+    equally likely: a set of distinct inputs holds 16 of length 2 over four tokens
+    and thousands of length 10, so rows drawn evenly would almost never be short."""
+    lengths = split.lengths
+    counts = np.bincount(lengths)
+    weights = 1.0 / counts[lengths]
+    return np.cumsum(weights / weights.sum())
+
+
+def batch_rows(seed: int, step: int, cumulative: np.ndarray, batch_size: int) -> np.ndarray:
+    """The training rows of one step, drawn with replacement by the cumulative
+    weights (``length_balance``) with a generator seeded with (seed, step), so that
+    any step's batch can be drawn again."""
+    draws = np.random.default_rng([seed, step]).random(batch_size) * cumulative[-1]
+    return np.minimum(np.searchsorted(cumulative, draws, side="right"), len(cumulative) - 1)
 
 
 def train(state: State, data: Dataset, objective: Objective, settings: Settings,
@@ -192,6 +205,7 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
     state = replace(state, params=_put(state.params, where.replicated),
                     opt_state=_put(state.opt_state, where.replicated))
     train_set = data.train
+    balance = length_balance(train_set)
     started = time.perf_counter() - state.seconds
     saved_at = state.step
     try:
@@ -208,7 +222,7 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
                     and state.step != saved_at:
                 on_checkpoint(state)
                 saved_at = state.step
-            rows = batch_rows(settings.seed, state.step, len(train_set), settings.batch_size)
+            rows = batch_rows(settings.seed, state.step, balance, settings.batch_size)
             batch = Batch(train_set.ids[rows], train_set.targets[rows], train_set.mask[rows],
                           tuple(p[rows] for p in patterns))
             params, opt_state, loss = step_fn(state.params, state.opt_state, _put(batch, where.batch))

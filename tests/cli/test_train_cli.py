@@ -61,10 +61,10 @@ def _run_until(monkeypatch, stop_at: int):
     """Make the training loop raise KeyboardInterrupt as it draws step ``stop_at``'s batch."""
     drawn = loop.batch_rows
 
-    def interrupting(seed, step, count, batch_size):
+    def interrupting(seed, step, cumulative, batch_size):
         if step == stop_at:
             raise KeyboardInterrupt
-        return drawn(seed, step, count, batch_size)
+        return drawn(seed, step, cumulative, batch_size)
 
     monkeypatch.setattr(loop, "batch_rows", interrupting)
 
