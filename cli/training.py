@@ -105,6 +105,7 @@ def train_command(args: argparse.Namespace, out=None) -> int:
     save_model(outcome.model, args.out)
     curve = outcome.state.curve
     record = {"test_accuracy": outcome.test.sequence_accuracy, "test_token_accuracy": outcome.test.token_accuracy,
+              "test_accuracy_by_length": {n: a for n, _, a in outcome.test.by_length},
               "validation_accuracy": outcome.validation.sequence_accuracy, "steps": outcome.state.step,
               "seconds": round(seconds, 3), "data_seconds": round(data_seconds, 3),
               "train_seconds": round(outcome.state.seconds, 3), "stopped_early": outcome.state.step < settings.steps,

@@ -51,15 +51,18 @@ class State:
 
 @dataclass(frozen=True)
 class Score:
-    """Accuracy on one set: whole sequences right, and positions right."""
+    """Accuracy on one set: whole sequences right, positions right, and whole
+    sequences right for each input length (length, inputs, accuracy)."""
 
     sequence_accuracy: float
     token_accuracy: float
     sequences: int
+    by_length: tuple[tuple[int, int, float], ...] = ()
 
     def to_json(self) -> dict:
         return {"sequence_accuracy": self.sequence_accuracy, "token_accuracy": self.token_accuracy,
-                "sequences": self.sequences}
+                "sequences": self.sequences,
+                "by_length": [{"length": n, "inputs": c, "accuracy": a} for n, c, a in self.by_length]}
 
 
 # ------------------------------------------------------------------ optimiser
@@ -97,14 +100,18 @@ def score(params, split: Split, objective: Objective) -> Score:
     """Accuracy on a set, EVAL_CHUNK sequences at a time (the last chunk padded)."""
     if len(split) == 0:
         return Score(0.0, 0.0, 0)
-    whole_right, tokens_right = 0, 0
+    whole_parts, tokens_right = [], 0
     for start in range(0, len(split), EVAL_CHUNK):
         ids, targets, mask = (_padded(a[start:start + EVAL_CHUNK], EVAL_CHUNK, fill)
                               for a, fill in ((split.ids, -1), (split.targets, 0), (split.mask, False)))
         whole, right = correct_jit(params, ids, targets, mask, objective)
-        whole_right += int(jnp.sum(whole))
+        whole_parts.append(np.asarray(whole)[:min(EVAL_CHUNK, len(split) - start)])
         tokens_right += int(jnp.sum(right))
-    return Score(whole_right / len(split), tokens_right / max(int(split.mask.sum()), 1), len(split))
+    whole = np.concatenate(whole_parts)
+    lengths = split.lengths
+    by_length = tuple((int(n), int(np.sum(lengths == n)), float(np.mean(whole[lengths == n])))
+                      for n in np.unique(lengths))
+    return Score(float(whole.mean()), tokens_right / max(int(split.mask.sum()), 1), len(split), by_length)
 
 
 def _padded(array: np.ndarray, rows: int, fill) -> np.ndarray:

@@ -31,7 +31,7 @@ class Settings:
 
     steps: int = 4000
     batch_size: int = 128
-    learning_rate: float = 5e-3
+    learning_rate: float = 1e-2
     warmup: float = 0.05
     weight_decay: float = 0.01
     clip: float = 1.0

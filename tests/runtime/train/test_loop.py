@@ -49,6 +49,11 @@ def test_the_trained_model_records_its_run():
     assert settings["data_digest"] == dataset("hist", 5, SIZES).digest
     assert settings["data_sizes"] == {"train": 600, "validation": 100, "test": 100}
     assert stats["learning_curve"] == list(outcome.state.curve) and stats["steps"] == 10
+    lengths = dataset("hist", 5, SIZES).test.lengths
+    assert [n for n, _, _ in outcome.test.by_length] == sorted(set(lengths.tolist()))
+    assert sum(c for _, c, _ in outcome.test.by_length) == len(lengths)
+    weighted = sum(c * a for _, c, a in outcome.test.by_length) / len(lengths)
+    assert weighted == pytest.approx(outcome.test.sequence_accuracy)
 
 
 def test_early_stop_at_the_target():
