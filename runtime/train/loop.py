@@ -74,7 +74,7 @@ def schedule(settings: Settings) -> optax.Schedule:
 
 
 def frozen_mask(params, frozen: Sequence[str]):
-    """True for every tensor of a frozen group (``shape.GROUPS``), False elsewhere."""
+    """True for every tensor of a frozen group (``settings.GROUPS``), False elsewhere."""
     names = {name for group in frozen for name in GROUPS[group]}
     mask = {name: name in names for name in ("token_embed", "pos_embed", "unembed")}
     mask["layers"] = [{name: name in names for name in layer} for layer in params["layers"]]
