@@ -42,7 +42,7 @@ from compiler import compile_program
 from rasp.stage import load_file
 from runtime.compare.comparison import Evidence, compare
 from runtime.model import CATEGORICAL
-from runtime.train.data import Dataset, labelled_dataset
+from runtime.train.data import Dataset, feasible_sizes, labelled_dataset
 from runtime.train.fit import fit
 from runtime.train.loop import initial_state, step_function
 from runtime.train.loss import Batch, Objective
@@ -90,7 +90,8 @@ def task(name: str) -> Task:
 def dataset(name: str, seed: int) -> Dataset:
     found = task(name)
     config = found.model.config
-    return labelled_dataset(config, lambda inputs: found.label(inputs, "interpreter"), SIZES, seed,
+    sizes = feasible_sizes(SIZES, len(config.vocab) - 1, config.max_len)
+    return labelled_dataset(config, lambda inputs: found.label(inputs, "interpreter"), sizes, seed,
                             label_train=lambda inputs: found.label(inputs, "model"))
 
 
@@ -206,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(training_throughput(name)))
         return 0
     began = time.perf_counter()
-    runs = []
+    runs: list[Run] = []
+    text = ""
     for name in args.programs:
         for depth in args.depths:
             for weight in args.attention:
@@ -215,7 +217,14 @@ def main(argv: list[str] | None = None) -> int:
                     runs.append(run)
                     print(f"{name:12} {depth:9} attention {weight:g} seed {seed}: test {run.test_accuracy:.2%} "
                           f"({run.steps} steps, {run.seconds:.1f} s)", file=sys.stderr, flush=True)
-    total = time.perf_counter() - began
+                    text = write_results(out, runs, args, time.perf_counter() - began)
+    print(text)
+    return 0
+
+
+def write_results(out: Path, runs: Sequence[Run], args: argparse.Namespace, total: float) -> str:
+    """bench/paper.json and bench/paper.md with the runs so far (rewritten after each
+    run, so that an interrupted experiment keeps what it measured)."""
     record = {"settings": {**SETTINGS.to_json(), "sizes": SIZES, "max_len": MAX_LEN,
                            "attention_weights": args.attention, "seeds": args.seeds},
               "machine": {"platform": platform.platform(), "python": platform.python_version(),
@@ -225,8 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     text = (f"# The RASP paper's training experiment\n\nmax_len {MAX_LEN}; per row the mean ± spread over seeds "
             f"{args.seeds}; {total / 60:.1f} minutes in all (`make paper`).\n\n{table(runs)}\n")
     (out / "paper.md").write_text(text)
-    print(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 The model is the runtime's own forward pass with dense, trainable weights: by
 default the compiled model's layers, heads per layer, residual, head and MLP
 widths (each can be overridden), no normalisation. Inputs are drawn over the
-vocabulary with lengths spread over 1..max_len, labelled by the reference
-interpreter (or the compiled model), and cut into disjoint training, validation
-and test sets; or a TSV corpus of (input, output) pairs gives them. AdamW with a
-warm-up and a cosine decay to zero; the trained model is written in the compiled
-models' file format, with the settings, the seed, the data digest and the learning
-curve in its metadata.
+vocabulary with lengths spread over 1..max_len and cut into disjoint training,
+validation and test sets (the held-out ones labelled by the reference interpreter,
+the training set by the compiled model unless asked otherwise); or a TSV corpus of
+(input, output) pairs gives them. AdamW with a warm-up and a cosine decay to zero,
+stopping once the validation set is all right; the trained model is written in the
+compiled models' file format, with the settings, the seed, the data digest and the
+learning curve in its metadata.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from raspc.errors import InputError
 from runtime.model import CATEGORICAL, NUMERICAL, ModelConfig
-from runtime.train.data import encode_split, sample_inputs, split_pairs, value_index
+from runtime.train.data import encode_split, feasible_sizes, sample_inputs, split_pairs, value_index
 from runtime.train.loop import batch_rows, length_balance
 
 
@@ -41,6 +41,12 @@ def test_short_lengths_are_exhausted_not_repeated():
         ("a",), ("b",), ("a", "a"), ("a", "b"), ("b", "a"), ("b", "b"),
         ("a", "a", "a"), ("a", "a", "b"), ("a", "b", "a"), ("a", "b", "b"),
         ("b", "a", "a"), ("b", "a", "b"), ("b", "b", "a"), ("b", "b", "b")]
+
+
+def test_sizes_shrink_to_the_inputs_there_are():
+    assert feasible_sizes((20000, 1000, 2000), 4, 10) == (20000, 1000, 2000)
+    # Two tokens, lengths 1..10: 2 + 4 + ... + 1024 = 2046 inputs.
+    assert feasible_sizes((20000, 1000, 2000), 2, 10) == (2046 - 204 - 409, 204, 409)
 
 
 def test_too_many_inputs_are_refused():
