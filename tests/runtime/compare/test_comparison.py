@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 from functools import lru_cache
 
 import numpy as np
@@ -13,6 +14,8 @@ from scipy.stats import ortho_group
 from cli.comparing import gather_evidence
 from cli.task import load_task
 from runtime.compare.comparison import compare, random_twin
+from runtime.compare.render import render_html
+from runtime.train.shape import overridden, random_params, shape_of, trained_config, trained_model
 from tests.runtime.train.helpers import ROOT
 
 
@@ -110,3 +113,15 @@ def test_a_random_model_scores_near_chance_and_near_its_control():
     gaps = [abs(v.probe[p] - v.control[p]) for v in result.variables for p in v.probe]
     assert np.mean(gaps) < 0.1
     assert all(match.argmax_agreement < 0.9 for match in result.heads)
+
+
+def test_a_model_without_layers_is_compared_without_heads_to_match():
+    found = task("hist")
+    shape = overridden(shape_of(found.model), layers=0)
+    config = trained_config(found.model.config, shape)
+    flat = trained_model(random_params(shape, config, 0), config, {}, {})
+    result = compare(found.model, flat, evidence("hist"))
+    record = json.loads(json.dumps(result.to_json(), allow_nan=False))
+    assert [h["matched"] for h in record["heads"]] == [None] and record["heads"][0]["closest"] is None
+    assert result.b_points == ("embed",)
+    assert "<svg" in render_html(result, "A", "B")
