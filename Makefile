@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench programs-table fuzz interchange clean
+.PHONY: demo test test-fast bench paper programs-table fuzz interchange clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: $(STAMP)
 # Compiles and checks every bundled program and rewrites the table in programs/README.md.
 programs-table: $(STAMP)
 	$(BIN)/python scripts/programs_table.py --write
+
+# The RASP paper's training experiment: bench/paper.md and bench/paper.json.
+# `make paper PAPER_ARGS="--programs reverse --seeds 0"` for one row.
+paper: $(STAMP)
+	$(BIN)/python -m cli.paper $(PAPER_ARGS)
 
 # Every program through the dense and the packed pass, 500 of each larger size; the
 # packed pass compiles once per model (about a second), so this takes hours on two

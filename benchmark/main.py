@@ -36,6 +36,7 @@ from benchmark.measure import (FORWARD_WINDOWS, INTERPRETER_BUDGET_SECONDS, INTE
                                PROGRAM_DIR, Config, Row, measure, prepare)
 from benchmark.plots import write_plots
 from benchmark.report import Results, environment, load_average, read, report, write
+from benchmark.tasks import TASK_ROWS, run_task_row
 from benchmark.tracr import TRACR_PROGRAMS
 from benchmark.worker import CappedWorker
 from raspc.errors import InputError, RaspcError
@@ -76,6 +77,7 @@ class Plan:
     seed: int = SEED
     timeout_seconds: float = TIMEOUT_SECONDS
     compile_budget_seconds: float = COMPILE_BUDGET_SECONDS
+    task_rows: tuple[str, ...] = ()
 
     def configs(self) -> list[Config]:
         common = dict(repeats=self.repeats, compile_budget_seconds=self.compile_budget_seconds,
@@ -92,6 +94,7 @@ class Plan:
         return {"programs": list(self.programs), "max_lens": list(self.max_lens),
                 "vocab_programs": list(self.vocab_programs), "vocab_sizes": list(self.vocab_sizes),
                 "vocab_max_lens": list(self.vocab_max_lens), "batches": list(self.batches),
+                "task_rows": list(self.task_rows),
                 "samples": self.samples, "repeats": self.repeats, "seed": self.seed,
                 "timeout_seconds": self.timeout_seconds, "compile_budget_seconds": self.compile_budget_seconds,
                 "min_timing_seconds": MIN_TIMING_SECONDS, "interpreter_passes": INTERPRETER_PASSES,
@@ -142,6 +145,23 @@ def run_configs(worker, configs: Sequence[Config], timeout_seconds: float, out: 
     return rows
 
 
+def run_task_rows(names: Sequence[str], timeout_seconds: float, out: TextIO) -> list[dict]:
+    """Each named task row in a capped worker of its own kind; a row that fails or
+    overruns is recorded with its reason."""
+    records = []
+    with CappedWorker(run_task_row, prepare) as worker:
+        for name in names:
+            found: dict = {}
+            outcome = worker.run(name, timeout_seconds, lambda fields: found.update(fields.get("record", {})))
+            record = {"name": name, **found, "wall_seconds": round(outcome.seconds, 1)}
+            if outcome.status != "done":
+                record["error"] = "timed out" if outcome.status == "timed_out" else outcome.message
+            records.append(record)
+            print(f"  {name:<24} " + (record.get("error") or "done") + f" ({outcome.seconds:.1f} s)",
+                  file=out, flush=True)
+    return records
+
+
 def run_benchmark(plan: Plan, folder: Path | str = DEFAULT_FOLDER, out: TextIO | None = None,
                   plots: bool = True, target: Callable = measure, prepare_worker: Callable | None = prepare):
     """Measure everything in ``plan`` (each configuration through ``target``), write the
@@ -155,7 +175,9 @@ def run_benchmark(plan: Plan, folder: Path | str = DEFAULT_FOLDER, out: TextIO |
     with CappedWorker(target, prepare_worker) as worker:
         rows = run_configs(worker, configs, plan.timeout_seconds, out)
         vocab_rows = run_configs(worker, vocab_configs, plan.timeout_seconds, out)
-    results = Results(plan.settings(), environment() | {"load_average_start": load_at_start}, rows, vocab_rows)
+    task_rows = run_task_rows(plan.task_rows, plan.timeout_seconds, out) if plan.task_rows else []
+    results = Results(plan.settings(), environment() | {"load_average_start": load_at_start}, rows, vocab_rows,
+                      task_rows=task_rows)
     results.wall_seconds = time.perf_counter() - started
     write(results, folder)
     written = write_plots(rows, vocab_rows, folder) if plots else []
@@ -193,6 +215,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vocab-max-lens", nargs="+", type=int, metavar="N",
                         help=f"max_lens of the sweep (default: {' '.join(map(str, VOCAB_MAX_LENS))})")
     parser.add_argument("--no-vocab-sweep", action="store_true", help="skip the vocabulary sweep")
+    parser.add_argument("--task-rows", nargs="*", metavar="NAME", choices=list(TASK_ROWS),
+                        help=f"the rows that are not a program at a max_len (default: all: {', '.join(TASK_ROWS)}; "
+                             "none with --quick)")
     parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     parser.add_argument("--out", "--out-dir", dest="out", metavar="DIR", default=None,
                         help=f"where the results and plots go (default: ./{DEFAULT_FOLDER} under the "
@@ -223,8 +248,10 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
         _positive(values, what)
     if args.timeout <= 0:
         raise InputError(f"--timeout must be positive, not {args.timeout:g}")
+    task_rows = tuple(args.task_rows if args.task_rows is not None else (() if args.quick else TASK_ROWS))
     return Plan(programs, max_lens, vocab_programs, vocab_sizes, vocab_max_lens, batches=batches,
-                samples=args.samples, repeats=args.repeats, seed=args.seed, timeout_seconds=args.timeout)
+                samples=args.samples, repeats=args.repeats, seed=args.seed, timeout_seconds=args.timeout,
+                task_rows=task_rows)
 
 
 def print_last(folder: Path | str, out: TextIO | None = None) -> int:

@@ -32,6 +32,7 @@ class Results:
     rows: list[Row] = field(default_factory=list)
     vocab_rows: list[Row] = field(default_factory=list)
     wall_seconds: float | None = None
+    task_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ cells
@@ -213,7 +214,30 @@ def report(results: Results) -> str:
         parts += ["## Vocabulary size", "", "Compile time and size with the declared vocabulary replaced by "
                   "one of the given size: zero-padded strings (t000, t001, ...), or the ints 0..N-1 for a program "
                   "whose tokens are ints.", "", vocab_table(results.vocab_rows), ""]
-    return "\n".join(parts)
+    return "\n".join(parts + task_tables(results.task_rows))
+
+
+def _task_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "-" if value is None else str(value).replace("|", "/")
+
+
+def task_tables(records: Sequence[dict[str, Any]]) -> list[str]:
+    """One section per ``table`` the task rows name; the columns are the union of the
+    rows' fields in the order they first appear (a failed row shows its error)."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        sections.setdefault(record.get("table", "Other rows"), []).append(record)
+    lines: list[str] = []
+    for title, group in sections.items():
+        columns = list(dict.fromkeys(k for record in group for k in record if k != "table"))
+        lines += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_task_cell(record.get(c)) for c in columns) + " |" for record in group]
+        lines.append("")
+    return lines
 
 
 # ------------------------------------------------------------------ files
@@ -270,6 +294,7 @@ def to_json(results: Results) -> dict[str, Any]:
         "rows": [asdict(r) | {"accuracy": r.accuracy, f"speedup_at_{SPEEDUP_BATCH}": r.speedup(SPEEDUP_BATCH)}
                  for r in results.rows],
         "vocab_rows": [asdict(r) for r in results.vocab_rows],
+        "task_rows": results.task_rows,
         "tracr": {"source": TRACR_SOURCE, "figures": [asdict(f) for f in TRACR_FIGURES]},
         "comparison": [{"program": c.figure.program, "max_len": c.figure.max_len, "params_ratio": c.params_ratio,
                         "layers_difference": c.layers_difference,
@@ -284,7 +309,8 @@ def _row(data: dict[str, Any]) -> Row:
 
 def from_json(data: dict[str, Any]) -> Results:
     return Results(data["settings"], data["environment"], [_row(r) for r in data["rows"]],
-                   [_row(r) for r in data.get("vocab_rows", [])], data.get("wall_seconds"))
+                   [_row(r) for r in data.get("vocab_rows", [])], data.get("wall_seconds"),
+                   data.get("task_rows", []))
 
 
 def write(results: Results, folder: Path) -> None:

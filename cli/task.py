@@ -26,8 +26,6 @@ from runtime.io import is_model_file, load_model
 from runtime.model import Model
 from cli.programs import compile_from_args, load_staged
 
-LABELS = ("interpreter", "model")
-
 
 @dataclass(frozen=True)
 class Task:

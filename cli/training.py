@@ -12,7 +12,7 @@ from tqdm import tqdm
 from raspc.errors import InputError
 from runtime.io import save_model
 from runtime.train.checkpoint import CheckpointError, describe_run, load_checkpoint, save_checkpoint
-from runtime.train.data import corpus_dataset, labelled_dataset
+from runtime.train.data import corpus_dataset, feasible_sizes, labelled_dataset
 from runtime.train.fit import Start, check_start, fit
 from runtime.train.loop import placement
 from runtime.train.settings import Settings
@@ -29,13 +29,16 @@ def settings_of(args: argparse.Namespace) -> Settings:
         raise InputError("--noise applies to --init compiled")
     return Settings(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, warmup=args.warmup,
                     weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every,
-                    target=args.target, devices=args.devices, attention_weight=args.attention_loss,
-                    freeze=tuple(args.freeze), checkpoint_every=args.checkpoint_every)
+                    target=None if args.no_early_stop else args.target, devices=args.devices,
+                    attention_weight=args.attention_loss, freeze=tuple(args.freeze),
+                    checkpoint_every=args.checkpoint_every)
 
 
 def dataset_of(args: argparse.Namespace, task: Task, shape):
     config = trained_config(task.model.config, shape)
     sizes = (args.train_size, args.val_size, args.test_size)
+    if not args.corpus:
+        sizes = feasible_sizes(sizes, len(config.vocab) - 1, config.max_len)
     seed = args.seed if args.data_seed is None else args.data_seed
     if args.corpus:
         return corpus_dataset(config, read_corpus(args.corpus, args.corpus_words), sizes, seed)
@@ -105,6 +108,7 @@ def train_command(args: argparse.Namespace, out=None) -> int:
     save_model(outcome.model, args.out)
     curve = outcome.state.curve
     record = {"test_accuracy": outcome.test.sequence_accuracy, "test_token_accuracy": outcome.test.token_accuracy,
+              "test_accuracy_by_length": {n: a for n, _, a in outcome.test.by_length},
               "validation_accuracy": outcome.validation.sequence_accuracy, "steps": outcome.state.step,
               "seconds": round(seconds, 3), "data_seconds": round(data_seconds, 3),
               "train_seconds": round(outcome.state.seconds, 3), "stopped_early": outcome.state.step < settings.steps,
@@ -117,6 +121,8 @@ def train_command(args: argparse.Namespace, out=None) -> int:
           f"d_model {shape.d_model}, d_head {shape.d_head}, d_mlp {shape.d_mlp}", file=out)
     print(f"  test accuracy   {outcome.test.sequence_accuracy:.2%} per sequence, "
           f"{outcome.test.token_accuracy:.2%} per token ({outcome.test.sequences} held-out inputs)", file=out)
+    print(f"  data            {data.sizes()['train']:,} training, {data.sizes()['validation']:,} validation, "
+          f"{data.sizes()['test']:,} test inputs", file=out)
     print(f"  steps           {outcome.state.step}" + (" (stopped early)" if record["stopped_early"] else ""),
           file=out)
     print(f"  time            {seconds:.1f} s ({data_seconds:.1f} s making data)", file=out)

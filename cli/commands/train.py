@@ -3,12 +3,13 @@
 The model is the runtime's own forward pass with dense, trainable weights: by
 default the compiled model's layers, heads per layer, residual, head and MLP
 widths (each can be overridden), no normalisation. Inputs are drawn over the
-vocabulary with lengths spread over 1..max_len, labelled by the reference
-interpreter (or the compiled model), and cut into disjoint training, validation
-and test sets; or a TSV corpus of (input, output) pairs gives them. AdamW with a
-warm-up and a cosine decay to zero; the trained model is written in the compiled
-models' file format, with the settings, the seed, the data digest and the learning
-curve in its metadata.
+vocabulary with lengths spread over 1..max_len and cut into disjoint training,
+validation and test sets (the held-out ones labelled by the reference interpreter,
+the training set by the compiled model unless asked otherwise); or a TSV corpus of
+(input, output) pairs gives them. AdamW with a warm-up and a cosine decay to zero,
+stopping once the validation set is all right; the trained model is written in the
+compiled models' file format, with the settings, the seed, the data digest and the
+learning curve in its metadata.
 """
 from __future__ import annotations
 
@@ -77,7 +78,9 @@ def register(subparsers) -> None:
     optim.add_argument("--eval-every", metavar="N", type=_positive_int, default=DEFAULTS.eval_every,
                        help=f"steps between validation scores (default {DEFAULTS.eval_every})")
     optim.add_argument("--target", metavar="ACC", type=float, default=DEFAULTS.target,
-                       help="stop once the validation accuracy per sequence reaches this (0..1)")
+                       help="stop once the validation accuracy per sequence reaches this (0..1; default "
+                            f"{DEFAULTS.target}: every validation input right)")
+    optim.add_argument("--no-early-stop", action="store_true", help="train for all --steps whatever the accuracy")
     optim.add_argument("--devices", metavar="N", type=_positive_int, default=1,
                        help="train data-parallel over N local JAX devices (default 1)")
     start = parser.add_argument_group("start and guidance")

@@ -15,6 +15,7 @@ to its closest head in any layer.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -41,10 +42,15 @@ class HeadMatch:
     closest_agreement: float
 
     def to_json(self) -> dict:
+        """Plain JSON; a figure that does not exist (B has no head at all) is null."""
+        def number(value):
+            return None if value is None or not math.isfinite(value) else float(value)
         return {"layer": self.layer, "head": self.head,
-                "matched": list(self.matched) if self.matched else None, "jsd": self.divergence,
-                "argmax_agreement": self.argmax_agreement, "closest": list(self.closest),
-                "closest_jsd": self.closest_divergence, "closest_argmax_agreement": self.closest_agreement}
+                "matched": list(self.matched) if self.matched else None, "jsd": number(self.divergence),
+                "argmax_agreement": number(self.argmax_agreement),
+                "closest": list(self.closest) if self.closest[0] >= 0 else None,
+                "closest_jsd": number(self.closest_divergence),
+                "closest_argmax_agreement": number(self.closest_agreement)}
 
 
 def _rows(patterns: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -185,7 +185,8 @@ def behaviour(inputs: Sequence[tuple], truth: Sequence[list], a_out: Sequence[li
     return Behaviour(float(np.mean(a_right)), float(np.mean(b_right)), float(np.mean(agree)), tuple(by_length))
 
 
-def fit_variable_probes(variable: Variable, traced: Trace, ids: np.ndarray) -> tuple[dict[str, Probe], dict[str, float]]:
+def fit_variable_probes(variable: Variable, traced: Trace,
+                        ids: np.ndarray) -> tuple[dict[str, Probe], dict[str, float]]:
     """A probe for one variable at every point of a traced model, fitted on the
     first FIT_SHARE of the inputs, and its score on the others."""
     cut = max(1, int(len(ids) * FIT_SHARE))

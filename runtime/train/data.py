@@ -112,6 +112,20 @@ def _distinct(rng: np.random.Generator, vocab_size: int, length: int, count: int
     return np.stack(list(found.values()))
 
 
+def feasible_sizes(sizes: Sequence[int], vocab_size: int, max_len: int) -> tuple[int, ...]:
+    """(train, validation, test) sizes that fit in the number of distinct inputs:
+    unchanged when they do; otherwise the validation and test sets take at most a
+    tenth and a fifth of all inputs, and the training set the rest (dyck1 at
+    max_len 10 has 2,046 inputs in all)."""
+    available = sum(vocab_size ** length for length in range(1, max_len + 1))
+    train, validation, test = sizes
+    if train + validation + test <= available:
+        return tuple(sizes)
+    validation = max(1, min(validation, available // 10))
+    test = max(1, min(test, available // 5))
+    return (min(train, available - validation - test), validation, test)
+
+
 def _apportion(count: int, sizes: Sequence[int]) -> list[int]:
     """``count`` items shared among sets in proportion to ``sizes`` (largest remainder)."""
     total = sum(sizes)

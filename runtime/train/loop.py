@@ -1,10 +1,11 @@
 """The training loop: optax AdamW, warm-up then cosine decay to zero, early stop.
 
 ``train`` takes a ``State`` (parameters, optimiser state, the step reached, the
-learning curve so far) and carries it on to ``Settings.steps``. Everything random
-is fixed by the seed: the batch of step k is drawn by a generator seeded with
-(seed, k), so a run resumed from a checkpoint at step k draws the batches that the
-uninterrupted run would have drawn, and follows the same curve.
+learning curve so far) and carries it on to ``Settings.steps``. Batches draw every
+input length equally often (``length_balance``). Everything random is fixed by the
+seed: the batch of step k is drawn by a generator seeded with (seed, k), so a run
+resumed from a checkpoint at step k draws the batches that the uninterrupted run
+would have drawn, and follows the same curve.
 
 With ``devices`` > 1 each batch is split over that many local devices along its
 first axis (``jax.sharding``), parameters and optimiser state replicated: XLA
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import jax
@@ -49,15 +51,18 @@ class State:
 
 @dataclass(frozen=True)
 class Score:
-    """Accuracy on one set: whole sequences right, and positions right."""
+    """Accuracy on one set: whole sequences right, positions right, and whole
+    sequences right for each input length (length, inputs, accuracy)."""
 
     sequence_accuracy: float
     token_accuracy: float
     sequences: int
+    by_length: tuple[tuple[int, int, float], ...] = ()
 
     def to_json(self) -> dict:
         return {"sequence_accuracy": self.sequence_accuracy, "token_accuracy": self.token_accuracy,
-                "sequences": self.sequences}
+                "sequences": self.sequences,
+                "by_length": [{"length": n, "inputs": c, "accuracy": a} for n, c, a in self.by_length]}
 
 
 # ------------------------------------------------------------------ optimiser
@@ -69,7 +74,7 @@ def schedule(settings: Settings) -> optax.Schedule:
 
 
 def frozen_mask(params, frozen: Sequence[str]):
-    """True for every tensor of a frozen group (``shape.GROUPS``), False elsewhere."""
+    """True for every tensor of a frozen group (``settings.GROUPS``), False elsewhere."""
     names = {name for group in frozen for name in GROUPS[group]}
     mask = {name: name in names for name in ("token_embed", "pos_embed", "unembed")}
     mask["layers"] = [{name: name in names for name in layer} for layer in params["layers"]]
@@ -95,14 +100,18 @@ def score(params, split: Split, objective: Objective) -> Score:
     """Accuracy on a set, EVAL_CHUNK sequences at a time (the last chunk padded)."""
     if len(split) == 0:
         return Score(0.0, 0.0, 0)
-    whole_right, tokens_right = 0, 0
+    whole_parts, tokens_right = [], 0
     for start in range(0, len(split), EVAL_CHUNK):
         ids, targets, mask = (_padded(a[start:start + EVAL_CHUNK], EVAL_CHUNK, fill)
                               for a, fill in ((split.ids, -1), (split.targets, 0), (split.mask, False)))
         whole, right = correct_jit(params, ids, targets, mask, objective)
-        whole_right += int(jnp.sum(whole))
+        whole_parts.append(np.asarray(whole)[:min(EVAL_CHUNK, len(split) - start)])
         tokens_right += int(jnp.sum(right))
-    return Score(whole_right / len(split), tokens_right / max(int(split.mask.sum()), 1), len(split))
+    whole = np.concatenate(whole_parts)
+    lengths = split.lengths
+    by_length = tuple((int(n), int(np.sum(lengths == n)), float(np.mean(whole[lengths == n])))
+                      for n in np.unique(lengths))
+    return Score(float(whole.mean()), tokens_right / max(int(split.mask.sum()), 1), len(split), by_length)
 
 
 def _padded(array: np.ndarray, rows: int, fill) -> np.ndarray:
@@ -157,10 +166,31 @@ def make_step(optimiser: optax.GradientTransformation, objective: Objective, fro
     return jax.jit(step)
 
 
-def batch_rows(seed: int, step: int, count: int, batch_size: int) -> np.ndarray:
-    """The training rows of one step: drawn with replacement by a generator seeded
-    with (seed, step), so that any step's batch can be drawn again."""
-    return np.random.default_rng([seed, step]).integers(0, count, batch_size)
+@lru_cache(maxsize=32)
+def step_function(settings: Settings, objective: Objective, n_layers: int):
+    """The step for these settings, made once: runs that differ only in their seed
+    (``settings`` comes with seed 0) or their data share its compilations."""
+    layers = [{name: None for name in GROUPS["attention"] + GROUPS["mlp"]} for _ in range(n_layers)]
+    frozen = frozen_mask({"layers": layers}, settings.freeze) if settings.freeze else None
+    return make_step(optimizer(settings), objective, frozen)
+
+
+def length_balance(split: Split) -> np.ndarray:
+    """Cumulative drawing weights over a set's rows that make every input length
+    equally likely: a set of distinct inputs holds 16 of length 2 over four tokens
+    and thousands of length 10, so rows drawn evenly would almost never be short."""
+    lengths = split.lengths
+    counts = np.bincount(lengths)
+    weights = 1.0 / counts[lengths]
+    return np.cumsum(weights / weights.sum())
+
+
+def batch_rows(seed: int, step: int, cumulative: np.ndarray, batch_size: int) -> np.ndarray:
+    """The training rows of one step, drawn with replacement by the cumulative
+    weights (``length_balance``) with a generator seeded with (seed, step), so that
+    any step's batch can be drawn again."""
+    draws = np.random.default_rng([seed, step]).random(batch_size) * cumulative[-1]
+    return np.minimum(np.searchsorted(cumulative, draws, side="right"), len(cumulative) - 1)
 
 
 def train(state: State, data: Dataset, objective: Objective, settings: Settings,
@@ -178,11 +208,11 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
     interruption goes on up.
     """
     where = placement(settings.devices, settings.batch_size)
-    frozen = frozen_mask(state.params, settings.freeze) if settings.freeze else None
-    step_fn = make_step(optimizer(settings), objective, frozen)
+    step_fn = step_function(replace(settings, seed=0), objective, len(state.params["layers"]))
     state = replace(state, params=_put(state.params, where.replicated),
                     opt_state=_put(state.opt_state, where.replicated))
     train_set = data.train
+    balance = length_balance(train_set)
     started = time.perf_counter() - state.seconds
     saved_at = state.step
     try:
@@ -199,7 +229,7 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
                     and state.step != saved_at:
                 on_checkpoint(state)
                 saved_at = state.step
-            rows = batch_rows(settings.seed, state.step, len(train_set), settings.batch_size)
+            rows = batch_rows(settings.seed, state.step, balance, settings.batch_size)
             batch = Batch(train_set.ids[rows], train_set.targets[rows], train_set.mask[rows],
                           tuple(p[rows] for p in patterns))
             params, opt_state, loss = step_fn(state.params, state.opt_state, _put(batch, where.batch))

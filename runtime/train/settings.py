@@ -24,17 +24,20 @@ class Settings:
     """Everything that decides a training run besides the data and the start.
 
     The defaults were tuned on hist, sort, reverse and double_hist at max_len 10
-    (README, "Training"): every one of them past 99% per sequence on three seeds."""
+    (README, "Training"): every one of them past 99% per sequence on three seeds.
+    A run stops once the whole validation set is right (``target`` 1.0): were the
+    model wrong on 1% of inputs, 1,000 validation inputs would all come out right
+    with a chance of 0.99^1000, about 4e-5."""
 
     steps: int = 4000
     batch_size: int = 128
-    learning_rate: float = 5e-3
+    learning_rate: float = 1e-2
     warmup: float = 0.05
     weight_decay: float = 0.01
     clip: float = 1.0
     seed: int = 0
-    eval_every: int = 200
-    target: float | None = None
+    eval_every: int = 100
+    target: float | None = 1.0
     devices: int = 1
     attention_weight: float = 0.0
     freeze: tuple[str, ...] = ()

@@ -75,16 +75,26 @@ def n_outputs(config: ModelConfig) -> int:
 def random_params(shape: Shape, config: ModelConfig, seed: int) -> Params:
     """Gaussian weights with variance 1/fan-in (so a residual of unit size stays
     about unit size through every product), zero biases; numpy float32, drawn by
-    numpy's generator (jax.random would compile a kernel for every tensor shape)."""
+    numpy's generator (jax.random would compile a kernel for every tensor shape).
+
+    Where every token and every position can have a direction of its own (vocab +
+    positions <= d_model), the embeddings start as random orthonormal rows, as a
+    compiled model's one-hot tokens and indices are: with Gaussian embeddings one
+    reverse start in six (seed 1 of 0..5) stalled near 40% per sequence whatever
+    the learning rate, batch or length of training; with orthonormal ones all six
+    reached 99.7% or more."""
     rng = np.random.default_rng(seed)
     d = shape.d_model
 
     def normal(shape_, fan_in: int) -> np.ndarray:
         return (rng.standard_normal(shape_) / math.sqrt(fan_in)).astype(np.float32)
 
+    token_embed, pos_embed = normal((len(config.vocab), d), d), normal((config.max_len + 1, d), d)
+    if len(config.vocab) + config.max_len + 1 <= d:
+        token_embed, pos_embed = _orthonormal_rows(rng, d, len(config.vocab), config.max_len + 1)
     params: Params = {
-        "token_embed": normal((len(config.vocab), d), d),
-        "pos_embed": normal((config.max_len + 1, d), d),
+        "token_embed": token_embed,
+        "pos_embed": pos_embed,
         "unembed": normal((d, n_outputs(config)), d),
         "layers": [],
     }
@@ -100,6 +110,13 @@ def random_params(shape: Shape, config: ModelConfig, seed: int) -> Params:
             "b_out": np.zeros(d, np.float32),
         })
     return params
+
+
+def _orthonormal_rows(rng: np.random.Generator, d: int, tokens: int, positions: int):
+    """Token and position embeddings whose rows are orthonormal, all of them together."""
+    basis, _ = np.linalg.qr(rng.standard_normal((d, tokens + positions)))
+    rows = basis.T.astype(np.float32)
+    return rows[:tokens], rows[tokens:]
 
 
 def _widened(array: np.ndarray, axis: int, width: int) -> np.ndarray:

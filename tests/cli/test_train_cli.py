@@ -23,7 +23,7 @@ hist("aab");
 """
 
 SMALL = ["--train-size", "60", "--val-size", "20", "--test-size", "20", "--steps", "20", "--batch-size", "16",
-         "--eval-every", "5", "--no-progress"]
+         "--eval-every", "5", "--no-progress", "--no-early-stop"]
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
@@ -61,10 +61,10 @@ def _run_until(monkeypatch, stop_at: int):
     """Make the training loop raise KeyboardInterrupt as it draws step ``stop_at``'s batch."""
     drawn = loop.batch_rows
 
-    def interrupting(seed, step, count, batch_size):
+    def interrupting(seed, step, cumulative, batch_size):
         if step == stop_at:
             raise KeyboardInterrupt
-        return drawn(seed, step, count, batch_size)
+        return drawn(seed, step, cumulative, batch_size)
 
     monkeypatch.setattr(loop, "batch_rows", interrupting)
 
@@ -127,12 +127,21 @@ def test_a_corpus_trains_in_place_of_sampled_inputs(capsys, tmp_path, program):
     assert status == 2 and "pairs.tsv:1" in stderr
 
 
+def test_sizes_shrink_to_the_distinct_inputs_there_are(capsys, tmp_path, program):
+    # "abc" up to length 4: 3 + 9 + 27 + 81 = 120 inputs; validation and test keep a tenth
+    # and a fifth of them (12 and 24), training the other 84.
+    out = tmp_path / "t.safetensors"
+    status, stdout, _ = cli(capsys, "train", program, "-o", out, "--json", "--steps", "2", "--train-size", "10000",
+                            "--no-progress")
+    assert status == 0
+    assert json.loads(stdout)["data_sizes"] == {"train": 84, "validation": 12, "test": 24}
+
+
 @pytest.mark.parametrize("flags, message", [
     (["-o", "model.bin"], "must end in .safetensors"),
     (["-o", "{tmp}/x.safetensors", "--init", "compiled", "--layers", "2"], "--init compiled"),
     (["-o", "{tmp}/x.safetensors", "--devices", "64"], "--devices 64"),
     (["-o", "{tmp}/x.safetensors", "--noise", "0.1"], "--noise applies to --init compiled"),
-    (["-o", "{tmp}/x.safetensors", "--attention-loss", "1", "--train-size", "10000"], "distinct inputs"),
 ])
 def test_user_mistakes_are_one_line_errors(capsys, tmp_path, program, flags, message):
     flags = [f.format(tmp=tmp_path) for f in flags]

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 from functools import lru_cache
 
 import numpy as np
 import pytest
+from scipy.stats import ortho_group
 
 from cli.comparing import gather_evidence
 from cli.task import load_task
 from runtime.compare.comparison import compare, random_twin
+from runtime.compare.render import render_html
+from runtime.train.shape import overridden, random_params, shape_of, trained_config, trained_model
 from tests.runtime.train.helpers import ROOT
 
 
@@ -70,6 +74,38 @@ def test_heads_permuted_within_a_layer_are_matched_back():
         assert match.argmax_agreement == 1.0
 
 
+def rotated(model, seed: int):
+    """The same model in a randomly rotated residual basis: it computes the same
+    function, but no variable lies along the coordinate axes any more."""
+    rotation = ortho_group.rvs(model.config.d_model, random_state=seed)
+    twin = copy.deepcopy(model)
+    params = twin.params
+    params["token_embed"] = params["token_embed"] @ rotation
+    params["pos_embed"] = params["pos_embed"] @ rotation
+    params["unembed"] = rotation.T @ params["unembed"]
+    for layer in params["layers"]:
+        for name in ("w_q", "w_k", "w_v"):
+            layer[name] = np.einsum("de,hef->hdf", rotation.T, layer[name])
+        layer["w_o"] = layer["w_o"] @ rotation
+        layer["w_in"] = rotation.T @ layer["w_in"]
+        layer["w_out"] = layer["w_out"] @ rotation
+        layer["b_out"] = layer["b_out"] @ rotation
+    return twin
+
+
+def test_a_rotated_copy_is_read_and_patched_through_its_probes():
+    found = task("sort")
+    result = compare(found.model, rotated(found.model, seed=0), evidence("sort"))
+    assert result.behaviour.agreement == 1.0
+    patched = [v for v in result.variables if v.pairs]
+    assert len(patched) >= 4
+    for variable in result.variables:
+        assert variable.probe[variable.writer] == pytest.approx(1.0)
+    for variable in patched:
+        assert variable.b_iia == 1.0
+    assert all(value == pytest.approx(1.0) for value in result.layer_cka().values())
+
+
 def test_a_random_model_scores_near_chance_and_near_its_control():
     found = task("sort")
     result = compare(found.model, random_twin(found.model, seed=11), evidence("sort"))
@@ -77,3 +113,15 @@ def test_a_random_model_scores_near_chance_and_near_its_control():
     gaps = [abs(v.probe[p] - v.control[p]) for v in result.variables for p in v.probe]
     assert np.mean(gaps) < 0.1
     assert all(match.argmax_agreement < 0.9 for match in result.heads)
+
+
+def test_a_model_without_layers_is_compared_without_heads_to_match():
+    found = task("hist")
+    shape = overridden(shape_of(found.model), layers=0)
+    config = trained_config(found.model.config, shape)
+    flat = trained_model(random_params(shape, config, 0), config, {}, {})
+    result = compare(found.model, flat, evidence("hist"))
+    record = json.loads(json.dumps(result.to_json(), allow_nan=False))
+    assert [h["matched"] for h in record["heads"]] == [None] and record["heads"][0]["closest"] is None
+    assert result.b_points == ("embed",)
+    assert "<svg" in render_html(result, "A", "B")

@@ -60,7 +60,8 @@ def test_a_head_without_a_counterpart_layer_gets_only_its_closest():
 def test_probes_read_exactly_what_is_linearly_there():
     rng = np.random.default_rng(0)
     values = rng.integers(0, 4, 400)
-    features = np.concatenate([np.eye(4)[values], rng.normal(size=(400, 3))], axis=1) @ ortho_group.rvs(7, random_state=1)
+    rotation = ortho_group.rvs(7, random_state=1)
+    features = np.concatenate([np.eye(4)[values], rng.normal(size=(400, 3))], axis=1) @ rotation
     probe = fit_probe("x", "p", "categorical", features[:300], list(values[:300]))
     assert probe.score(features[300:], list(values[300:])) == 1.0
     assert probe.basis().shape == (7, 3)  # four one-hot columns less the mean

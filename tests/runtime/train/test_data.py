@@ -8,7 +8,8 @@ import pytest
 
 from raspc.errors import InputError
 from runtime.model import CATEGORICAL, NUMERICAL, ModelConfig
-from runtime.train.data import encode_split, sample_inputs, split_pairs, value_index
+from runtime.train.data import encode_split, feasible_sizes, sample_inputs, split_pairs, value_index
+from runtime.train.loop import batch_rows, length_balance
 
 
 def config(values=(0, 1, 2), encoding=CATEGORICAL) -> ModelConfig:
@@ -40,6 +41,12 @@ def test_short_lengths_are_exhausted_not_repeated():
         ("a",), ("b",), ("a", "a"), ("a", "b"), ("b", "a"), ("b", "b"),
         ("a", "a", "a"), ("a", "a", "b"), ("a", "b", "a"), ("a", "b", "b"),
         ("b", "a", "a"), ("b", "a", "b"), ("b", "b", "a"), ("b", "b", "b")]
+
+
+def test_sizes_shrink_to_the_inputs_there_are():
+    assert feasible_sizes((20000, 1000, 2000), 4, 10) == (20000, 1000, 2000)
+    # Two tokens, lengths 1..10: 2 + 4 + ... + 1024 = 2046 inputs.
+    assert feasible_sizes((20000, 1000, 2000), 2, 10) == (2046 - 204 - 409, 204, 409)
 
 
 def test_too_many_inputs_are_refused():
@@ -76,3 +83,14 @@ def test_a_bool_is_not_an_int():
         value_index(bools, 1)
     with pytest.raises(InputError, match="not one per token"):
         encode_split(config(), [("a", "b")], [[1]])
+
+
+def test_batches_draw_every_length_equally_often():
+    inputs = [("a",)] * 1 + [("a", "b")] * 9 + [("a", "b", "c")] * 90
+    split = encode_split(ModelConfig(("<BOS>", "a", "b", "c"), 3, 4, 2, 1, "out", CATEGORICAL, ("a", "b", "c")),
+                         inputs, [list(t) for t in inputs])
+    rows = np.concatenate([batch_rows(0, step, length_balance(split), 300) for step in range(20)])
+    counts = Counter(len(inputs[int(r)]) for r in rows)
+    for length in (1, 2, 3):
+        assert abs(counts[length] / len(rows) - 1 / 3) < 0.03
+    assert (batch_rows(4, 7, length_balance(split), 50) == batch_rows(4, 7, length_balance(split), 50)).all()
