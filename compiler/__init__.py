@@ -37,7 +37,9 @@ class CompileSettings:
     switches, and the model file keeps it (``as_model_settings``).
 
     ``program`` says the output came from a staged program, whose source file
-    the model file records (an expression built in Python has none)."""
+    the model file records (an expression built in Python has none);
+    ``tokenizer`` is its ``@tokenizer`` as JSON (``raspc.text``), so that a model
+    file cuts text as its source did."""
 
     vocab: tuple
     max_len: int
@@ -46,14 +48,16 @@ class CompileSettings:
     output: str | None
     source: str | None = None  # the program's source file
     program: bool = False
+    tokenizer: dict | None = None
 
     @classmethod
     def checked(cls, vocab, max_len, max_params: int, disabled_passes, output: str | None,
-                source: str | None = None, program: bool = False) -> CompileSettings:
+                source: str | None = None, program: bool = False, tokenizer: dict | None = None
+                ) -> CompileSettings:
         """The settings, once the declarations are known to be usable (CompileError
         otherwise); the vocabulary without repeats."""
         return cls(_checked_vocab(vocab, max_len), max_len, max_params, tuple(disabled_passes), output,
-                   source, program)
+                   source, program, tokenizer)
 
     def as_model_settings(self) -> dict:
         """The JSON record ``Model.settings`` keeps of how the model was compiled."""
@@ -61,6 +65,8 @@ class CompileSettings:
                   "disabled_passes": list(self.disabled_passes), "output": self.output}
         if self.program:
             record["source"] = self.source
+        if self.tokenizer is not None:
+            record["tokenizer"] = self.tokenizer
         return record
 
 
@@ -73,10 +79,7 @@ def _checked_vocab(vocab, max_len) -> tuple:
         raise CompileError("no maximum length: declare one with 'max_len N;' or pass --max-len")
     if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
         raise CompileError(f"max_len must be a positive integer, not {max_len!r}")
-    unique = []
-    for token in vocab:
-        if not any(type(token) is type(t) and token == t for t in unique):
-            unique.append(token)
+    unique = list({(type(token), token): token for token in vocab}.values())
     if not unique:
         raise CompileError("the vocabulary is empty")
     return tuple(unique)
@@ -131,5 +134,6 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
     settings = CompileSettings.checked(program.vocab if vocab is None else vocab,
                                        program.max_len if max_len is None else max_len, max_params,
                                        disabled_passes, output or program.output, program.source_file,
-                                       program=True)
+                                       program=True,
+                                       tokenizer=program.tokenizer.to_json() if program.tokenizer else None)
     return _compile(outputs, settings)

@@ -249,9 +249,24 @@ class TableDecl(Node):
     path: str
 
 
+@dataclass(frozen=True)
+class TokenizerDecl(Node):
+    """``@tokenizer {"lower": True};``: how raw text becomes tokens (``raspc.text``)."""
+
+    options: Expr
+
+
+@dataclass(frozen=True)
+class ToleranceDecl(Node):
+    """``@tolerance compound 0.0001;``: the largest error the compiled map may make."""
+
+    name: str
+    value: Expr
+
+
 Statement = Union[
     ExprStatement, Assign, Def, For, Load, Draw, ReplCommand,
-    VocabDecl, MaxLenDecl, OutputDecl, EncodingDecl, TableDecl,
+    VocabDecl, MaxLenDecl, OutputDecl, EncodingDecl, TableDecl, TokenizerDecl, ToleranceDecl,
 ]
 
 

@@ -197,6 +197,8 @@ class RaspExpr:
 
     name: str | None = field(default=None, kw_only=True)
     encoding_hint: Encoding | None = field(default=None, kw_only=True)
+    #: ``@tolerance``: the largest error the compiled map may make (None: exact).
+    tolerance: float | None = field(default=None, kw_only=True)
     id: int = field(default_factory=lambda: next(_next_id), init=False)
 
     @property
@@ -217,11 +219,13 @@ class RaspExpr:
         return self
 
     def replacing(self, old: "RaspExpr") -> "RaspExpr":
-        """Take over ``old``'s name and encoding hint: a rewrite's result stands
-        where ``old`` stood, under the name the user gave it."""
+        """Take over ``old``'s name, encoding hint and tolerance: a rewrite's result
+        stands where ``old`` stood, under the name the user gave it."""
         self.name = old.name
         if old.encoding_hint is not None:
             self.encoding_hint = old.encoding_hint
+        if old.tolerance is not None:
+            self.tolerance = old.tolerance
         return self
 
     def __hash__(self) -> int:
@@ -410,7 +414,8 @@ class Program:
 
     ``names`` is the final environment's s-ops and selectors by name; ``examples``
     the example statements in order. The declarations (``vocab``, ``max_len``,
-    ``output``) are raspc's extensions; each may be ``None`` when the file omits it.
+    ``output``, ``tokenizer``) are raspc's extensions; each may be ``None`` when the
+    file omits it. With a tokenizer, ``vocab`` is every token it can write.
     """
 
     names: dict[str, RaspExpr]
@@ -419,6 +424,7 @@ class Program:
     max_len: int | None = None
     output: str | None = None
     source_file: str = "<program>"
+    tokenizer: Any = None  # raspc.text.Tokenizer: how raw text becomes tokens
 
     def output_expr(self, name: str | None = None) -> RaspExpr:
         """The s-op named ``name`` (or the declared output)."""

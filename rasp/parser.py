@@ -112,10 +112,12 @@ class _Names:
 
 _TOP_LEVEL_ONLY = (
     ast.ReplCommand, ast.VocabDecl, ast.MaxLenDecl, ast.OutputDecl, ast.EncodingDecl, ast.TableDecl,
+    ast.TokenizerDecl, ast.ToleranceDecl,
 )
 _TOP_LEVEL_WORDS = {
     ast.VocabDecl: "@vocab", ast.MaxLenDecl: "@max_len", ast.OutputDecl: "@output",
     ast.EncodingDecl: "an encoding declaration", ast.TableDecl: "@table",
+    ast.TokenizerDecl: "@tokenizer", ast.ToleranceDecl: "@tolerance",
 }
 _WORD = re.compile(r"[A-Za-z_]+")
 # A line's text before its comment: strings hold no '"' or newline, so this is exact.
@@ -346,6 +348,12 @@ class _AstBuilder(Transformer):
     def table_decl(self, keyword, name, path, _semicolon):
         return ast.TableDecl(self._tok(keyword), str(name), str(path)[1:-1])
 
+    def tokenizer_decl(self, keyword, options, _semicolon):
+        return ast.TokenizerDecl(self._tok(keyword), options)
+
+    def tolerance_decl(self, keyword, name, value, _semicolon):
+        return ast.ToleranceDecl(self._tok(keyword), str(name), value)
+
 
 # Binary operators, loosest first; `if` stands for `a if c else b`. Prefix operators,
 # indexing and calls bind tighter than all of these (the grammar sees to that).
@@ -407,7 +415,7 @@ _EXPRESSION_START = {
 _STATEMENT_START = {
     "DEF", "FOR", "RETURN", "LOAD", "DRAW", "SET", "SHOW", "EXAMPLES", "EXIT", "QUIT", "EXIT_CALL",
     "FULL_SEQ_DISPLAY", "AT_VOCAB", "AT_MAX_LEN", "AT_OUTPUT", "AT_CATEGORICAL",
-    "AT_NUMERICAL", "AT_TABLE",
+    "AT_NUMERICAL", "AT_TABLE", "AT_TOKENIZER", "AT_TOLERANCE",
 }
 _OPERATORS = {
     "EQ", "LE", "GE", "LT", "GT", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "CARET", "AND",
@@ -423,7 +431,7 @@ _NAMED_EXPECTATIONS = [
 ]
 _OPENERS = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}
 _CLOSERS = {"_RPAR": ")", "_RSQB": "]", "RBRACE": "}"}
-_DECLARATIONS = "@vocab, @max_len, @output, @categorical, @numerical, @table"
+_DECLARATIONS = "@vocab, @max_len, @output, @categorical, @numerical, @table, @tokenizer, @tolerance"
 
 
 def _describe_unexpected(error: UnexpectedInput, source: str, file: str, lines: list[str]) -> RaspSyntaxError:

@@ -36,6 +36,7 @@ from rasp.builtins import (BASE_RESERVED, RESERVED, Applied, BuiltinFunction, En
                            Function, base_env, choose, describe_value, indicator, is_atom, literal,
                            logical_and, logical_not, logical_or, table_atom, type_name)
 from rasp.errors import RaspEvaluationError, RaspNameError, RaspTypeError
+from rasp.text_declarations import TextDeclarations
 from raspc.errors import RaspcError, SourceLocation
 
 
@@ -256,6 +257,7 @@ class Stager:
         self.max_len: int | None = None
         self.output: tuple[str, SourceLocation] | None = None
         self.hints: list[ast.EncodingDecl] = []
+        self.text = TextDeclarations()  # @tokenizer and @tolerance
         self.loading: list[str] = []
         self.call_depth = 0
         self.work = 0
@@ -428,6 +430,9 @@ class Stager:
             self.hints.append(node)
         elif isinstance(node, ast.TableDecl):
             env.set(node.name, self._table(node, file), node.loc)
+        elif isinstance(node, (ast.TokenizerDecl, ast.ToleranceDecl)):
+            self.text.declare(node, self.expr(node.options if isinstance(node, ast.TokenizerDecl) else node.value,
+                                              env), env)
         else:  # pragma: no cover - the parser builds nothing else
             raise RaspTypeError(f"unknown statement {type(node).__name__}", node.loc)
 
@@ -958,6 +963,7 @@ class Stager:
             output = name
         program = ir.Program(names=names, examples=list(self.examples), vocab=self.vocab,
                              max_len=self.max_len, output=output, source_file=source_file)
+        program = self.text.finish(program, env)
         return StagedFile(program, list(self.displays), self.display_names)
 
 

@@ -57,12 +57,6 @@ class Trace:
 
 # ------------------------------------------------------------------ encode
 
-def _same_token(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (
-        not isinstance(a, bool) and not isinstance(b, bool)
-        and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
-
-
 def _shown(token: Any) -> str:
     return token if isinstance(token, str) else repr(token)
 
@@ -76,16 +70,36 @@ def encode(config: ModelConfig, tokens: Sequence[Any]) -> np.ndarray:
         raise InputError("the input is empty; RASP sequences have at least one token")
     if len(tokens) > config.max_len:
         raise InputError(f"the input has {len(tokens)} tokens, more than max_len {config.max_len}")
-    vocab = config.vocab[1:]
+    ids_of = _token_ids(config.vocab)
     ids = [0]
     for position, token in enumerate(tokens):
-        found = next((k for k, t in enumerate(vocab) if _same_token(t, token)), None)
+        found = ids_of.get(_token_key(token))
         if found is None:
-            shown = ", ".join(_shown(t) for t in vocab)
+            listed = config.vocab[1:]
+            shown = ", ".join(_shown(t) for t in listed[:20]) + (f", ... ({len(listed)} tokens)"
+                                                                 if len(listed) > 20 else "")
             raise InputError(
                 f"token {token!r} at position {position} is not in the vocabulary {{{shown}}}")
-        ids.append(found + 1)
+        ids.append(found)
     return np.asarray(ids, np.int32)
+
+
+def _token_key(token: Any) -> tuple:
+    """A token's identity in a vocabulary: a bool is a bool, and other numbers match
+    by value (``1`` is ``1.0``), as the interpreter compares them."""
+    if isinstance(token, bool) or not isinstance(token, (int, float)):
+        return (type(token).__name__, token)
+    return ("number", token)
+
+
+@lru_cache(maxsize=8)
+def _token_ids(vocab: tuple) -> dict:
+    """Each token's id (its first place in ``vocab``, BOS at 0 left out): a
+    vocabulary of words is looked up in constant time per token."""
+    ids: dict = {}
+    for k, token in enumerate(vocab[1:], start=1):
+        ids.setdefault(_token_key(token), k)
+    return ids
 
 
 # ----------------------------------------------------------------- forward
