@@ -258,10 +258,12 @@ class TokenizerDecl(Node):
 
 @dataclass(frozen=True)
 class ToleranceDecl(Node):
-    """``@tolerance compound 0.0001;``: the largest error the compiled map may make."""
+    """``@tolerance compound 0.0001[, 0.001];``: the largest error the compiled map
+    may make (and the width of the window bridging a jump; None: the error)."""
 
     name: str
     value: Expr
+    resolution: Expr | None = None
 
 
 Statement = Union[

@@ -191,14 +191,24 @@ Predicate = Union[Compare, PredAnd, PredOr, PredNot, PredTrue]
 
 # ------------------------------------------------------------------ nodes
 
+@dataclass(frozen=True)
+class Tolerance:
+    """``@tolerance name error[, resolution];``: the compiled map may be off by
+    ``error``, and by more only for inputs within ``resolution / 2`` of a point
+    where the map jumps (a sign test, a threshold)."""
+
+    error: float
+    resolution: float
+
+
 @dataclass(eq=False)
 class RaspExpr:
     """A node of the program graph. ``name`` is the label a user gave it, if any."""
 
     name: str | None = field(default=None, kw_only=True)
     encoding_hint: Encoding | None = field(default=None, kw_only=True)
-    #: ``@tolerance``: the largest error the compiled map may make (None: exact).
-    tolerance: float | None = field(default=None, kw_only=True)
+    #: ``@tolerance``: how far the compiled map may be from exact (None: exact).
+    tolerance: "Tolerance | None" = field(default=None, kw_only=True)
     id: int = field(default_factory=lambda: next(_next_id), init=False)
 
     @property

@@ -351,8 +351,8 @@ class _AstBuilder(Transformer):
     def tokenizer_decl(self, keyword, options, _semicolon):
         return ast.TokenizerDecl(self._tok(keyword), options)
 
-    def tolerance_decl(self, keyword, name, value, _semicolon):
-        return ast.ToleranceDecl(self._tok(keyword), str(name), value)
+    def tolerance_decl(self, keyword, name, value, resolution, _semicolon):
+        return ast.ToleranceDecl(self._tok(keyword), str(name), value, resolution)
 
 
 # Binary operators, loosest first; `if` stands for `a if c else b`. Prefix operators,

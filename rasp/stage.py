@@ -431,8 +431,7 @@ class Stager:
         elif isinstance(node, ast.TableDecl):
             env.set(node.name, self._table(node, file), node.loc)
         elif isinstance(node, (ast.TokenizerDecl, ast.ToleranceDecl)):
-            self.text.declare(node, self.expr(node.options if isinstance(node, ast.TokenizerDecl) else node.value,
-                                              env), env)
+            self.text.declare(node, env, self.expr)
         else:  # pragma: no cover - the parser builds nothing else
             raise RaspTypeError(f"unknown statement {type(node).__name__}", node.loc)
 

@@ -9,9 +9,10 @@ is staged, lets it finish the ``Program``:
   ``tokens`` is the word in lower case and ``caps`` whether it was written in
   capitals: two maps of the input, which the compiler writes into the embedding.
   The program's vocabulary becomes every token the tokenizer can write.
-* ``@tolerance name error;`` lets the compiler build the map ``name`` to within
-  ``error`` of its exact value where no exact MLP of a useful size exists (a
-  function of a number that takes too many values to list).
+* ``@tolerance name error[, resolution];`` lets the compiler build the map
+  ``name`` (and the unnamed maps of its expression) to within ``error`` of its
+  exact value where no exact MLP of a useful size exists (a function of a number that takes too many values to list); within
+  ``resolution / 2`` of a jump (default: the error) it may be off by more.
 
     >>> from rasp.parser import parse
     >>> from rasp.stage import stage
@@ -22,7 +23,7 @@ is staged, lets it finish the ``Program``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from rasp import ast, ir
 from rasp.errors import RaspTypeError
@@ -37,14 +38,15 @@ class TextDeclarations:
     tokenizer: Tokenizer | None = None
     tolerances: list[tuple[str, Any, SourceLocation]] = field(default_factory=list)
 
-    def declare(self, node: ast.TokenizerDecl | ast.ToleranceDecl, value: Any, env) -> None:
-        """Record one declaration; ``value`` is its staged expression (the options'
-        dict or the tolerance)."""
+    def declare(self, node: ast.TokenizerDecl | ast.ToleranceDecl, env, evaluate: Callable) -> None:
+        """Record one declaration; ``evaluate(expr, env)`` stages its expressions."""
         if isinstance(node, ast.ToleranceDecl):
-            self.tolerances.append((node.name, value, node.loc))
+            error = evaluate(node.value, env)
+            resolution = error if node.resolution is None else evaluate(node.resolution, env)
+            self.tolerances.append((node.name, (error, resolution), node.loc))
             return
         try:
-            self.tokenizer = Tokenizer.from_options(value)
+            self.tokenizer = Tokenizer.from_options(evaluate(node.options, env))
         except TokenizerError as error:
             raise RaspTypeError(error.message, node.loc) from None
         if self.tokenizer.caps:
@@ -60,9 +62,10 @@ class TextDeclarations:
             target = env.lookup(name, location)
             if not isinstance(target, (ir.Map, ir.SequenceMap)):
                 raise RaspTypeError(f"@tolerance applies to a map of s-ops; {name!r} is not one", location)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise RaspTypeError(f"@tolerance needs a positive number, got {value!r}", location)
-            target.tolerance = float(value)
+            for number in value:
+                if isinstance(number, bool) or not isinstance(number, (int, float)) or not number > 0:
+                    raise RaspTypeError(f"@tolerance needs positive numbers, got {number!r}", location)
+            _set_tolerance(target, ir.Tolerance(float(value[0]), float(value[1])))
         if self.tokenizer is None:
             return program
         vocab = program.vocab
@@ -72,3 +75,14 @@ class TextDeclarations:
             except TokenizerError as error:
                 raise RaspTypeError(error.message) from None
         return replace(program, vocab=vocab, tokenizer=self.tokenizer)
+
+
+def _set_tolerance(target: ir.RaspExpr, tolerance: ir.Tolerance) -> None:
+    """The tolerance of a map and of the unnamed maps of its expression
+    (``(a + b) * n`` is one map to the reader, three to staging)."""
+    target.tolerance = tolerance
+    for child in target.children:
+        if isinstance(child, (ir.Map, ir.SequenceMap)) and child.name is None and child.tolerance is None:
+            if child.encoding_hint is None and target.encoding_hint == ir.Encoding.NUMERICAL:
+                child.encoding_hint = ir.Encoding.NUMERICAL  # a part of a number is a number
+            _set_tolerance(child, tolerance)

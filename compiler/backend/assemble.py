@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compiler.constructions import attention, counting, mlp
+from compiler.constructions import attention, counting, mlp, tolerant
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
 from compiler.backend.layout import Plan
 from compiler.analysis.operands import operands
 from compiler.passes.nodes import JointPredicate, WidthDecode, WidthScratch
 from compiler.passes.pipeline import Lowered
 from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule
-from compiler.analysis.valuesets import possible_arguments, value_key
+from compiler.analysis.valuesets import MAX_COMBINATIONS, possible_arguments, product_size, value_key
 from rasp import ir
 from compiler.errors import CompileError
 from runtime.model import BOS as BOS_TOKEN
@@ -179,6 +179,10 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
             label = node.label
             if isinstance(node, WidthDecode) and not node.inner.counts_length:
                 block, margin = counting.width_decoder(inputs[0], out, lowered.max_len, label)
+            elif needs_tolerance(node, lowered):
+                bounds = [lowered.sets[s.id].bounds for s in node.children]
+                block, margin = tolerant.tolerant_mlp(node.fn, inputs, bounds, out, label, node.tolerance.error,
+                                                      node.tolerance.resolution)
             elif isinstance(node, ir.Map):
                 block, margin = mlp.map_mlp(node.fn, inputs[0], out, label)
             else:
@@ -208,6 +212,16 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
     for node_id, layer in plan.erase.items():
         layers[layer].mlps.append(eraser(plan.spaces[node_id]))
     return BuiltBlocks(layers, margins)
+
+
+def needs_tolerance(node: ir.RaspExpr, lowered: Lowered) -> bool:
+    """A map with a ``@tolerance`` that reads a number whose values are not listed,
+    or operands with too many combinations to enumerate: built to its tolerance
+    (``constructions.tolerant``); every other map is exact."""
+    if node.tolerance is None:
+        return False
+    sets = [lowered.sets[s.id] for s in node.children]
+    return not all(v.known for v in sets) or product_size([v.values for v in sets]) > MAX_COMBINATIONS
 
 
 def heads_read_later(lowered: Lowered, schedule: Schedule) -> set[int]:

@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from rasp import ir
 from rasp.errors import RaspSyntaxError, RaspTypeError
 from rasp.interpreter import evaluate
 from rasp.parser import parse
@@ -58,13 +59,15 @@ def test_tolerance_marks_the_map():
     y = x / 3;
     @tolerance y 0.001;
     """)
-    assert program.names["y"].tolerance == 0.001 and program.names["x"].tolerance is None
+    assert program.names["y"].tolerance == ir.Tolerance(0.001, 0.001) and program.names["x"].tolerance is None
+    assert staged("y = indices + 1;\n@tolerance y 0.01, 0.5;").names["y"].tolerance == ir.Tolerance(0.01, 0.5)
 
 
 @pytest.mark.parametrize("source, message", [
     ("@tolerance indices 0.1;", "applies to a map"),
-    ("y = indices + 1;\n@tolerance y 0;", "positive number"),
-    ('y = indices + 1;\n@tolerance y "a";', "positive number"),
+    ("y = indices + 1;\n@tolerance y 0;", "positive numbers"),
+    ('y = indices + 1;\n@tolerance y "a";', "positive numbers"),
+    ("y = indices + 1;\n@tolerance y 0.1, 0;", "positive numbers"),
 ])
 def test_bad_tolerances_are_errors(source, message):
     with pytest.raises(RaspTypeError, match=message):
