@@ -12,7 +12,9 @@ no layer norm; non-causal attention; a BOS token at position 0.
 
 Parameters, as a pytree of arrays (``Params``)::
 
-    token_embed  (vocab_size, d_model)      row 0 is BOS
+    token_embed  (vocab_size, d_embed)      row 0 is BOS; d_embed <= d_model: the
+                                            residual's first directions, the rest
+                                            zero (``full_token_embed``)
     pos_embed    (max_len + 1, d_model)     row 0 is BOS's position
     layers[l]    w_q, w_k, w_v  (n_heads_l, d_model, d_head_l)
                  w_o            (n_heads_l, d_head_l, d_model)
@@ -191,6 +193,21 @@ class Model:
 
     def token_id(self, token: Value) -> int:
         return self.config.vocab.index(token)
+
+
+def full_token_embed(params: Params) -> Params:
+    """``params`` with the token embedding as wide as the residual (``pos_embed``).
+
+    A compiled model keeps only the directions its token embedding writes, which
+    come first in its layout: with a vocabulary of words whose lexicon lookups are
+    folded into the embedding, those are a few dozen of the residual's hundreds,
+    and the table is what holds the vocabulary. The forward passes read it whole."""
+    token, width = params["token_embed"], np.shape(params["pos_embed"])[1]
+    if np.shape(token)[1] >= width:
+        return params
+    padded = np.zeros((np.shape(token)[0], width), np.asarray(token).dtype)
+    padded[:, :np.shape(token)[1]] = np.asarray(token)
+    return {**params, "token_embed": padded}
 
 
 def _leaves(tree: Any):

@@ -24,7 +24,7 @@ import numpy as np
 
 from compiler.constructions import attention, counting, mlp, tolerant
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
-from compiler.backend.layout import Plan
+from compiler.backend.layout import Plan, token_width
 from compiler.analysis.operands import operands
 from compiler.passes.nodes import JointPredicate, WidthDecode, WidthScratch
 from compiler.passes.pipeline import Lowered
@@ -69,9 +69,11 @@ class BuiltBlocks:
 # ---------------------------------------------------------------- size
 
 def _fixed_params(lowered: Lowered, plan: Plan) -> int:
-    """Embeddings and unembedding: known from the layout alone."""
+    """Embeddings and unembedding: known from the layout alone (the token table as
+    wide as ``layout.token_width``)."""
     d = plan.layout.d_model
-    return (len(lowered.vocab) + 1 + lowered.max_len + 1) * d + d * plan.spaces[lowered.outputs[0].id].width
+    return ((len(lowered.vocab) + 1) * token_width(lowered, plan) + (lowered.max_len + 1) * d
+            + d * plan.spaces[lowered.outputs[0].id].width)
 
 
 def check_embeddings(lowered: Lowered, plan: Plan, max_params: int) -> None:
@@ -465,8 +467,9 @@ def layer_params(placed: PlacedLayer, d: int) -> dict[str, np.ndarray]:
 
 def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """Token rows: BOS first (``one`` and ``bos``), then each token with ``one``, its
-    one-hot and every folded map of tokens (and the constants). Position rows: row 0
-    (BOS) empty, row p the index p - 1 and every folded map of indices."""
+    one-hot and every folded map of tokens (and the constants), as wide as the
+    directions they write. Position rows: row 0 (BOS) empty, row p the index p - 1
+    and every folded map of indices."""
     d = plan.layout.d_model
     vocab, max_len = lowered.vocab, lowered.max_len
     token_embed = np.zeros((len(vocab) + 1, d), np.float32)
@@ -498,7 +501,8 @@ def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.nda
                 table[row, start + space.index_of(value)] = 1.0
             else:
                 table[row, start] = float(value)
-    return token_embed, pos_embed
+    # Only the directions the token rows write, which the layout puts first.
+    return token_embed[:, :token_width(lowered, plan)].copy(), pos_embed
 
 
 def unembedding(plan: Plan, output: Space) -> np.ndarray:

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from raspc.errors import InputError
-from runtime.model import CATEGORICAL, Model, ModelConfig
+from runtime.model import CATEGORICAL, Model, ModelConfig, full_token_embed
 from runtime.outputs import decode
 
 PAD = -1
@@ -142,8 +142,9 @@ def _run(params, token_ids, attn_scale: float, keep: bool):
 
 
 def to_jax(params) -> Any:
-    """The parameter pytree as float32 JAX arrays."""
-    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), params)
+    """The parameter pytree as float32 JAX arrays (the token embedding as wide as the
+    residual)."""
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), full_token_embed(params))
 
 
 def _batched(token_ids) -> tuple[jnp.ndarray, bool]:
