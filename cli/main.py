@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     ("run", "cli.commands.run"),
     ("verify", "cli.commands.verify"),
     ("lens", "cli.commands.lens"),
+    ("eval-corpus", "cli.commands.eval_corpus"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
 )

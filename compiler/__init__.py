@@ -96,6 +96,10 @@ def _compile(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
     model = assemble(lowered, placed, plan, max_params=settings.max_params, disabled=disabled,
                      settings=settings.as_model_settings())
     model.stats["assumptions"] = hinted_assumptions(lowered)
+    model.stats["tolerances"] = declared_tolerances(lowered, model)
+    output = lowered.outputs[0]
+    if output.tolerance is not None:
+        model.stats["output_tolerance"] = output.tolerance.error
     model.stats["compile_seconds"] = time.perf_counter() - started
     return model
 
@@ -109,6 +113,19 @@ def hinted_assumptions(lowered: Lowered) -> list[str]:
                 and lowered.sets[node.sop.id].is_numeric and not selects_at_most_one(node.selector, lowered.sets)):
             found.append(f"{node.label} is hinted categorical: exact only on inputs where its selector "
                          f"selects at most one key per query")
+    return found
+
+
+def declared_tolerances(lowered: Lowered, model: Model) -> list[dict]:
+    """Each map built to a ``@tolerance``: its declared error and resolution, and
+    the worst error its construction states (``raspc compile`` reports them)."""
+    margins = {m["op"]: m for m in model.stats.get("margins", [])}
+    found = []
+    for node in ir.ancestors(lowered.outputs):
+        if node.tolerance is not None and node.label in margins:
+            found.append({"op": node.label, "error": node.tolerance.error,
+                          "resolution": node.tolerance.resolution, "worst": margins[node.label]["value"],
+                          "reason": margins[node.label]["reason"]})
     return found
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from rasp import ir
 from raspc.errors import InputError
 from runtime.model import CATEGORICAL, Model
+from cli.text import TEXT_HELP
 
 EXAMPLES = """examples:
   raspc compile programs/reverse.rasp -o reverse.safetensors
@@ -31,12 +32,14 @@ EXAMPLES = """examples:
 # ------------------------------------------------------------------ shared options
 
 def add_input_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
-    """--input or --words: one input given on the command line (one more, unless required)."""
+    """--input, --words or --text: one input given on the command line (one more,
+    unless required)."""
     what = "the input" if required else "one more input"
     given = parser.add_mutually_exclusive_group(required=required)
     given.add_argument("--input", metavar="LIT",
                        help=f"{what}: abc (characters) or a list literal such as [3,1,2]")
     given.add_argument("--words", metavar='"w1 w2 ..."', help=f"{what}, one token per word")
+    given.add_argument("--text", metavar='"raw text"', help=f"{what}: {TEXT_HELP}")
 
 
 def add_program_options(parser: argparse.ArgumentParser, output_help: str | None = None) -> None:
@@ -161,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     facts = model_facts(compiled.model)
     if args.json:
         record = {**facts, "output": compiled.model.config.output, "vocab": list(compiled.vocab),
-                  "max_len": compiled.max_len, "file": args.out}
+                  "max_len": compiled.max_len, "file": args.out,
+                  "tolerances": compiled.model.stats.get("tolerances", [])}
         print(json.dumps(record, ensure_ascii=False))
         return 0
     print(f"compiled {args.file}: {describe_output(compiled.model)}, "
@@ -172,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
             ("compile time", f"{facts['compile_seconds']:.3f} s")]
     for name, value in rows:
         print(f"  {name:<15} {value}")
+    for found in compiled.model.stats.get("tolerances", []):
+        print(f"  tolerance       {found['op']}: declared {found['error']:g}, stated worst {found['worst']:.3g}")
     if args.out is not None:
         print(f"  wrote {args.out}")
     else:

@@ -15,11 +15,13 @@ import sys
 from raspc.errors import InputError
 from cli.commands.compile import (add_compile_options, add_input_options, add_program_options,
                                               compile_from_args, extra_input, load_staged)
+from cli.text import model_encoder, program_encoder, text_tokens
 
 EXAMPLES = """examples:
   raspc lens programs/reverse.rasp --input abcd
   raspc lens programs/sort.rasp --input cabca -o sort_lens.html
   raspc lens reverse.safetensors --input abc --json
+  raspc lens sentiment.safetensors --text "Not bad at all!" -o tweet.html   raw text, words on the axes
 """
 
 
@@ -43,12 +45,17 @@ def run(args: argparse.Namespace, out=None) -> int:
 
     out = out or sys.stdout
     tokens = extra_input(args)
-    if tokens is None:  # pragma: no cover - argparse requires one
-        raise InputError("give an input with --input or --words")
     if is_model_file(args.file):
         model = load_model(args.file)
+        encoder = model_encoder(model, args.file) if getattr(args, "text", None) is not None else None
     else:
-        model = compile_from_args(load_staged(args).program, args).model
+        program = load_staged(args).program
+        encoder = program_encoder(program, args.file) if getattr(args, "text", None) is not None else None
+        model = compile_from_args(program, args).model
+    if encoder is not None:
+        tokens = text_tokens(args, encoder, model.config.max_len)
+    if tokens is None:  # pragma: no cover - argparse requires one
+        raise InputError("give an input with --input, --words or --text")
     report = inspect(model, tokens)
     if args.out:
         try:

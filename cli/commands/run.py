@@ -26,12 +26,14 @@ from raspc.errors import RaspcError, InputError
 from runtime.outputs import same_output
 from cli.commands.compile import (add_compile_options, add_input_options, add_program_options,
                                               extra_input, load_staged, vocab_of)
+from cli.text import model_encoder, program_encoder, text_tokens
 
 EXAMPLES = """examples:
   raspc run programs/reverse.rasp                  every example, compiled model next to the interpreter
   raspc run programs/reverse.rasp --input abca     ... and one more input
   raspc run programs/sort.rasp --input "[3,1,2]" --vocab "[1,2,3]"
   raspc run reverse.safetensors --input abc        a compiled (or trained) model file
+  raspc run programs/nlp/sentiment.rasp --text "Not bad at all!"   raw text, through the @tokenizer
   raspc run programs/reverse.rasp --json           one JSON object per line:
       {"expr": "reverse(\\"abcd\\")", "name": "reverse", "input": [...], "output": [...], "reference": [...]}
 """
@@ -241,6 +243,8 @@ def run(args: argparse.Namespace, out=None) -> int:
     program = staged.program
     examples = [d for d in staged.displays if d.kind == "example"]
     extra = extra_input(args)
+    if getattr(args, "text", None) is not None:
+        extra = text_tokens(args, program_encoder(program, args.file), args.max_len or program.max_len)
     inputs = [d.input for d in examples] + ([extra] if extra is not None else [])
     if not inputs:
         raise InputError(f"{args.file} has no example statements; give one with --input or --words")
@@ -270,6 +274,8 @@ def _run_model_file(args: argparse.Namespace, out) -> int:
 
     model = load_model(args.file)
     tokens = extra_input(args)
+    if getattr(args, "text", None) is not None:
+        tokens = text_tokens(args, model_encoder(model, args.file), model.config.max_len)
     if tokens is None:
         raise InputError(f"{args.file} is a model file: give an input with --input or --words")
     output = Runner(model).run([tokens])[0]

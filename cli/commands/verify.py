@@ -27,7 +27,7 @@ from raspc.errors import RaspcError
 from cli.commands.compile import (add_compile_options, add_program_options, compile_from_args,
                                               load_staged)
 from cli.commands.run import json_atom, json_value, shown_sequence, input_literal
-from runtime.outputs import decode, same_output
+from runtime.outputs import TOLERANCE, decode, same_output
 from runtime.model import CATEGORICAL, Model
 
 EXAMPLES = """examples:
@@ -102,6 +102,7 @@ class Verdict:
     min_margin: float | None = None
     max_error: float | None = None
     seconds: float = 0.0
+    tolerance: float = TOLERANCE  # how far a number may be: the output's @tolerance, at least 1e-4
 
     @property
     def ok(self) -> bool:
@@ -132,7 +133,8 @@ def verify(model: Model, expr, inputs: Sequence[tuple], exhaustive: bool) -> Ver
     from runtime.engine.forward import Runner
 
     started = time.perf_counter()
-    verdict = Verdict(model.config.output, tuple(model.config.vocab[1:]), model.config.max_len, exhaustive)
+    verdict = Verdict(model.config.output, tuple(model.config.vocab[1:]), model.config.max_len, exhaustive,
+                      tolerance=max(TOLERANCE, float(model.stats.get("output_tolerance") or 0.0)))
     runner = Runner(model)
     for start in range(0, len(inputs), BATCH):
         chunk = inputs[start:start + BATCH]
@@ -162,7 +164,7 @@ def _check(verdict: Verdict, model: Model, tokens: tuple, expected: list, logits
             verdict.max_error = error if verdict.max_error is None else max(verdict.max_error, error)
         except (TypeError, ValueError):
             pass
-    if same_output(expected, got):
+    if same_output(expected, got, verdict.tolerance):
         verdict.matched += 1
     else:
         verdict.mismatched += 1
@@ -209,5 +211,5 @@ def report(verdict: Verdict, size: int, args: argparse.Namespace, out) -> None:
     if verdict.min_margin is not None:
         print(f"  smallest decision margin (top logit - runner-up): {verdict.min_margin:.4g}", file=out)
     if verdict.max_error is not None:
-        print(f"  largest numerical error: {verdict.max_error:.3g} (tolerance 1e-4)", file=out)
+        print(f"  largest numerical error: {verdict.max_error:.3g} (tolerance {verdict.tolerance:g})", file=out)
     print("  OK" if verdict.ok else ("  FAILED" if verdict.checked else "  nothing was checked"), file=out)
