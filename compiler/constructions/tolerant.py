@@ -242,7 +242,7 @@ def tolerant_units(fn, inputs: Sequence[Space], bounds: Sequence[tuple[float, fl
         units += _gated(pieces, fixed, inputs, numeric_bounds, numeric, condition)
     span = max(max(abs(lo), abs(hi)) for lo, hi in numeric_bounds)
     rounding = 2.0 ** -22 * max(1.0, span) * max((float(np.abs(u.out).max()) for u in units), default=1.0)
-    where = "; exact where affine" if not affine_only else "affine in its numbers: exact"
+    where = "; exact where affine" if not affine_only else "; affine in its numbers: exact"
     jumps_text = (f", except within {resolution / 2:g} of the jumps at "
                   f"{', '.join(f'{j:.6g}' for j in sorted(set(jumps))[:6])}") if jumps else ""
     reason = (f"tolerance {tolerance:g} on {', '.join(inputs[i].name for i in numeric)} in "
