@@ -43,7 +43,7 @@ import html
 import re
 import string
 from dataclasses import dataclass, fields
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import emoji
 
@@ -268,8 +268,3 @@ def tokenizer_of(settings: dict) -> Tokenizer | None:
     """The tokenizer a model file's settings record, or None."""
     record = settings.get("tokenizer") if isinstance(settings, dict) else None
     return Tokenizer.from_json(record) if record else None
-
-
-def encode_texts(encoder: TextEncoder, texts: Sequence[str], max_len: int) -> list[Tokenized]:
-    """Every text's tokens (``TextEncoder.encode``)."""
-    return [encoder.encode(text, max_len) for text in texts]
