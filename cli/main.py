@@ -32,6 +32,7 @@ SUBCOMMANDS = (
     ("lens", "cli.commands.lens"),
     ("patch", "cli.commands.patch"),
     ("export", "cli.commands.export"),
+    ("eval-corpus", "cli.commands.eval_corpus"),
     ("bench", "cli.commands.bench"),
     ("fuzz", "cli.commands.fuzz"),
     ("train", "cli.commands.train"),

@@ -39,7 +39,9 @@ class CompileSettings:
     switches, and the model file keeps it (``as_model_settings``).
 
     ``program`` says the output came from a staged program, whose source file
-    the model file records (an expression built in Python has none)."""
+    the model file records (an expression built in Python has none);
+    ``tokenizer`` is its ``@tokenizer`` as JSON (``raspc.text``), so that a model
+    file cuts text as its source did."""
 
     vocab: tuple
     max_len: int
@@ -48,14 +50,16 @@ class CompileSettings:
     output: str | None
     source: str | None = None  # the program's source file
     program: bool = False
+    tokenizer: dict | None = None
 
     @classmethod
     def checked(cls, vocab, max_len, max_params: int, disabled_passes, output: str | None,
-                source: str | None = None, program: bool = False) -> CompileSettings:
+                source: str | None = None, program: bool = False, tokenizer: dict | None = None
+                ) -> CompileSettings:
         """The settings, once the declarations are known to be usable (CompileError
         otherwise); the vocabulary without repeats."""
         return cls(_checked_vocab(vocab, max_len), max_len, max_params, tuple(disabled_passes), output,
-                   source, program)
+                   source, program, tokenizer)
 
     def as_model_settings(self) -> dict:
         """The JSON record ``Model.settings`` keeps of how the model was compiled."""
@@ -63,6 +67,8 @@ class CompileSettings:
                   "disabled_passes": list(self.disabled_passes), "output": self.output}
         if self.program:
             record["source"] = self.source
+        if self.tokenizer is not None:
+            record["tokenizer"] = self.tokenizer
         return record
 
 
@@ -75,10 +81,7 @@ def _checked_vocab(vocab, max_len) -> tuple:
         raise CompileError("no maximum length: declare one with '@max_len N;' or pass --max-len")
     if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
         raise CompileError(f"max_len must be a positive integer, not {max_len!r}")
-    unique = []
-    for token in vocab:
-        if not any(type(token) is type(t) and token == t for t in unique):
-            unique.append(token)
+    unique = list({(type(token), token): token for token in vocab}.values())
     if not unique:
         raise CompileError("the vocabulary is empty")
     return tuple(unique)
@@ -113,6 +116,10 @@ def _compile_graph(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Mo
     model = assemble(lowered, placed, plan, max_params=settings.max_params, disabled=disabled,
                      settings=settings.as_model_settings())
     model.stats["assumptions"] = hinted_assumptions(lowered)
+    model.stats["tolerances"] = declared_tolerances(lowered, model)
+    output = lowered.outputs[0]
+    if output.tolerance is not None:
+        model.stats["output_tolerance"] = output.tolerance.error
     model.stats["compile_seconds"] = time.perf_counter() - started
     return model
 
@@ -126,6 +133,19 @@ def hinted_assumptions(lowered: Lowered) -> list[str]:
                 and lowered.sets[node.sop.id].is_numeric and not selects_at_most_one(node.selector, lowered.sets)):
             found.append(f"{node.label} is hinted categorical: exact only on inputs where its selector "
                          f"selects at most one key per query")
+    return found
+
+
+def declared_tolerances(lowered: Lowered, model: Model) -> list[dict]:
+    """Each map built to a ``@tolerance``: its declared error and resolution, and
+    the worst error its construction states (``raspc compile`` reports them)."""
+    margins = {m["op"]: m for m in model.stats.get("margins", [])}
+    found = []
+    for node in ir.ancestors(lowered.outputs):
+        if node.tolerance is not None and node.label in margins:
+            found.append({"op": node.label, "error": node.tolerance.error,
+                          "resolution": node.tolerance.resolution, "worst": margins[node.label]["value"],
+                          "reason": margins[node.label]["reason"]})
     return found
 
 
@@ -154,5 +174,6 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
     settings = CompileSettings.checked(program.vocab if vocab is None else vocab,
                                        program.max_len if max_len is None else max_len, max_params,
                                        disabled_passes, output or program.output, program.source_file,
-                                       program=True)
+                                       program=True,
+                                       tokenizer=program.tokenizer.to_json() if program.tokenizer else None)
     return _compile(outputs, settings)

@@ -249,9 +249,26 @@ class TableDecl(Node):
     path: str
 
 
+@dataclass(frozen=True)
+class TokenizerDecl(Node):
+    """``@tokenizer {"lower": True};``: how raw text becomes tokens (``raspc.text``)."""
+
+    options: Expr
+
+
+@dataclass(frozen=True)
+class ToleranceDecl(Node):
+    """``@tolerance compound 0.0001[, 0.001];``: the largest error the compiled map
+    may make (and the width of the window bridging a jump; None: the error)."""
+
+    name: str
+    value: Expr
+    resolution: Expr | None = None
+
+
 Statement = Union[
     ExprStatement, Assign, Def, For, Load, Draw, ReplCommand,
-    VocabDecl, MaxLenDecl, OutputDecl, EncodingDecl, TableDecl,
+    VocabDecl, MaxLenDecl, OutputDecl, EncodingDecl, TableDecl, TokenizerDecl, ToleranceDecl,
 ]
 
 

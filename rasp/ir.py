@@ -192,6 +192,16 @@ Predicate = Union[Compare, PredAnd, PredOr, PredNot, PredTrue]
 
 # ------------------------------------------------------------------ nodes
 
+@dataclass(frozen=True)
+class Tolerance:
+    """``@tolerance name error[, resolution];``: the compiled map may be off by
+    ``error``, and by more only for inputs within ``resolution / 2`` of a point
+    where the map jumps (a sign test, a threshold)."""
+
+    error: float
+    resolution: float
+
+
 @dataclass(eq=False)
 class RaspExpr:
     """A node of the program graph. ``name`` is the label a user gave it, if any."""
@@ -201,6 +211,8 @@ class RaspExpr:
     # Where the source wrote it (a raspc.errors.SourceLocation; staging sets it), so
     # that the compiler's errors can point at the expression.
     location: Any = field(default=None, kw_only=True, repr=False)
+    #: ``@tolerance``: how far the compiled map may be from exact (None: exact).
+    tolerance: "Tolerance | None" = field(default=None, kw_only=True)
     id: int = field(default_factory=lambda: next(_next_id), init=False)
 
     @property
@@ -221,13 +233,15 @@ class RaspExpr:
         return self
 
     def replacing(self, old: "RaspExpr") -> "RaspExpr":
-        """Take over ``old``'s name and encoding hint: a rewrite's result stands
-        where ``old`` stood, under the name the user gave it."""
+        """Take over ``old``'s name, encoding hint and tolerance: a rewrite's result
+        stands where ``old`` stood, under the name the user gave it."""
         self.name = old.name
         if self.location is None:
             self.location = old.location
         if old.encoding_hint is not None:
             self.encoding_hint = old.encoding_hint
+        if old.tolerance is not None:
+            self.tolerance = old.tolerance
         return self
 
     def __hash__(self) -> int:
@@ -442,7 +456,8 @@ class Program:
 
     ``names`` is the final environment's s-ops and selectors by name; ``examples``
     the example statements in order. The declarations (``vocab``, ``max_len``,
-    ``output``) are raspc's extensions; each may be ``None`` when the file omits it.
+    ``output``, ``tokenizer``) are raspc's extensions; each may be ``None`` when the
+    file omits it. With a tokenizer, ``vocab`` is every token it can write.
     """
 
     names: dict[str, RaspExpr]
@@ -452,6 +467,7 @@ class Program:
     output: str | None = None
     source_file: str = "<program>"
     token_literals: list[TokenLiteral] = field(default_factory=list)
+    tokenizer: Any = None  # raspc.text.Tokenizer: how raw text becomes tokens
 
     def unreachable_literals(self, vocab: tuple) -> list[TokenLiteral]:
         """The literals compared with the tokens that no token of ``vocab`` equals."""

@@ -38,7 +38,7 @@ import numpy as np
 from safetensors.numpy import load_file, save
 
 from runtime.errors import ModelFileError
-from runtime.model import HeadLabel, Layout, Model, ModelConfig
+from runtime.model import HeadLabel, Layout, Model, ModelConfig, full_token_embed
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -90,7 +90,7 @@ def to_transformer_lens(model: Model) -> Export:
     config = model.config
     d = config.d_model
     query_scale = np.float32(config.attn_scale * math.sqrt(d_head))
-    tensors = {"embed.W_E": np.asarray(model.params["token_embed"], np.float32),
+    tensors = {"embed.W_E": np.asarray(full_token_embed(model.params)["token_embed"], np.float32),
                "pos_embed.W_pos": np.asarray(model.params["pos_embed"], np.float32)}
     for index, layer in enumerate(model.params["layers"]):
         prefix = f"blocks.{index}"

@@ -299,8 +299,10 @@ def _expected_shapes(model: Model) -> dict[str, tuple]:
     """Every tensor's shape as the config and the layer widths require it."""
     config = model.config
     d, d_head = config.d_model, config.d_head
+    # A compiled token embedding may keep only the residual's first directions.
+    embed_width = model.params["token_embed"].shape[-1] if model.params["token_embed"].ndim == 2 else d
     shapes: dict[str, tuple] = {
-        "token_embed": (len(config.vocab), d),
+        "token_embed": (len(config.vocab), embed_width if 1 <= embed_width <= d else d),
         "pos_embed": (config.max_len + 1, d),
     }
     n_outputs = model.params["unembed"].shape[-1] if model.params["unembed"].ndim == 2 else -1

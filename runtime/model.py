@@ -13,7 +13,9 @@ no layer norm; non-causal attention; a BOS token at position 0.
 
 Parameters, as a pytree of arrays (``Params``)::
 
-    token_embed  (vocab_size, d_model)      row 0 is BOS
+    token_embed  (vocab_size, d_embed)      row 0 is BOS; d_embed <= d_model: the
+                                            residual's first directions, the rest
+                                            zero (``full_token_embed``)
     pos_embed    (max_len + 1, d_model)     row 0 is BOS's position
     layers[l]    w_q, w_k, w_v  (n_heads_l, d_model, d_head_l)
                  w_o            (n_heads_l, d_head_l, d_model)
@@ -214,6 +216,30 @@ def same_token(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b or (
         not isinstance(a, bool) and not isinstance(b, bool)
         and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
+
+
+def token_key(token: Any) -> tuple:
+    """A token's identity in a vocabulary, as ``same_token`` decides it: keys are
+    equal exactly when the tokens are the same (a dictionary finds a word in
+    constant time)."""
+    if isinstance(token, bool) or not isinstance(token, (int, float)):
+        return (type(token).__name__, token)
+    return ("number", token)
+
+
+def full_token_embed(params: Params) -> Params:
+    """``params`` with the token embedding as wide as the residual (``pos_embed``).
+
+    A compiled model keeps only the directions its token embedding writes, which
+    come first in its layout: with a vocabulary of words whose lexicon lookups are
+    folded into the embedding, those are a few dozen of the residual's hundreds,
+    and the table is what holds the vocabulary. The forward passes read it whole."""
+    token, width = params["token_embed"], np.shape(params["pos_embed"])[1]
+    if np.shape(token)[1] >= width:
+        return params
+    padded = np.zeros((np.shape(token)[0], width), np.asarray(token).dtype)
+    padded[:, :np.shape(token)[1]] = np.asarray(token)
+    return {**params, "token_embed": padded}
 
 
 def _leaves(tree: Any):

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     facts = model_facts(compiled.model)
     if args.json:
         record = {**facts.to_json(), "output": compiled.model.output_name, "vocab": list(compiled.vocab),
-                  "max_len": compiled.max_len, "file": args.out}
+                  "max_len": compiled.max_len, "file": args.out,
+                  "tolerances": compiled.model.stats.get("tolerances", [])}
         print(json.dumps(record, ensure_ascii=False))
         return 0
     print(f"compiled {args.file}: {describe_output(compiled.model)}, "
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             ("compile time", f"{facts.compile_seconds:.3f} s")]
     for name, value in rows:
         print(f"  {name:<15} {value}")
+    for found in compiled.model.stats.get("tolerances", []):
+        print(f"  tolerance       {found['op']}: declared {found['error']:g}, stated worst {found['worst']:.3g}")
     if args.out is not None:
         print(f"  wrote {args.out}")
     else:

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from cli.comparing import probed_lens
 from cli.inputs import add_input_options, extra_input
+from cli.text import model_encoder, text_tokens
 from cli.programs import add_compile_options, add_program_options
 from cli.reports import add_page_options, model_from_args, write_outputs
 from rasp.inputs import parse_input, parse_words
@@ -33,6 +34,7 @@ EXAMPLES = """examples:
   raspc lens programs/sort.rasp --input cabca -o sort_lens.html
   raspc lens programs/sort.rasp --input cabca --compare cabcb -o two.html --png plots/
   raspc lens reverse.safetensors --input abc --json
+  raspc lens programs/nlp/sentiment.rasp --text "Not bad at all!" -o tweet.html   raw text, words on the axes
 """
 
 
@@ -71,13 +73,19 @@ def _study(args: argparse.Namespace, model, tokens) -> Study:
 
 def run(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
-    tokens = extra_input(args)
-    if tokens is None:  # pragma: no cover - argparse requires one
-        raise InputError("give an input with --input or --words")
     model = model_from_args(args)
+    tokens = extra_input(args)
+    if args.text is not None:
+        tokens = text_tokens(args, model_encoder(model, args.file), model.config.max_len)
+    if tokens is None:  # pragma: no cover - argparse requires one
+        raise InputError("give an input with --input, --words or --text")
     readings = [_study(args, model, tokens)]
     if args.compare is not None:
-        second = parse_words(args.compare) if args.words is not None else parse_input(args.compare)
+        if args.text is not None:
+            second = text_tokens(argparse.Namespace(text=args.compare), model_encoder(model, args.file),
+                                 model.config.max_len)
+        else:
+            second = parse_words(args.compare) if args.words is not None else parse_input(args.compare)
         readings.append(_study(args, model, second))
     names = ("input",) if len(readings) == 1 else ("input", "compare")
     page = Page(tuple(readings), names)

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 from cli.display import input_literal, json_atom, json_value, shown_atom, shown_sequence
 from cli.inputs import add_input_options, extra_input
+from cli.text import model_encoder, program_encoder, text_tokens
 from cli.programs import add_compile_options, add_program_options, load_staged, vocab_of
 from compiler import compile_expr
 from rasp import ir
@@ -40,6 +41,7 @@ EXAMPLES = """examples:
   raspc run programs/reverse.rasp --input abca     ... and one more input
   raspc run programs/sort.rasp --input "[3,1,2]" --vocab "[1,2,3]"
   raspc run reverse.safetensors --input abc        a compiled (or trained) model file
+  raspc run programs/nlp/sentiment.rasp --text "Not bad at all!"   raw text, through the @tokenizer
   raspc run programs/reverse.rasp --json           one JSON object per line:
       {"expr": "reverse(\\"abcd\\")", "name": "reverse", "input": [...], "output": [...], "reference": [...]}
 """
@@ -230,6 +232,8 @@ def run(args: argparse.Namespace, out=None) -> int:
     program = staged.program
     examples = [d for d in staged.displays if d.kind == "example"]
     extra = extra_input(args)
+    if args.text is not None:
+        extra = text_tokens(args, program_encoder(program, args.file), args.max_len or program.max_len)
     inputs = [d.input for d in examples] + ([extra] if extra is not None else [])
     if not inputs:
         raise InputError(f"{args.file} has no example statements; give one with --input or --words")
@@ -258,8 +262,10 @@ def run(args: argparse.Namespace, out=None) -> int:
 def _run_model_file(args: argparse.Namespace, out) -> int:
     model = load_model(args.file)
     tokens = extra_input(args)
+    if args.text is not None:
+        tokens = text_tokens(args, model_encoder(model, args.file), model.config.max_len)
     if tokens is None:
-        raise InputError(f"{args.file} is a model file: give an input with --input or --words")
+        raise InputError(f"{args.file} is a model file: give an input with --input, --words or --text")
     output = Runner(model).run([tokens])[0]
     name = model.output_name
     result = Result(f"{name}({input_literal(tokens)})", name, tokens, output, None)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from collections import Counter
 import json
 import sys
 import time
@@ -38,7 +37,7 @@ from rasp.interpreter import evaluate
 from raspc.errors import RaspcError
 from runtime.engine.forward import Runner
 from runtime.model import CATEGORICAL, Model
-from runtime.outputs import decode, same_output
+from runtime.outputs import TOLERANCE, decode, same_output
 
 EXAMPLES = """examples:
   raspc verify programs/sort.rasp --max-len 5            every input of length 1..5 (1,364 of them)
@@ -121,6 +120,7 @@ class Verdict:
     min_margin: float | None = None
     max_error: float | None = None
     seconds: float = 0.0
+    tolerance: float = TOLERANCE  # how far a number may be: the output's @tolerance, at least 1e-4
     #: value key -> (value, how often it occurred at any position, how often as the answer).
     value_counts: dict = field(default_factory=dict)
     searched: int = 0
@@ -169,7 +169,8 @@ def verify(model: Model, expr, inputs: Sequence[tuple], exhaustive: bool, verdic
     ``verdict`` when one is given)."""
     started = time.perf_counter()
     verdict = verdict or Verdict(model.output_name, tuple(model.config.vocab[1:]), model.config.max_len,
-                                 exhaustive)
+                                 exhaustive,
+                                 tolerance=max(TOLERANCE, float(model.stats.get("output_tolerance") or 0.0)))
     runner = runner or Runner(model)
     for start in range(0, len(inputs), BATCH):
         chunk = inputs[start:start + BATCH]
@@ -217,7 +218,7 @@ def _check(verdict: Verdict, model: Model, tokens: tuple, expected: list, logits
             verdict.max_error = error if verdict.max_error is None else max(verdict.max_error, error)
         except (TypeError, ValueError):
             pass
-    if same_output(expected, got):
+    if same_output(expected, got, verdict.tolerance):
         verdict.matched += 1
     else:
         verdict.mismatched += 1
@@ -282,5 +283,5 @@ def report(verdict: Verdict, size: int, args: argparse.Namespace, out) -> None:
     if verdict.min_margin is not None:
         print(f"  smallest decision margin (top logit - runner-up): {verdict.min_margin:.4g}", file=out)
     if verdict.max_error is not None:
-        print(f"  largest numerical error: {verdict.max_error:.3g} (tolerance 1e-4)", file=out)
+        print(f"  largest numerical error: {verdict.max_error:.3g} (tolerance {verdict.tolerance:g})", file=out)
     print("  OK" if verdict.ok else ("  FAILED" if verdict.checked else "  nothing was checked"), file=out)

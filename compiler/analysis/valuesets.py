@@ -20,21 +20,20 @@ the source values, so it cannot be one-hot of them.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 from rasp import ir
 from compiler.analysis.refusals import cannot_average, never_succeeds, source_text, user_label
+from compiler.analysis.means import mean_values
+from compiler.analysis.probes import probe_map
+from compiler.analysis.values import distinct_sorted, is_number, value_key
 from compiler.errors import CompileError
 from raspc.errors import RaspcError
 
 CATEGORICAL = ir.Encoding.CATEGORICAL.value
 NUMERICAL = ir.Encoding.NUMERICAL.value
 
-#: Above this many distinct means, a numerical aggregate's value set is left unknown.
-MAX_MEAN_VALUES = 5_000
 #: Above this many operand combinations, a sequence map is not enumerated.
 MAX_COMBINATIONS = 1_000_000
 
@@ -52,6 +51,19 @@ class ValueSet:
     values: tuple[Any, ...]
     encoding: str
     known: bool = True
+    #: For a set too large to list: the least and greatest value it may hold, where
+    #: known (a mean's lie within its source's; a map with a tolerance's are probed).
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The least and greatest value, listed or not; None when unknown or not
+        all numbers."""
+        if self.known:
+            numbers = [float(v) for v in self.values if is_number(v)]
+            return (min(numbers), max(numbers)) if numbers and len(numbers) == len(self.values) else None
+        return None if self.low is None or self.high is None else (self.low, self.high)
 
     @property
     def is_numeric(self) -> bool:
@@ -60,34 +72,6 @@ class ValueSet:
     @property
     def size(self) -> int:
         return len(self.values)
-
-
-def is_number(value: Any) -> bool:
-    """An int or float that is not a bool: what the interpreter agrees to average."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def value_key(value: Any) -> tuple:
-    """A type-exact identity for a value (``1`` and ``True`` differ)."""
-    return (type(value).__name__, value)
-
-
-def _order_key(value: Any) -> tuple:
-    if is_number(value):
-        return (1, float(value), type(value).__name__)
-    if isinstance(value, bool):
-        return (0, int(value), "")
-    if isinstance(value, tuple):
-        return (3, tuple(_order_key(v) for v in value), "")
-    return (2, str(value), "")
-
-
-def distinct_sorted(values: Iterable[Any]) -> tuple[Any, ...]:
-    """Distinct values (type-exactly), in a stable order that mixed types allow."""
-    unique: dict[tuple, Any] = {}
-    for value in values:
-        unique.setdefault(value_key(value), value)
-    return tuple(sorted(unique.values(), key=_order_key))
 
 
 # ------------------------------------------------------------ selectors
@@ -273,7 +257,8 @@ def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
     if product_size(domains) > MAX_COMBINATIONS:
         raise CompileError(
             f"'{source_text(node)}': its operands have {product_size(domains):,} value combinations, "
-            f"too many to enumerate; reduce the vocabulary or max_len", node.location)
+            f"too many to enumerate; declare a tolerance (@tolerance {user_label(node)} ERROR), "
+            f"or reduce the vocabulary or max_len", node.location)
     results = []
     first_failure = None
     for args in itertools.product(*domains):
@@ -285,70 +270,6 @@ def _apply_all(node: ir.RaspExpr, fn, domains: list[tuple]) -> tuple[Any, ...]:
     if not results and all(domains):
         raise never_succeeds(node, first_failure)
     return distinct_sorted(results)
-
-
-def mean_values(source: tuple[Any, ...], default: Any, max_len: int,
-                limit: int = MAX_MEAN_VALUES) -> tuple[tuple[Any, ...], bool]:
-    """Every mean of a multiset of 1..max_len source values, plus the default.
-
-    Exact: the values are scaled to integers over a common denominator D, so a sum
-    of k of them is an integer t and the mean is ``t / (k D)``, kept as a reduced
-    pair, so that two equal means are one value. The sums of k values are a bitset
-    (bit t set when t is reachable), each count's set one shift-and-or of the
-    previous one per value: linear in max_len times the span of the sums, where
-    adding every value to every sum would be quadratic. Returns (values, known).
-    """
-    exact = [Fraction(v) for v in distinct_sorted(source)]
-    if not exact:
-        return distinct_sorted([default]), True
-    denominator = 1
-    for value in exact:
-        denominator = denominator * value.denominator // math.gcd(denominator, value.denominator)
-    scaled = sorted({int(value * denominator) for value in exact})
-    low = scaled[0]
-    offsets = [v - low for v in scaled]
-    means: set[tuple[int, int]] = set()
-    if offsets[-1] * max_len > 50_000_000:  # too wide for a bitset: plain sets of sums
-        sums = {0}
-        for count in range(1, max_len + 1):
-            sums = {t + o for t in sums for o in offsets}
-            if len(sums) > limit * 4:
-                return (), False
-            _add_means(means, sums, count, low, denominator)
-            if len(means) > limit:
-                return (), False
-    else:
-        reach = 1  # bit t: some multiset of the counted size has offset sum t
-        for count in range(1, max_len + 1):
-            grown = 0
-            for offset in offsets:
-                grown |= reach << offset
-            reach = grown
-            if reach.bit_count() > limit * 4:
-                return (), False
-            _add_means(means, _bits(reach), count, low, denominator)
-            if len(means) > limit:
-                return (), False
-    single = {(Fraction(v).numerator, Fraction(v).denominator): v for v in source}
-    values = [single.get(key, key[0] / key[1]) for key in means]
-    return distinct_sorted(values + [default]), True
-
-
-def _bits(number: int):
-    """The positions of the set bits of a non-negative integer, ascending."""
-    while number:
-        lowest = number & -number
-        yield lowest.bit_length() - 1
-        number ^= lowest
-
-
-def _add_means(means: set, sums, count: int, low: int, denominator: int) -> None:
-    """Add ``(count * low + t) / (count * denominator)`` for every offset sum t, reduced."""
-    base, scale = count * low, count * denominator
-    for t in sums:
-        numerator = base + t
-        common = math.gcd(numerator, scale)
-        means.add((numerator // common, scale // common))
 
 
 def index_function(sop: ir.SOp):
@@ -526,7 +447,7 @@ def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) 
         raise cannot_average(node, source.values)
     if not numeric or not source.known:
         if not source.known:
-            return ValueSet((), NUMERICAL, known=False)
+            return _unlisted(source.bounds, node.default)
         # Strings and bools are never averaged (the interpreter refuses), so one
         # value moves: the source's values or the default.
         return ValueSet(distinct_sorted(source.values + (node.default,)), hint or CATEGORICAL)
@@ -534,7 +455,28 @@ def _aggregate_set(node: ir.Aggregate, sets: dict[int, ValueSet], max_len: int) 
         encoding = NUMERICAL if source.encoding == NUMERICAL else (hint or CATEGORICAL)
         return ValueSet(distinct_sorted(source.values + (node.default,)), encoding)
     values, known = mean_values(source.values, node.default, max_len)
-    return ValueSet(values, NUMERICAL, known)
+    return ValueSet(values, NUMERICAL) if known else _unlisted(source.bounds, node.default)
+
+
+def _unlisted(bounds: tuple[float, float] | None, default: Any) -> ValueSet:
+    """The set of a mean too varied to list: its bounds are its source's, and the
+    default's."""
+    if bounds is None or not is_number(default):
+        return ValueSet((), NUMERICAL, known=False)
+    return ValueSet((), NUMERICAL, known=False, low=min(bounds[0], float(default)),
+                    high=max(bounds[1], float(default)))
+
+
+def probed_set(node: ir.Map | ir.SequenceMap, domains: list[ValueSet]) -> ValueSet:
+    """The value set of a map with a tolerance (``compiler.analysis.probes``): one
+    that gives numbers is numerical and unlisted, with the bounds of its probed
+    results; one hinted categorical, or giving other values, its probed results."""
+    operands = [(d.values, d.bounds, d.encoding == NUMERICAL) for d in domains]
+    results = probe_map(node.fn, node.label, operands, NEVER_REACHED)
+    numbers = [float(r) for r in results if is_number(r)]
+    if node.encoding_hint == ir.Encoding.CATEGORICAL or not numbers or len(numbers) != len(results):
+        return ValueSet(distinct_sorted(results), CATEGORICAL)
+    return ValueSet((), NUMERICAL, known=False, low=min(numbers), high=max(numbers))
 
 
 def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_len: int) -> ValueSet | None:
@@ -554,12 +496,17 @@ def _infer_node(node: ir.RaspExpr, sets: dict[int, ValueSet], vocab: tuple, max_
         return ValueSet(tuple(range(0, keys_bound(node.selector, sets, max_len) + 1)), encoding)
     if isinstance(node, (ir.Map, ir.SequenceMap)):
         operands = node.children
+        domains = [sets[s.id] for s in operands]
+        if node.tolerance is not None and (not all(d.known for d in domains)
+                                           or product_size([d.values for d in domains]) > MAX_COMBINATIONS):
+            return probed_set(node, domains)
         for operand in operands:
             if not sets[operand.id].known:
                 raise CompileError(
                     f"'{source_text(node)}' reads {user_label(operand)}, whose values cannot be listed "
-                    f"(an average over too many combinations); mark it categorical or "
-                    f"lower max_len", node.location)
+                    f"(an average over too many combinations); declare a tolerance "
+                    f"(@tolerance {user_label(node)} ERROR), mark it categorical or lower max_len",
+                    node.location)
         possible = possible_arguments(node, max_len, sets) if isinstance(node, ir.SequenceMap) else None
         if possible is not None:
             values = _apply_all(node, lambda args: node.fn(*args), [tuple(possible)])

@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compiler.constructions import attention, counting, mlp
+from compiler.constructions import attention, counting, mlp, tolerant
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
-from compiler.backend.layout import Plan
-from compiler.analysis.operands import operands
+from compiler.backend.layout import Plan, token_width
 from compiler.passes.nodes import JointPredicate, WidthDecode, WidthScratch
 from compiler.passes.pipeline import Lowered
 from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule
-from compiler.analysis.valuesets import possible_arguments, value_key
+from compiler.analysis.valuesets import MAX_COMBINATIONS, possible_arguments, product_size, value_key
 from rasp import ir
 from compiler.errors import CompileError
 from runtime.model import BOS as BOS_TOKEN
@@ -69,9 +68,11 @@ class BuiltBlocks:
 # ---------------------------------------------------------------- size
 
 def _fixed_params(lowered: Lowered, plan: Plan) -> int:
-    """Embeddings and unembedding: known from the layout alone."""
+    """Embeddings and unembedding: known from the layout alone (the token table as
+    wide as ``layout.token_width``)."""
     d = plan.layout.d_model
-    return (len(lowered.vocab) + 1 + lowered.max_len + 1) * d + d * plan.spaces[lowered.outputs[0].id].width
+    return ((len(lowered.vocab) + 1) * token_width(lowered, plan) + (lowered.max_len + 1) * d
+            + d * plan.spaces[lowered.outputs[0].id].width)
 
 
 def check_embeddings(lowered: Lowered, plan: Plan, max_params: int) -> None:
@@ -179,6 +180,10 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
             label = node.label
             if isinstance(node, WidthDecode) and not node.inner.counts_length:
                 block, margin = counting.width_decoder(inputs[0], out, lowered.max_len, label)
+            elif needs_tolerance(node, lowered):
+                bounds = [lowered.sets[s.id].bounds for s in node.children]
+                block, margin = tolerant.tolerant_mlp(node.fn, inputs, bounds, out, label, node.tolerance.error,
+                                                      node.tolerance.resolution)
             elif isinstance(node, ir.Map):
                 block, margin = mlp.map_mlp(node.fn, inputs[0], out, label)
             else:
@@ -208,6 +213,16 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
     for node_id, layer in plan.erase.items():
         layers[layer].mlps.append(eraser(plan.spaces[node_id]))
     return BuiltBlocks(layers, margins)
+
+
+def needs_tolerance(node: ir.RaspExpr, lowered: Lowered) -> bool:
+    """A map with a ``@tolerance`` that reads a number whose values are not listed,
+    or operands with too many combinations to enumerate: built to its tolerance
+    (``constructions.tolerant``); every other map is exact."""
+    if node.tolerance is None:
+        return False
+    sets = [lowered.sets[s.id] for s in node.children]
+    return not all(v.known for v in sets) or product_size([v.values for v in sets]) > MAX_COMBINATIONS
 
 
 def heads_read_later(lowered: Lowered, schedule: Schedule) -> set[int]:
@@ -451,8 +466,9 @@ def layer_params(placed: PlacedLayer, d: int) -> dict[str, np.ndarray]:
 
 def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """Token rows: BOS first (``one`` and ``bos``), then each token with ``one``, its
-    one-hot and every folded map of tokens (and the constants). Position rows: row 0
-    (BOS) empty, row p the index p - 1 and every folded map of indices."""
+    one-hot and every folded map of tokens (and the constants), as wide as the
+    directions they write. Position rows: row 0 (BOS) empty, row p the index p - 1
+    and every folded map of indices."""
     d = plan.layout.d_model
     vocab, max_len = lowered.vocab, lowered.max_len
     token_embed = np.zeros((len(vocab) + 1, d), np.float32)
@@ -484,7 +500,8 @@ def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.nda
                 table[row, start + space.index_of(value)] = 1.0
             else:
                 table[row, start] = float(value)
-    return token_embed, pos_embed
+    # Only the directions the token rows write, which the layout puts first.
+    return token_embed[:, :token_width(lowered, plan)].copy(), pos_embed
 
 
 def unembedding(plan: Plan, output: Space) -> np.ndarray:

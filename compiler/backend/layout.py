@@ -131,8 +131,27 @@ def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] 
 
 
 def _leaf_rank(node: ir.SOp) -> int:
+    """Tokens, then what else the token embedding writes (folded maps of tokens,
+    constants), then indices: so the token embedding writes only the residual's first directions,
+    and its table keeps only those (``runtime.model.full_token_embed``)."""
     if isinstance(node, ir.Tokens):
         return 0
+    if isinstance(node, ir.Constant) or (isinstance(node, (ir.Map, ir.SequenceMap))
+                                         and all(isinstance(c, ir.Tokens) for c in node.children)):
+        return 1  # the token rows write constants too
     if isinstance(node, ir.Indices):
-        return 1
-    return 2
+        return 2
+    return 3
+
+
+def token_width(lowered: Lowered, plan: Plan) -> int:
+    """How many of the residual's first directions the token table keeps: through
+    the last subspace the token rows write (``bos``, tokens, constants and maps of
+    tokens alone), which ``_leaf_rank`` puts before any other."""
+    stops = [plan.layout[BOS.name].stop]
+    for node in ir.ancestors(lowered.outputs):
+        if node.id in plan.spaces and _leaf_rank(node) <= 1:
+            subspace = plan.layout[plan.spaces[node.id].name]
+            if subspace.writer == "embed":
+                stops.append(subspace.stop)
+    return max(stops)

@@ -36,11 +36,13 @@ def constant_unit(inputs: Sequence[Space], out: np.ndarray, label: str) -> Unit:
     return Unit(tuple(np.zeros(s.width) for s in inputs), 1.0, out, label)
 
 
-def _gate(units: Sequence[Unit], inputs: Sequence[Space]) -> np.ndarray:
+def _gate(units: Sequence[Unit], inputs: Sequence[Space], bounds: Sequence[float] | None = None) -> np.ndarray:
     """Per unit, a BOS weight that switches the unit off at position 0 whatever
-    valid encoding (zero, a one-hot, a value of its set) the inputs hold there."""
-    magnitudes = [max((abs(float(v)) for v in space.values), default=1.0) * 1.01
-                  if space.encoding == NUMERICAL else 0.0 for space in inputs]
+    valid encoding (zero, a one-hot, a value of its set) the inputs hold there.
+    ``bounds``: the largest magnitude of each input where its values are not
+    listed."""
+    magnitudes = [max((abs(float(v)) for v in space.values), default=1.0 if bounds is None else bounds[k]) * 1.01
+                  if space.encoding == NUMERICAL else 0.0 for k, space in enumerate(inputs)]
     gates = np.zeros(len(units))
     for h, unit in enumerate(units):
         most = unit.bias
@@ -53,14 +55,16 @@ def _gate(units: Sequence[Unit], inputs: Sequence[Space]) -> np.ndarray:
     return gates
 
 
-def mlp_block(units: Sequence[Unit], inputs: Sequence[Space], output: Space, label: str) -> MLPBlock:
-    """Stack the units into an MLPBlock that also reads BOS (the gate)."""
+def mlp_block(units: Sequence[Unit], inputs: Sequence[Space], output: Space, label: str,
+              bounds: Sequence[float] | None = None) -> MLPBlock:
+    """Stack the units into an MLPBlock that also reads BOS (the gate; ``bounds``
+    as ``_gate`` takes them)."""
     if not units:  # the constant-zero function: one idle unit keeps shapes valid
         units = [Unit(tuple(np.zeros(s.width) for s in inputs), 0.0, np.zeros(output.width),
                       f"{output.name} = 0 (idle)")]
     w_in = tuple(np.stack([u.weights[i] for u in units], axis=1).astype(np.float64)
                  for i in range(len(inputs)))
-    gate = _gate(units, inputs)[None, :]
+    gate = _gate(units, inputs, bounds)[None, :]
     return MLPBlock(
         inputs=tuple(inputs) + (BOS,),
         w_in=w_in + (gate,),

@@ -40,12 +40,22 @@ def _constant_tests(sop_id: int, select: ir.Select) -> set[tuple] | None:
     return None if other_ways else found
 
 
+def _of_tokens_alone(node: ir.RaspExpr) -> bool:
+    """``tokens``, or elementwise maps of it alone (the embedding writes those)."""
+    if isinstance(node, ir.Tokens):
+        return True
+    return isinstance(node, (ir.Map, ir.SequenceMap)) and all(
+        isinstance(c, ir.Constant) or _of_tokens_alone(c) for c in node.children)
+
+
 def constant_tests(graph: Graph) -> Graph:
     """A categorical s-op that selectors only compare with constants is read
     through one boolean map per distinct test, when those are fewer directions
     than its values: ``select(earlier_copies, 0, ==)`` reads ``earlier_copies ==
     0``, two directions in place of max_len + 1, which its MLP writes with a step
-    or two in place of a one-hot decoder. The s-op itself is left with no reader."""
+    or two in place of a one-hot decoder. The s-op itself is left with no reader
+    (a function of the tokens alone: with its other readers, which fold into the
+    embedding)."""
     sets, outputs = graph.sets, graph.outputs
     readers = child_readers(outputs)
     kept = {o.id for o in outputs}
@@ -57,7 +67,12 @@ def constant_tests(graph: Graph) -> Graph:
             continue
         tests = [_constant_tests(node.id, r) if isinstance(r, ir.Select) else None for r in readers[node.id]]
         if any(t is None for t in tests):
-            continue
+            # A function of the tokens alone is left to its other readers (maps of
+            # it fold into the embedding), its selects reading a boolean instead.
+            selects = [t for r, t in zip(readers[node.id], tests) if isinstance(r, ir.Select)]
+            if not (selects and all(t is not None for t in selects) and _of_tokens_alone(node)):
+                continue
+            tests = selects
         if 0 < 2 * len(set().union(*tests)) < len(found.values):
             tested.add(node.id)
     if not tested:

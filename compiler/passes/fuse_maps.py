@@ -52,6 +52,33 @@ def fused_cost(value_sets: list[ValueSet]) -> int:
     return domain_size(value_sets)
 
 
+#: A fused map of categorical operands is also fused when it takes this many
+#: combinations or fewer and, built as a lookup, needs no more units than the
+#: budget: a rule that tests a few words of a large vocabulary of roles
+#: (``a == "kiss" and b == "of" and c == "death"``) is one unit, however many
+#: combinations it reads.
+LOOKUP_SCAN = 100_000
+
+
+def lookup_units(expansion: Expansion, value_sets: list[ValueSet]) -> int | None:
+    """Units of the lookup table of an expansion over categorical operands: one per
+    combination outside the largest class of equal results (failures join it), as
+    ``constructions.lookup.combination_units`` builds it; None when an operand is
+    numerical or there are more than LOOKUP_SCAN combinations."""
+    if any(v.encoding != CATEGORICAL or not v.known for v in value_sets) or domain_size(value_sets) > LOOKUP_SCAN:
+        return None
+    counts: dict[tuple, int] = {}
+    total = 0
+    for combo in itertools.product(*(v.values for v in value_sets)):
+        total += 1
+        try:
+            key = value_key(expansion.fn(*combo))
+        except Exception:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+    return total - max(counts.values(), default=total)
+
+
 def positions_reached(functions: list, max_len: int) -> int:
     """How many distinct tuples of values functions of (length, index) take
     together over every position of every length up to max_len."""
@@ -189,13 +216,17 @@ class _Fusion:
                 continue
             if decode_first and any(isinstance(s, WidthScratch) for s in self.expansion_of(child).frontier):
                 continue
-            if isinstance(child, ELEMENTWISE) and self.origin.get(child.id, child.id) not in self.embedded:
+            if isinstance(child, ELEMENTWISE) and self.origin.get(child.id, child.id) not in self.embedded \
+                    and child.tolerance is None:
                 inlined = self.expansion_of(child)
                 trial = parts[:k] + [inlined] + parts[k + 1:]
                 frontier = self.narrowed(merge(node, trial)).frontier
                 # A chain that reads no more than the operand's own MLP already
                 # reads costs no more: fusing it saves a layer however large that is.
                 if self.size(frontier) <= budget or {s.id for s in frontier} <= {s.id for s in inlined.frontier}:
+                    parts = trial
+                elif (units := lookup_units(self.narrowed(merge(node, trial)), self.value_sets(frontier))) \
+                        is not None and units <= FUSE_LIMIT:
                     parts = trial
         return parts
 
@@ -210,6 +241,8 @@ class _Fusion:
         self.origin[node.id] = original.id
         if not isinstance(node, ELEMENTWISE) or original.id in self.embedded:
             return None
+        if original.tolerance is not None:
+            return self.tolerant(node, original)
         expansion = self.narrowed(merge(node, self.parts(node, decode_first=False)))
         reading = scratch_reading(expansion, self.value_sets(expansion.frontier))
         if reading != DIFFERENCE:
@@ -222,6 +255,20 @@ class _Fusion:
                 return made
             if reading == DECODE:
                 expansion = self.narrowed(merge(node, self.parts(node, decode_first=True)))
+        if [s.id for s in expansion.frontier] == [c.id for c in node.children]:
+            self.expansions[node.id] = expansion
+            return None
+        return self.fused(node, original, expansion)
+
+
+    def tolerant(self, node: ir.Map | ir.SequenceMap, original: ir.SOp) -> ir.SOp | None:
+        """A map built to a tolerance takes in the unnamed maps of its own expression
+        (which share its tolerance) and nothing else: it reads numbers whose values
+        are not listed, which no exact MLP reads, and a named map with a tolerance
+        is built on its own (a map of one number is cheap; of several, rarely)."""
+        parts = [self.expansion_of(c) if isinstance(c, ELEMENTWISE) and c.tolerance is not None and c.name is None
+                 else unexpanded(c) for c in node.children]
+        expansion = merge(node, parts)
         if [s.id for s in expansion.frontier] == [c.id for c in node.children]:
             self.expansions[node.id] = expansion
             return None

@@ -17,6 +17,7 @@ from rasp.staging.expressions import ExitFile, ExpressionEvaluator, application_
 from rasp.staging.files import Recorder, find_file, read_source, read_table
 from rasp.staging.limits import StageLimits
 from rasp.staging.records import Display, StagedFile
+from rasp.staging.text import TextDeclarations
 from raspc.errors import RaspcError, SourceLocation
 
 DEFAULT_EXAMPLE = "hello"
@@ -44,6 +45,7 @@ class Stager(ExpressionEvaluator):
         self.max_len: int | None = None
         self.output: tuple[str, SourceLocation] | None = None
         self.hints: list[ast.EncodingDecl] = []
+        self.text = TextDeclarations()  # @tokenizer and @tolerance
         self.loading: list[str] = []
         self.sequence_example: Any = DEFAULT_EXAMPLE
         self.selector_example: Any = DEFAULT_EXAMPLE
@@ -117,6 +119,8 @@ class Stager(ExpressionEvaluator):
         elif isinstance(node, ast.TableDecl):
             path = find_file(node.path, file, self.search_path, node.loc, "@table")
             env.set(node.name, read_table(path, node.loc), node.loc)
+        elif isinstance(node, (ast.TokenizerDecl, ast.ToleranceDecl)):
+            self.text.declare(node, env, self.expr)
         else:  # pragma: no cover - the parser builds nothing else
             raise RaspTypeError(f"unknown statement {type(node).__name__}", node.loc)
 
@@ -287,4 +291,5 @@ class Stager(ExpressionEvaluator):
         program = ir.Program(names=names, examples=list(self.examples), vocab=self.vocab,
                              max_len=self.max_len, output=output, source_file=source_file,
                              token_literals=list(self.token_literals))
+        program = self.text.finish(program, env)
         return StagedFile(program, list(self.displays), self.display_names)

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from raspc.errors import InputError
-from runtime.model import ModelConfig, same_token
+from runtime.model import ModelConfig, token_key
 
 #: The token id of a padded position.
 PAD = -1
@@ -48,16 +48,28 @@ def encode(config: ModelConfig, tokens: Sequence[Any]) -> np.ndarray:
         raise InputError("the input is empty; RASP sequences have at least one token")
     if len(tokens) > config.max_len:
         raise InputError(f"the input has {len(tokens)} tokens, more than max_len {config.max_len}")
-    vocab = config.vocab[1:]
+    ids_of = _token_ids(config.vocab)
     ids = [0]
     for position, token in enumerate(tokens):
-        found = next((k for k, t in enumerate(vocab) if same_token(t, token)), None)
+        found = ids_of.get(token_key(token))
         if found is None:
-            shown = ", ".join(_shown(t) for t in vocab)
+            listed = config.vocab[1:]
+            shown = ", ".join(_shown(t) for t in listed[:20]) + (f", ... ({len(listed)} tokens)"
+                                                                 if len(listed) > 20 else "")
             raise InputError(
                 f"token {token!r} at position {position} is not in the vocabulary {{{shown}}}")
-        ids.append(found + 1)
+        ids.append(found)
     return np.asarray(ids, np.int32)
+
+
+@lru_cache(maxsize=8)
+def _token_ids(vocab: tuple) -> dict:
+    """Each token's id (its first place in ``vocab``, BOS at 0 left out): a
+    vocabulary of words is looked up in constant time per token."""
+    ids: dict = {}
+    for k, token in enumerate(vocab[1:], start=1):
+        ids.setdefault(token_key(token), k)
+    return ids
 
 
 # ------------------------------------------------------------------ buckets

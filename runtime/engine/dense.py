@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from runtime.engine.batching import MASKED, in_slices
-from runtime.model import ModelConfig
+from runtime.model import ModelConfig, full_token_embed
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -105,8 +105,9 @@ def run_dense(params, token_ids, attn_scale: float, keep: bool = False, edit=Non
 
 
 def to_jax(params) -> Any:
-    """The parameter pytree as float32 JAX arrays."""
-    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), params)
+    """The parameter pytree as float32 JAX arrays (the token embedding as wide as the
+    residual)."""
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), full_token_embed(params))
 
 
 def _batched(token_ids) -> tuple[jnp.ndarray, bool]:

@@ -50,6 +50,7 @@ from runtime.engine.packed_index import (POSITIONS, RESIDUAL, TOKENS, HeadIndex,
                                          ScoreGroup, as_index)
 from runtime.engine.packed_minor import batch_minor_in_slices, suits_batch_minor
 from runtime.engine.segments import Segments, boundaries
+from runtime.model import full_token_embed
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ def pack(params, batch_minor: bool | None = None) -> Packed:
     """Keep the nonzero blocks of ``params`` (a model's parameter pytree), for the
     batch-minor pass or the batch-major one as ``batch_minor`` says (None: as
     ``suits_batch_minor`` chooses)."""
+    params = full_token_embed(params)
     arrays: dict[str, Any] = {"token_embed": params["token_embed"], "pos_embed": params["pos_embed"],
                               "layers": []}
     layers = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import jax
 import numpy as np
 
-from runtime.model import CATEGORICAL, Layout, Model, ModelConfig, Params
+from runtime.model import CATEGORICAL, Layout, Model, ModelConfig, Params, full_token_embed
 
 @dataclass(frozen=True)
 class Shape:
@@ -144,7 +144,7 @@ def compiled_params(model: Model, shape: Shape, attn_scale: float) -> Params:
             "w_out": _widened(layer["w_out"], 0, shape.d_mlp),
             "b_out": np.asarray(layer["b_out"], np.float32),
         })
-    return {"token_embed": np.asarray(model.params["token_embed"], np.float32),
+    return {"token_embed": np.asarray(full_token_embed(model.params)["token_embed"], np.float32),
             "pos_embed": np.asarray(model.params["pos_embed"], np.float32),
             "unembed": np.asarray(model.params["unembed"], np.float32), "layers": layers}
 

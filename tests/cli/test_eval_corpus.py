@@ -1,0 +1,117 @@
+"""``raspc eval-corpus``, ``run --text`` and ``lens --text`` on a small word
+program: scores worked by hand, bad lines named, the same tokens everywhere."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from cli.main import main
+from runtime.scores import mcc, pearson
+
+PROGRAM = textwrap.dedent("""
+    @tokenizer {"strip_punctuation": True, "keep_short": 2, "caps": True, "marks": "!",
+                "unknown": "<unk>"};
+    @vocab ["good", "bad", "not", "<unk>", "!"];
+    @max_len 6;
+    @output score;
+    WORTH = {"good": 2, "bad": -2, "not": 0, "<unk>": 0, "!": 0};
+    worth = WORTH[tokens] * (2 if caps else 1);
+    flipped = aggregate(select(indices, indices - 1, ==), tokens, "<unk>") == "not";
+    signed = 0 - worth if flipped else worth;
+    score = aggregate(select(indices, indices, ==) or not select(indices, indices, ==), signed);
+    @numerical score;
+    label = "positive" if score > 0 else "negative";
+""")
+
+#: line: text, a human score; the program's mean word worth, worked by hand.
+CORPUS = [
+    ("good movie", "1.5"),      # (2 + 0) / 2 = 1
+    ("not good", "-1"),         # (0 - 2) / 2 = -1
+    ("BAD bad!", "-3"),         # (-4 - 2 + 0) / 3 = -2
+    ("not bad at all", "0.5"),  # (0 + 2 + 0 + 0) / 4 = 0.5
+]
+ANSWERS = [1.0, -1.0, -2.0, 0.5]
+
+
+@pytest.fixture
+def program(tmp_path):
+    path = tmp_path / "words.rasp"
+    path.write_text(PROGRAM)
+    return path
+
+
+def corpus(tmp_path, rows, name="data.tsv") -> str:
+    path = tmp_path / name
+    path.write_bytes(b"".join(row if isinstance(row, bytes) else row.encode() for row in rows))
+    return str(path)
+
+
+def test_numbers_are_scored_against_numbers(program, tmp_path, capsys):
+    data = corpus(tmp_path, [f"{k}\t{label}\t{text}\n" for k, (text, label) in enumerate(CORPUS)])
+    assert main(["eval-corpus", str(program), data, "--text-column", "3", "--label-column", "2", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["output"] for r in records[:-1]] == pytest.approx(ANSWERS, abs=1e-4)
+    summary = records[-1]["summary"]
+    labels = [float(label) for _, label in CORPUS]
+    assert summary["pearson_r"] == pytest.approx(pearson(ANSWERS, labels), abs=1e-4)
+    assert summary["sign_agreement"] == 1.0 and summary["model_interpreter_differ"] == 0
+
+
+def test_the_text_report_names_the_score_and_the_agreement(program, tmp_path, capsys):
+    data = corpus(tmp_path, [f"{text}\t{label}\n" for text, label in CORPUS])
+    assert main(["eval-corpus", str(program), data, "--text-column", "1", "--label-column", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Pearson r" in out and "model and interpreter differ on 0 sentences" in out
+
+
+def test_categories_are_scored_with_accuracy_and_mcc(program, tmp_path, capsys):
+    labels = ["positive", "negative", "negative", "negative"]  # the last one the program gets wrong
+    data = corpus(tmp_path, [f"{text}\t{label}\n" for (text, _), label in zip(CORPUS, labels)])
+    assert main(["eval-corpus", str(program), data, "--text-column", "1", "--label-column", "2",
+                 "--output", "label", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])["summary"]
+    answers = ["positive", "negative", "negative", "positive"]
+    assert summary["accuracy"] == 0.75 and summary["mcc"] == pytest.approx(mcc(answers, labels))
+
+
+def test_bad_lines_are_named_and_long_sentences_reported_not_cut(program, tmp_path, capsys):
+    rows = ["good movie\t1\n", "\n", "no label here\n", b"caf\xe9 bad\t1\n",
+            "good good good good good good good\t1\n", "bad\t-1\n"]
+    data = corpus(tmp_path, rows)
+    status = main(["eval-corpus", str(program), data, "--text-column", "1", "--label-column", "2", "--json"])
+    captured = capsys.readouterr()
+    assert status == 2
+    errors = captured.err.splitlines()
+    assert f"{data}:2: error: the line is empty" in errors
+    assert f"{data}:3: error: the line has 1 column, column 2 is needed" in errors
+    assert any(e.startswith(f"{data}:4: error: byte 4 is not UTF-8") for e in errors)
+    assert f"{data}:5: error: the text has 7 tokens, more than max_len 6" in errors
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert [r["output"] for r in records[:-1]] == [pytest.approx(1.0, abs=1e-4), None, None, None, None,
+                                                    pytest.approx(-2.0, abs=1e-4)]
+    assert records[-1]["summary"]["not_covered"] == 1 and records[-1]["summary"]["malformed"] == 3
+
+
+def test_run_and_lens_read_text_through_the_tokenizer(program, tmp_path, capsys):
+    assert main(["run", str(program), "--text", "NOT GOOD!", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert record["input"] == ["NOT", "GOOD", "!"]
+    assert record["output"] == pytest.approx([-4 / 3] * 3, abs=1e-4)
+    assert record["reference"] == pytest.approx([-4 / 3] * 3, abs=1e-12)
+    model = tmp_path / "words.safetensors"
+    assert main(["compile", str(program), "-o", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["run", str(model), "--text", "NOT GOOD!", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["input"] == ["NOT", "GOOD", "!"]
+    assert main(["lens", str(model), "--text", "not good", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert json.dumps(report).count('"good"') >= 1
+
+
+def test_text_needs_a_tokenizer(tmp_path, capsys):
+    path = tmp_path / "plain.rasp"
+    path.write_text('@vocab "ab";\n@max_len 3;\n@output t;\nt = tokens;\n')
+    assert main(["run", str(path), "--text", "ab"]) == 2
+    assert "declares no @tokenizer" in capsys.readouterr().err
