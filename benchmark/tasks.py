@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from benchmark.text_rows import large_vocabulary_row, vader_row
 from benchmark.training import PROGRAMS as TRAINING_PROGRAMS, training_throughput
 
 
@@ -18,6 +19,8 @@ def _training_row(name: str) -> Callable[[], dict[str, Any]]:
 #: Every task row by name, in the order they run and print.
 TASK_ROWS: dict[str, Callable[[], dict[str, Any]]] = {
     **{f"training {name}": _training_row(name) for name in TRAINING_PROGRAMS},
+    "text: 10,000-word lexicon": lambda: {"table": "Text"} | large_vocabulary_row(),
+    "text: VADER tweets": lambda: {"table": "Text"} | vader_row(),
 }
 
 

@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   raspc compile programs/sort.rasp --max-len 20 --vocab abcdef -o sort.safetensors
   raspc compile programs/hist.rasp --no-opt share_heads reuse_residual --json
       {"layers": 1, "heads": 1, "d_model": ..., "d_mlp": ..., "params": ..., "compile_seconds": ...}
+  raspc compile programs/nlp/sentiment.rasp -o sentiment.safetensors   a language program (about 30 s)
 """
 
 

@@ -34,8 +34,8 @@ from runtime.model import Model
 from runtime.outputs import TOLERANCE, same_output, same_value
 
 EXAMPLES = """examples:
-  raspc eval-corpus programs/nlp/sentiment.rasp tweets.tsv --text-column 3 --label-column 2 --threshold 0.05
-  raspc eval-corpus sentiment.safetensors tweets.tsv --text-column 3 --json > answers.jsonl
+  raspc eval-corpus sentiment.safetensors programs/nlp/tweets_sample.tsv --text-column 3 --label-column 2 --threshold 0.05
+  raspc eval-corpus sentiment.safetensors programs/nlp/tweets_sample.tsv --text-column 3 --json > answers.jsonl
       one JSON object per line: {"line": 1, "text": "...", "output": 0.8316}, then {"summary": {...}}
 """
 

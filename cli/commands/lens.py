@@ -34,7 +34,7 @@ EXAMPLES = """examples:
   raspc lens programs/sort.rasp --input cabca -o sort_lens.html
   raspc lens programs/sort.rasp --input cabca --compare cabcb -o two.html --png plots/
   raspc lens reverse.safetensors --input abc --json
-  raspc lens programs/nlp/sentiment.rasp --text "Not bad at all!" -o tweet.html   raw text, words on the axes
+  raspc lens sentiment.safetensors --text "Not bad at all!" -o tweet.html   raw text, words on the axes
 """
 
 

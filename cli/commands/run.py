@@ -41,7 +41,7 @@ EXAMPLES = """examples:
   raspc run programs/reverse.rasp --input abca     ... and one more input
   raspc run programs/sort.rasp --input "[3,1,2]" --vocab "[1,2,3]"
   raspc run reverse.safetensors --input abc        a compiled (or trained) model file
-  raspc run programs/nlp/sentiment.rasp --text "Not bad at all!"   raw text, through the @tokenizer
+  raspc run sentiment.safetensors --text "Not bad at all!"   raw text, through the model's @tokenizer
   raspc run programs/reverse.rasp --json           one JSON object per line:
       {"expr": "reverse(\\"abcd\\")", "name": "reverse", "input": [...], "output": [...], "reference": [...]}
 """

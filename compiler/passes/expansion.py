@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable
 
 from compiler.analysis.valuesets import ValueSet, position_function, product_size, value_key
@@ -29,9 +30,13 @@ class Expansion:
     text: str  # a format string over {i}, the frontier's labels
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 def leaf(sop: ir.SOp) -> Expansion:
     """An s-op read as it is: the identity of itself."""
-    return Expansion((sop,), lambda x: x, "{0}")
+    return Expansion((sop,), _identity, "{0}")
 
 
 def constant(sop: ir.Constant) -> Expansion:
@@ -59,11 +64,11 @@ def merge(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> Expansion:
                 frontier.append(sop)
     position = {sop.id: k for k, sop in enumerate(frontier)}
     picks = [tuple(position[s.id] for s in part.frontier) for part in parts]
-    part_fns = [part.fn for part in parts]
+    getters = [_getter(part, pick) for part, pick in zip(parts, picks)]
     outer = node.fn
 
     def fused(*args):
-        return outer(*(fn(*(args[k] for k in pick)) for fn, pick in zip(part_fns, picks)))
+        return outer(*[get(args) for get in getters])
 
     texts = []
     for part, pick in zip(parts, picks):
@@ -77,6 +82,29 @@ def merge(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> Expansion:
     except (IndexError, KeyError, ValueError):
         text = f"{node.label}(" + ", ".join(texts) + ")"
     return Expansion(tuple(frontier), fused, text)
+
+
+def _getter(part: Expansion, pick: tuple[int, ...]) -> Callable[[tuple], Any]:
+    """How the fused function reads one operand from its arguments: a leaf is an
+    argument itself; any other part is called on its arguments and remembers its
+    results, since a value-set enumeration calls the fused function on every
+    combination and each part sees the same few arguments again and again."""
+    if part.fn is _identity:
+        return itemgetter(pick[0])
+    fn, seen = part.fn, {}
+
+    def get(args: tuple) -> Any:
+        own = [args[k] for k in pick]
+        key = tuple((type(a), a) for a in own)  # 1, 1.0 and True are different values
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = result = fn(*own)
+            return result
+        except TypeError:  # an unhashable argument: computed each time
+            return fn(*own)
+
+    return get
 
 
 def as_node(original: ir.SOp, expansion: Expansion) -> ir.SOp:
