@@ -53,21 +53,28 @@ signed = valence * (0 - 1 if before == "neg" else 1) * (2 if loud else 1);
 @numerical signed;
 total = aggregate(select(indices, indices, ==), signed);
 """
+#: The word classes of the generated lexicon.
+WORD_CLASSES = ("neg", "boost", "other", "but")
+
+
+def lexicon_program(folder: Path, words: int = 10_000, seed: int = 0):
+    """A seeded random lexicon of ``words`` words written into ``folder`` (one
+    numerical lexicon, two categorical word classes) and the program that reads it
+    only through lookups, with a negation rule one word back: (program, words)."""
+    rng = random.Random(seed)
+    names = [f"w{i}" for i in range(words)]
+    (folder / "valence.tsv").write_text(
+        "".join(f"{w}\t{rng.randint(-40, 40) / 10 if rng.random() < 0.5 else 0}\n" for w in names))
+    (folder / "kind.tsv").write_text("".join(f"{w}\t{rng.choice(WORD_CLASSES)}\n" for w in names))
+    (folder / "loud.tsv").write_text("".join(f"{w}\t{rng.choice(['yes', 'no'])}\n" for w in names))
+    return stage(parse(LEXICON_SOURCE, str(folder / "lexicon.rasp")), (str(folder),)), names
 
 
 def large_vocabulary_row(words: int = 10_000, seed: int = 0) -> dict:
-    """Compile the generated lexicon program over ``words`` words."""
-    rng = random.Random(seed)
-    names = [f"w{i}" for i in range(words)]
+    """Stage and compile the generated lexicon program over ``words`` words."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder)
-        (path / "valence.tsv").write_text(
-            "".join(f"{w}\t{rng.randint(-40, 40) / 10 if rng.random() < 0.5 else 0}\n" for w in names))
-        (path / "kind.tsv").write_text("".join(f"{w}\t{rng.choice(['neg', 'boost', 'other', 'but'])}\n"
-                                               for w in names))
-        (path / "loud.tsv").write_text("".join(f"{w}\t{rng.choice(['yes', 'no'])}\n" for w in names))
         started = time.perf_counter()
-        program = stage(parse(LEXICON_SOURCE, str(path / "lexicon.rasp")), (str(path),))
+        program, _ = lexicon_program(Path(folder), words, seed)
         model = compile_program(program)
         seconds = time.perf_counter() - started
     return {"row": "lexicon, 10,000 words", "words": words, "stage_and_compile_seconds": seconds,

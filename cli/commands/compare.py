@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   raspc train programs/reverse.rasp -o reverse_trained.safetensors
   raspc compare programs/reverse.rasp reverse_trained.safetensors
   raspc compare programs/reverse.rasp reverse_trained.safetensors --html reverse_compare.html
+  raspc train programs/sort.rasp -o sort_trained.safetensors --attention-loss 1
   raspc compare programs/sort.rasp sort_trained.safetensors --inputs 1000 --json
 """
 

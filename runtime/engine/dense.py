@@ -72,6 +72,15 @@ def _mlp(x, layer):
     return jnp.einsum("btm,md->btd", hidden, layer["w_out"], precision=_HIGHEST) + layer["b_out"], hidden
 
 
+def embed_tokens(params, token_ids):
+    """The token embedding of ``token_ids`` (a padded position reads row 0) as wide
+    as the residual: a compiled table may keep only the residual's first directions
+    (``runtime.model.full_token_embed``), the rest being zero."""
+    rows = params["token_embed"][jnp.maximum(token_ids, 0)]
+    missing = params["pos_embed"].shape[-1] - rows.shape[-1]
+    return jnp.pad(rows, [(0, 0)] * (rows.ndim - 1) + [(0, missing)]) if missing > 0 else rows
+
+
 def _run(params, token_ids, attn_scale: float, keep: bool, edit=None):
     """Embed, then attention + MLP per layer. With ``keep``, also every residual,
     pattern and hidden activation. ``edit`` (see ``run_dense``) may replace the
@@ -79,7 +88,7 @@ def _run(params, token_ids, attn_scale: float, keep: bool, edit=None):
     mask = token_ids >= 0
     positions = jnp.arange(token_ids.shape[1])
     edit = edit or (lambda point, residual: residual)
-    x = edit(0, params["token_embed"][jnp.maximum(token_ids, 0)] + params["pos_embed"][positions][None])
+    x = edit(0, embed_tokens(params, token_ids) + params["pos_embed"][positions][None])
     residuals, patterns, hiddens = [x], [], []
     for layer in params["layers"]:
         attended, pattern = _attention(x, layer, mask, attn_scale)

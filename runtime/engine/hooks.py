@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from runtime.engine.batching import MASKED
-from runtime.engine.dense import to_jax
+from runtime.engine.dense import embed_tokens, to_jax
 from runtime.model import ModelConfig
 
 _HIGHEST = jax.lax.Precision.HIGHEST
@@ -158,7 +158,7 @@ def hooked_forward(params, token_ids, attn_scale: float, replacements: Mapping[s
 
     mask = token_ids >= 0
     positions = jnp.arange(token_ids.shape[1])
-    embedded = hook(EMBED, params["token_embed"][jnp.maximum(token_ids, 0)])
+    embedded = hook(EMBED, embed_tokens(params, token_ids))
     placed = hook(POS_EMBED, jnp.broadcast_to(params["pos_embed"][positions][None], embedded.shape))
     x = embedded + placed
     for index, layer in enumerate(params["layers"]):

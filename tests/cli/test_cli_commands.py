@@ -13,6 +13,7 @@ import pytest
 
 from cli.commands import verify as verify_command
 from cli.main import main
+from tests.support.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,11 +49,6 @@ def write(tmp_path: Path, text: str, name: str = "prog.rasp") -> str:
     path.write_text(text)
     return str(path)
 
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def json_lines(text: str) -> list[dict]:

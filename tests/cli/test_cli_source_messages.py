@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.main import main
+from tests.support.cli import cli
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -13,11 +13,6 @@ def write(tmp_path: Path, text: str) -> str:
     path.write_text(text)
     return str(path)
 
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_an_output_that_aliases_tokens_keeps_the_users_name(tmp_path, capsys):

@@ -10,38 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
-
-HIST = """\
-@vocab "abc";
-@max_len 4;
-@output hist;
-hist = selector_width(select(tokens, tokens, ==));
-hist("aab");
-"""
-
-REVERSE = """\
-@vocab "abc";
-@max_len 4;
-@output reverse;
-flip = select(indices, length - indices - 1, ==);
-reverse = aggregate(flip, tokens);
-"""
+from tests.support.cli import cli, HIST, REVERSE, write_program
 
 QUICK = ["--inputs", "80", "--pairs", "20"]
 
 
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    status = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
 @pytest.fixture()
 def hist(tmp_path: Path) -> str:
-    path = tmp_path / "hist.rasp"
-    path.write_text(HIST)
-    return str(path)
+    return write_program(tmp_path, "hist", HIST)
 
 
 def test_a_compiled_model_compared_with_its_own_file(capsys, tmp_path, hist):

@@ -11,32 +11,16 @@ import numpy as np
 import pytest
 
 import runtime.train.loop as loop
-from cli.main import main
+from tests.support.cli import cli, HIST, write_program
 from runtime.io import flatten_params, load_model
-
-HIST = """\
-@vocab "abc";
-@max_len 4;
-@output hist;
-hist = selector_width(select(tokens, tokens, ==));
-hist("aab");
-"""
 
 SMALL = ["--train-size", "60", "--val-size", "20", "--test-size", "20", "--steps", "20", "--batch-size", "16",
          "--eval-every", "5", "--no-progress", "--no-early-stop"]
 
 
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    status = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
 @pytest.fixture()
 def program(tmp_path: Path) -> str:
-    path = tmp_path / "hist.rasp"
-    path.write_text(HIST)
-    return str(path)
+    return write_program(tmp_path, "hist", HIST)
 
 
 def test_train_writes_a_trained_model_and_reports_json(capsys, tmp_path, program):

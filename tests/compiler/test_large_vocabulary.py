@@ -4,48 +4,16 @@ compiled model agrees with the interpreter on random sentences."""
 from __future__ import annotations
 
 import random
-import textwrap
 
 import numpy as np
 
 from compiler import compile_program
 from rasp.interpreter import evaluate
-from rasp.parser import parse
-from rasp.stage import stage
+from benchmark.text_rows import lexicon_program
 from runtime.engine.forward import Runner
 from runtime.outputs import same_output
 
 WORDS = 10_000
-CLASSES = ("neg", "boost", "other", "but")
-
-
-def lexicon_program(tmp_path, words: int = WORDS, seed: int = 0):
-    """One numerical lexicon and two categorical word classes over ``words`` words
-    (a seeded random lexicon), then a negation rule one word back."""
-    rng = random.Random(seed)
-    names = [f"w{i}" for i in range(words)]
-    (tmp_path / "valence.tsv").write_text(
-        "".join(f"{w}\t{rng.randint(-40, 40) / 10 if rng.random() < 0.5 else 0}\n" for w in names))
-    (tmp_path / "kind.tsv").write_text("".join(f"{w}\t{rng.choice(CLASSES)}\n" for w in names))
-    (tmp_path / "loud.tsv").write_text("".join(f"{w}\t{rng.choice(['yes', 'no'])}\n" for w in names))
-    source = textwrap.dedent("""
-        @table valence_of = "valence.tsv";
-        @table kind_of = "kind.tsv";
-        @table loud_of = "loud.tsv";
-        @vocab [w for w in kind_of];
-        @max_len 16;
-        @output total;
-        valence = valence_of[tokens];
-        @numerical valence;
-        kind = kind_of[tokens];
-        loud = loud_of[tokens] == "yes";
-        before = aggregate(select(indices, indices - 1, ==), kind, "other");
-        signed = valence * (0 - 1 if before == "neg" else 1) * (2 if loud else 1);
-        @numerical signed;
-        total = aggregate(select(indices, indices, ==), signed);
-    """)
-    program = stage(parse(source, str(tmp_path / "lexicon.rasp")), (str(tmp_path),))
-    return program, names
 
 
 def test_ten_thousand_words_cost_the_width_of_their_lookups(tmp_path):

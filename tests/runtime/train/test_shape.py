@@ -7,9 +7,12 @@ import numpy as np
 from jax.tree_util import tree_leaves
 
 from rasp.interpreter import evaluate
+from runtime.engine.batching import PAD, encode
+from runtime.engine.dense import trace
 from runtime.engine.forward import Runner
 from runtime.io import deserialize, params_equal, serialize
 from runtime.train.data import sample_inputs
+from runtime.train.loss import compiled_patterns
 from runtime.train.shape import (Shape, compiled_params, noisy, overridden, random_params, shape_of,
                                  trained_config, trained_model)
 from tests.runtime.train.helpers import compiled
@@ -62,3 +65,20 @@ def test_noise_has_the_asked_size():
     diff = np.concatenate([np.ravel(a - b) for a, b in zip(tree_leaves(moved), tree_leaves(params))])
     assert abs(diff.std() - 0.1) < 0.01
 
+
+
+def test_the_attention_targets_of_a_narrow_token_table_are_the_compiled_patterns():
+    # dyck2's token lookups fold into the embedding, so its table is narrower than the
+    # residual; the attention loss reads the compiled patterns from those raw weights.
+    model, _ = compiled("dyck2", 6)
+    assert model.params["token_embed"].shape[1] < model.config.d_model
+    inputs = ["({)}", "(){}{}", "(", "{{}}"]
+    ids = np.full((len(inputs), model.config.max_len + 1), PAD, np.int32)
+    for row, tokens in enumerate(inputs):
+        encoded = encode(model.config, tokens)
+        ids[row, :len(encoded)] = encoded
+    targets = compiled_patterns(model.params, ids, float(model.config.attn_scale), chunk=4)
+    reference = trace(model.params, ids, model.config).patterns
+    assert len(targets) == len(reference)
+    for got, want in zip(targets, reference):
+        np.testing.assert_allclose(got, want, atol=1e-6)
