@@ -108,22 +108,35 @@ class Layout:
 @dataclass(frozen=True)
 class HeadLabel:
     """What one attention head implements, for the lens: the selector it computes
-    (``"indices == length - indices - 1"``), the s-op it reads and the one it writes."""
+    over the compiled graph's names (``"indices == length - indices - 1"``), the s-op
+    it reads and the one it writes; ``source``, the selector as the program wrote it
+    (``"flip = select(indices, length - indices - 1, ==)"``), and ``place``, its
+    ``file:line``, where the compiler knew them (empty in older model files)."""
 
     layer: int
     head: int
     selector: str
     reads: str
     writes: str
+    source: str = ""
+    place: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What the lens shows: the source text and its place where known, else the selector."""
+        if not self.source:
+            return self.selector
+        return f"{self.source}  ({self.place})" if self.place else self.source
 
     def to_json(self) -> dict:
-        return {"layer": self.layer, "head": self.head, "selector": self.selector,
+        data = {"layer": self.layer, "head": self.head, "selector": self.selector,
                 "reads": self.reads, "writes": self.writes}
+        return data | ({"source": self.source, "place": self.place} if self.source else {})
 
     @staticmethod
     def from_json(data: dict) -> "HeadLabel":
         return HeadLabel(int(data["layer"]), int(data["head"]), data["selector"], data["reads"],
-                         data["writes"])
+                         data["writes"], data.get("source", ""), data.get("place", ""))
 
 
 @dataclass(frozen=True)

@@ -152,9 +152,10 @@ def _residual_table(report: LensReport) -> list[str]:
             known = [c for c in reading.confidence if c is not None]
             tip = (' title="confidence: ' + ", ".join(f"{c:.3f}" for c in known) + '"') if known else ""
             css_attr = f' class="{css}"' if css else ""
-            out.append(f"<td{css_attr}{tip}>{html.escape(shown_sequence(reading.values))}</td>")
+            shown = html.escape(shown_sequence(reading.values)) if reading.live else ""
+            out.append(f"<td{css_attr}{tip}>{shown}</td>")
         out.append("</tr>")
-    out.append("</table><p class=note>Grey: not yet written at that point. Orange: a categorical "
+    out.append("</table><p class=note>Blank: not yet written at that point; . where no value leads. Orange: a categorical "
                "reading whose top direction leads the runner-up by less than 0.5. Hover for confidences.</p>")
     return out
 
