@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from compiler.analysis.valuesets import selects_at_most_one
 from compiler.backend.assemble import assemble
+from compiler.backend.labels import source_names
 from compiler.backend.layout import plan_layout
 from compiler.backend.schedule import schedule
 from compiler.errors import CompileError
@@ -115,6 +116,7 @@ def _compile_graph(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Mo
     plan = plan_layout(lowered, placed, disabled)
     model = assemble(lowered, placed, plan, max_params=settings.max_params, disabled=disabled,
                      settings=settings.as_model_settings())
+    model.source_names = source_names(outputs, lowered.outputs, placed, plan, settings.source)
     model.stats["assumptions"] = hinted_assumptions(lowered)
     model.stats["tolerances"] = declared_tolerances(lowered, model)
     output = lowered.outputs[0]

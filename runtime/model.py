@@ -140,6 +140,43 @@ class HeadLabel:
 
 
 @dataclass(frozen=True)
+class SourceName:
+    """Where the lens finds one s-op of the program's source, for the lens.
+
+    A name the program gave (``internal`` False) is read from ``subspace`` where it
+    has one; one the compiler fused into another operation has none and is
+    ``computed_in`` the sublayer that absorbed it (``"L1.mlp"``; empty when nothing
+    in the model computes it, a value folded into a constant). A subspace the
+    compiler named (``constant_NN``, ``*_scratch``: ``internal`` True) is described by
+    the source expression it comes from. ``source`` is that expression as the program
+    wrote it, ``place`` its ``file:line``."""
+
+    name: str
+    source: str
+    place: str
+    subspace: str = ""
+    computed_in: str = ""
+    internal: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The row's name in the lens: the name, or for a compiler-made one the
+        expression it comes from with the internal name after it."""
+        if self.internal and self.source:
+            return f"{self.source} [{self.name}]"
+        return self.name
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "source": self.source, "place": self.place, "subspace": self.subspace,
+                "computed_in": self.computed_in, "internal": self.internal}
+
+    @staticmethod
+    def from_json(data: dict) -> "SourceName":
+        return SourceName(data["name"], data.get("source", ""), data.get("place", ""), data.get("subspace", ""),
+                          data.get("computed_in", ""), bool(data.get("internal", False)))
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Shapes, vocabulary and how to read the output.
 
@@ -182,7 +219,8 @@ class Model:
     ``layout`` maps residual directions to RASP variables (empty for a trained model
     that has none); ``head_labels`` and ``neuron_labels`` (per layer, one string per
     MLP hidden unit) say what each component implements; ``settings`` records the
-    compile or training settings, ``stats`` figures such as compile seconds.
+    compile or training settings, ``stats`` figures such as compile seconds;
+    ``source_names`` where the program's s-ops are (``SourceName``).
     """
 
     config: ModelConfig
@@ -192,6 +230,9 @@ class Model:
     neuron_labels: tuple[tuple[str, ...], ...] = ()
     settings: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+    #: The program's s-ops and the compiler's named subspaces, as the lens shows
+    #: them (empty in a trained model and in older model files).
+    source_names: tuple[SourceName, ...] = ()
 
     @property
     def output_name(self) -> str:

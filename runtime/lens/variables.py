@@ -32,12 +32,14 @@ import numpy as np
 from runtime.engine.batching import PAD, encode
 from runtime.engine.dense import Trace
 from runtime.engine.hooks import Cache, block_hook, run_with_cache
-from runtime.model import CATEGORICAL, Model, Subspace
+from runtime.model import CATEGORICAL, Model, SourceName, Subspace
 
 #: Units whose activation never exceeds this are left out of the report's tables.
 ACTIVE = 1e-6
 #: At most this many units per layer in the HTML report (the most active ones).
 MAX_UNITS_SHOWN = 120
+#: Row names wider than this are not padded in the text view.
+MAX_NAME_WIDTH = 32
 #: A categorical reading whose top two directions are closer than this has no value.
 TIE = 1e-9
 
@@ -111,6 +113,22 @@ class LensReport:
     points: tuple[PointReading, ...]
     heads: tuple[HeadView, ...]
     units: tuple[tuple[UnitView, ...], ...]   # per layer
+    #: The program's s-ops and the compiler's subspaces, as the model records them.
+    names: tuple[SourceName, ...] = ()
+
+    def shown_name(self, subspace: str) -> str:
+        """A subspace's row name: its own, or for one the compiler named, the source
+        expression it comes from with the internal name after it."""
+        for name in self.names:
+            if name.subspace == subspace and (name.internal or name.name == subspace):
+                return name.shown
+        return subspace
+
+    @property
+    def absorbed(self) -> tuple[SourceName, ...]:
+        """The program's s-ops with no subspace of their own: fused into another
+        operation (``computed_in`` names the sublayer) or folded away."""
+        return tuple(n for n in self.names if not n.subspace and not n.internal)
 
     @property
     def final_output(self) -> tuple[Any, ...]:
@@ -249,7 +267,8 @@ def analyze(model: Model, trace: Any, tokens: Sequence[Any]) -> LensReport:
     patterns = [np.asarray(p)[:, :, :n, :n] for p in trace.patterns]
     hidden = [np.asarray(h)[:, :n] for h in trace.mlp_hidden]
     return LensReport(tuple(tokens), model.config.kind, model.config.output, model.config.output_encoding,
-                      summary(model), tuple(points), _head_views(model, patterns), _unit_views(model, hidden))
+                      summary(model), tuple(points), _head_views(model, patterns), _unit_views(model, hidden),
+                      model.source_names)
 
 
 def padded_ids(model: Model, tokens: Sequence[Any]) -> np.ndarray:
@@ -309,6 +328,7 @@ def report_json(report: LensReport) -> dict:
         } for p in report.points],
         "heads": [{"layer": h.layer, "head": h.head, "selector": h.selector, "compiled": h.compiled,
                    "reads": h.reads, "writes": h.writes, "pattern": np.round(h.pattern, 6).tolist()} for h in report.heads],
+        "variables": [{**n.to_json(), "shown": n.shown, "read_at": n.subspace or None} for n in report.names],
         "units": [[{"index": u.index, "label": u.label, "activations": np.round(u.activations, 6).tolist()}
                    for u in layer if np.max(u.activations, initial=0.0) > ACTIVE] for layer in report.units],
     }
@@ -339,13 +359,19 @@ def format_text(report: LensReport) -> str:
              f"output: {report.output_name} = {shown_sequence(report.final_output)}", ""]
     if report.points[0].subspaces:
         lines.append("residual stream (each s-op read after the layer that writes it):")
-        width = max(len(s.name) for s in report.points[0].subspaces)
+        shown = {s.name: report.shown_name(s.name) for s in report.points[0].subspaces}
+        width = min(max(len(name) for name in shown.values()), MAX_NAME_WIDTH)
         for subspace in report.points[0].subspaces:
             reading = report.reading(subspace.name, subspace.writer) if subspace.writer in \
                 [p.point for p in report.points] else subspace
             low = [c for c in reading.confidence if c is not None and c < 0.5]
             note = f"  (low confidence at {len(low)} positions)" if low else ""
-            lines.append(f"  {reading.name:<{width}}  {reading.writer:<8} {shown_sequence(reading.values)}{note}")
+            lines.append(f"  {shown[subspace.name]:<{width}}  {reading.writer:<8} "
+                         f"{shown_sequence(reading.values)}{note}")
+        for name in report.absorbed:
+            where = f"computed inside {name.computed_in}" if name.computed_in else "not computed by the model"
+            lines.append(f"  {name.name:<{width}}  {name.computed_in or '-':<8} ({where}: no subspace of its own)"
+                         + (f"  {name.source}  ({name.place})" if name.source else ""))
         lines.append("")
     lines.append("logit lens (the output read at every point; . where no value leads):")
     for point in report.points:
