@@ -107,7 +107,7 @@ def _place_key(node: ir.RaspExpr) -> tuple | None:
 
 
 def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], schedule: Schedule, plan: Plan,
-                 source_file: str | None) -> tuple[SourceName, ...]:
+                 source_file: str | None, aliases: tuple[tuple[str, ir.SOp], ...] = ()) -> tuple[SourceName, ...]:
     """Where each s-op the program names lives in the compiled model, and what each
     subspace the compiler named comes from (``SourceName``).
 
@@ -115,7 +115,8 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
     (``ir.RaspExpr.replacing``), so its subspace is found by name. One fused into
     another operation is found by its line: the compiled operation written on the
     same place (or failing that, the first on the same line) computes it; failing
-    that, the nearest operation that reads it does."""
+    that, the nearest operation that reads it does. ``aliases`` are the program's
+    names for s-ops that carry another name (``y = tokens;``)."""
     sites: dict[int, _Site] = {}
     for node in ir.ancestors(lowered):
         if node.id in plan.spaces and node.id in schedule.kind:
@@ -123,6 +124,7 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
                                                                      schedule.layer[node.id]))
     compiled = {n.id: n for n in ir.ancestors(lowered)}
     by_name = {compiled[i].name: site for i, site in sites.items() if compiled[i].name}
+    by_name.update({site.subspace: site for site in sites.values() if site.subspace not in by_name})
     by_line: dict[tuple, list[tuple[int, _Site]]] = {}
     by_column: dict[tuple, _Site] = {}
     heads_by_line: dict[tuple, list[tuple[int, _Site]]] = {}
@@ -173,25 +175,35 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
             frontier = following
         return ""
 
+    named = [(user_label(node), node) for node in original if node.name and not (
+        source_file is not None and _place_key(node) is not None and node.location.file != source_file)]
+    known = {node.id for node in original}
+    named += [(alias, node) for alias, node in aliases if node.id in known]
+    # Names with a subspace first: of two nodes one name covers (tokens and its view
+    # tokens_str), the one the model holds speaks for both.
+    named.sort(key=lambda pair: (by_name.get(pair[1].name) or by_name.get(pair[0])) is None)
     names: list[SourceName] = []
-    user_names = set()
-    for node in original:
-        if not node.name or (source_file is not None and _place_key(node) is not None
-                             and node.location.file != source_file):
+    resolved: dict[int, SourceName] = {}
+    user_names: dict[str, SourceName] = {}
+    for name, node in named:
+        if name in user_names:  # tokens and its view tokens_str are both "tokens"
+            resolved.setdefault(node.id, user_names[name])
             continue
-        name = user_label(node)
-        if name in user_names:
-            continue
-        user_names.add(name)
         label = source_label(node)
-        site = by_name.get(node.name)
+        if node.id in resolved:  # another name of an s-op already placed
+            first = resolved[node.id]
+            names.append(SourceName(name, first.source, first.place, first.subspace, first.computed_in))
+            user_names[name] = names[-1]
+            continue
+        site = by_name.get(node.name) or by_name.get(name)
         if site is not None:
             names.append(SourceName(name, label.text, label.place, subspace=site.subspace))
-            continue
-        site = found(node)
-        names.append(SourceName(name, label.text, label.place,
-                                computed_in=site.writer if site is not None else absorbed_by(node)))
-    shown = {n.subspace for n in names if n.subspace} | user_names
+        else:
+            site = found(node)
+            names.append(SourceName(name, label.text, label.place,
+                                    computed_in=site.writer if site is not None else absorbed_by(node)))
+        resolved[node.id] = user_names[name] = names[-1]
+    shown = {n.subspace for n in names if n.subspace} | set(user_names)
     for node_id, site in sites.items():
         if site.subspace in shown:
             continue

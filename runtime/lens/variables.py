@@ -118,11 +118,15 @@ class LensReport:
 
     def shown_name(self, subspace: str) -> str:
         """A subspace's row name: its own, or for one the compiler named, the source
-        expression it comes from with the internal name after it."""
+        expression it comes from with the internal name after it; followed by the
+        program's other names for it (``@output y;`` with ``y = tokens;``)."""
+        shown = subspace
         for name in self.names:
             if name.subspace == subspace and (name.internal or name.name == subspace):
-                return name.shown
-        return subspace
+                shown = name.shown
+                break
+        aliases = [n.name for n in self.names if n.subspace == subspace and not n.internal and n.name != subspace]
+        return f"{shown} ({', '.join(aliases)})" if aliases else shown
 
     @property
     def absorbed(self) -> tuple[SourceName, ...]:

@@ -10,9 +10,9 @@ import json
 import numpy as np
 
 from compiler import compile_program
-from rasp import ir
 from rasp.interpreter import evaluate
 from rasp.stage import load_program
+from runtime.export import read_transformer_lens, write_transformer_lens
 from runtime.io import describe, load_model, save_model
 from runtime.lens.variables import format_text, inspect, report_json
 from runtime.model import CATEGORICAL, SourceName
@@ -103,3 +103,22 @@ def test_source_names_survive_the_model_file_and_older_files_load_without_them(t
     assert report.absorbed == () and report.shown_name("step") == "step"
     minimal = SourceName.from_json(json.loads(json.dumps({"name": "x"})))
     assert minimal == SourceName("x", "", "", "", "", False)
+
+
+def test_the_transformer_lens_export_keeps_the_source_names(tmp_path):
+    _, model, _ = _compiled(tmp_path)
+    write_transformer_lens(model, str(tmp_path / "out"))
+    back = read_transformer_lens(str(tmp_path / "out"))
+    assert back.source_names == model.source_names and back.head_labels == model.head_labels
+
+
+def test_a_second_name_for_an_sop_is_shown_on_its_row(tmp_path):
+    path = tmp_path / "alias.rasp"
+    path.write_text('@vocab "ab";\n@max_len 4;\n@output w;\ny = tokens;\nz = y == "a";\n'
+                    'w = aggregate(select(z, True, ==), y);\n')
+    model = compile_program(load_program(str(path)))
+    report = inspect(model, ("a", "b"))
+    y = next(n for n in report.names if n.name == "y")
+    assert y.subspace, "y is the tokens, which the embedding writes"
+    row = next(line for line in format_text(report).splitlines() if "y)" in line)
+    assert row.split()[-2:] == ["[a,", "b]"]       # the input itself
