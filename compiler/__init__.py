@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from compiler.analysis.valuesets import selects_at_most_one
 from compiler.backend.assemble import assemble
+from compiler.backend.labels import source_names
 from compiler.backend.layout import plan_layout
 from compiler.backend.schedule import schedule
 from compiler.errors import CompileError
@@ -92,12 +93,13 @@ def _checked_vocab(vocab, max_len) -> tuple:
 COMPILE_RECURSION_LIMIT = 20_000
 
 
-def _compile(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
+def _compile(outputs: tuple[ir.SOp, ...], settings: CompileSettings,
+             aliases: tuple[tuple[str, ir.SOp], ...] = ()) -> Model:
     """``_compile_graph`` with room for deep chains; deeper still is a located error."""
     previous_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous_limit, COMPILE_RECURSION_LIMIT))
     try:
-        return _compile_graph(outputs, settings)
+        return _compile_graph(outputs, settings, aliases)
     except RecursionError:
         raise CompileError(f"{outputs[0].label} nests too deeply to compile (a chain of thousands of operations?)",
                            outputs[0].location) from None
@@ -105,7 +107,8 @@ def _compile(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
         sys.setrecursionlimit(previous_limit)
 
 
-def _compile_graph(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Model:
+def _compile_graph(outputs: tuple[ir.SOp, ...], settings: CompileSettings,
+                   aliases: tuple[tuple[str, ir.SOp], ...] = ()) -> Model:
     started = time.perf_counter()
     if not isinstance(outputs[0], ir.SOp):
         raise CompileError(f"{outputs[0].label} is a selector; only an s-op can be a model's output")
@@ -115,6 +118,7 @@ def _compile_graph(outputs: tuple[ir.SOp, ...], settings: CompileSettings) -> Mo
     plan = plan_layout(lowered, placed, disabled)
     model = assemble(lowered, placed, plan, max_params=settings.max_params, disabled=disabled,
                      settings=settings.as_model_settings())
+    model.source_names = source_names(outputs, lowered.outputs, placed, plan, settings.source, aliases)
     model.stats["assumptions"] = hinted_assumptions(lowered)
     model.stats["tolerances"] = declared_tolerances(lowered, model)
     output = lowered.outputs[0]
@@ -176,4 +180,7 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
                                        disabled_passes, output or program.output, program.source_file,
                                        program=True,
                                        tokenizer=program.tokenizer.to_json() if program.tokenizer else None)
-    return _compile(outputs, settings)
+    # The program's names for s-ops that carry another (``y = tokens;``), for the lens.
+    aliases = tuple((name, sop) for name, sop in program.names.items()
+                    if isinstance(sop, ir.SOp) and name not in RESERVED and sop.name != name)
+    return _compile(outputs, settings, aliases)

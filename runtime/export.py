@@ -13,7 +13,7 @@
 * ``raspc.json``: what TransformerLens has no place for: the vocabulary (token id k is
   ``vocab[k]``; id 0 is BOS and every input starts with it, at position 0), the
   output's name, encoding and values (the columns of ``W_U``), the residual layout,
-  the head and unit labels, and each layer's real head count and widths.
+  the head and unit labels, where the program's s-ops are, and each layer's real head count and widths.
 
 Two differences of form are bridged. TransformerLens divides attention scores by
 sqrt(d_head); raspc multiplies them by the model's ``attn_scale``; so ``W_Q`` (and
@@ -38,7 +38,7 @@ import numpy as np
 from safetensors.numpy import load_file, save
 
 from runtime.errors import ModelFileError
-from runtime.model import HeadLabel, Layout, Model, ModelConfig, full_token_embed
+from runtime.model import HeadLabel, Layout, Model, ModelConfig, SourceName, full_token_embed
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -113,6 +113,7 @@ def to_transformer_lens(model: Model) -> Export:
     raspc = {"format": 1, "bos_token_id": BOS_ID, "bos_position": 0, "config": config.to_json(),
              "query_scale": float(query_scale), "layout": model.layout.to_json(),
              "head_labels": [h.to_json() for h in model.head_labels],
+             "source_names": [n.to_json() for n in model.source_names],
              "neuron_labels": [list(labels) for labels in model.neuron_labels],
              "heads_per_layer": [int(np.shape(l["w_q"])[0]) for l in layers],
              "d_head_per_layer": [int(np.shape(l["w_q"])[2]) for l in layers],
@@ -180,7 +181,8 @@ def from_transformer_lens(tensors: dict[str, np.ndarray], config: dict, raspc: d
     return Model(model_config, params, Layout.from_json(raspc["layout"]),
                  tuple(HeadLabel.from_json(h) for h in raspc.get("head_labels", ())),
                  tuple(tuple(labels) for labels in raspc.get("neuron_labels", ())),
-                 settings={"exported_for": "transformer_lens"})
+                 settings={"exported_for": "transformer_lens"},
+                 source_names=tuple(SourceName.from_json(n) for n in raspc.get("source_names", ())))
 
 
 def read_transformer_lens(folder: str) -> Model:

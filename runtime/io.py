@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from runtime.errors import ModelFileError
-from runtime.model import HeadLabel, Layout, Model, ModelConfig
+from runtime.model import HeadLabel, Layout, Model, ModelConfig, SourceName
 
 FORMAT_KEY = "raspc_format"
 DIGEST_KEY = "raspc_sha256"
@@ -99,7 +99,7 @@ def describe(model: Model) -> dict:
         "neuron_labels": [list(labels) for labels in model.neuron_labels],
         "settings": _json_safe(model.settings),
         "stats": _json_safe(model.stats),
-    }
+    } | ({"source_names": [n.to_json() for n in model.source_names]} if model.source_names else {})
 
 
 def _digest(description_text: str, tensors: dict[str, np.ndarray]) -> str:
@@ -276,11 +276,12 @@ def _build_model(description: dict, tensors: dict[str, np.ndarray], path: str) -
         neuron_labels = tuple(tuple(str(n) for n in layer) for layer in description.get("neuron_labels", ()))
         settings = dict(description.get("settings") or {})
         stats = dict(description.get("stats") or {})
+        source_names = tuple(SourceName.from_json(n) for n in description.get("source_names", ()))
     except (KeyError, TypeError, ValueError, AttributeError) as failure:
         raise ModelFileError(f"{path} has wrong raspc metadata: {type(failure).__name__} {failure}") from None
     check_names(tensors, config.n_layers, path)
     params = unflatten_params(tensors, config.n_layers)
-    model = Model(config, params, layout, head_labels, neuron_labels, settings, stats)
+    model = Model(config, params, layout, head_labels, neuron_labels, settings, stats, source_names)
     check_shapes(model, path)
     return model
 

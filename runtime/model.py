@@ -108,22 +108,72 @@ class Layout:
 @dataclass(frozen=True)
 class HeadLabel:
     """What one attention head implements, for the lens: the selector it computes
-    (``"indices == length - indices - 1"``), the s-op it reads and the one it writes."""
+    over the compiled graph's names (``"indices == length - indices - 1"``), the s-op
+    it reads and the one it writes; ``source``, the selector as the program wrote it
+    (``"flip = select(indices, length - indices - 1, ==)"``), and ``place``, its
+    ``file:line``, where the compiler knew them (empty in older model files)."""
 
     layer: int
     head: int
     selector: str
     reads: str
     writes: str
+    source: str = ""
+    place: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What the lens shows: the source text and its place where known, else the selector."""
+        if not self.source:
+            return self.selector
+        return f"{self.source}  ({self.place})" if self.place else self.source
 
     def to_json(self) -> dict:
-        return {"layer": self.layer, "head": self.head, "selector": self.selector,
+        data = {"layer": self.layer, "head": self.head, "selector": self.selector,
                 "reads": self.reads, "writes": self.writes}
+        return data | ({"source": self.source, "place": self.place} if self.source else {})
 
     @staticmethod
     def from_json(data: dict) -> "HeadLabel":
         return HeadLabel(int(data["layer"]), int(data["head"]), data["selector"], data["reads"],
-                         data["writes"])
+                         data["writes"], data.get("source", ""), data.get("place", ""))
+
+
+@dataclass(frozen=True)
+class SourceName:
+    """Where the lens finds one s-op of the program's source, for the lens.
+
+    A name the program gave (``internal`` False) is read from ``subspace`` where it
+    has one; one the compiler fused into another operation has none and is
+    ``computed_in`` the sublayer that absorbed it (``"L1.mlp"``; empty when nothing
+    in the model computes it, a value folded into a constant). A subspace the
+    compiler named (``constant_NN``, ``*_scratch``: ``internal`` True) is described by
+    the source expression it comes from. ``source`` is that expression as the program
+    wrote it, ``place`` its ``file:line``."""
+
+    name: str
+    source: str
+    place: str
+    subspace: str = ""
+    computed_in: str = ""
+    internal: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The row's name in the lens: the name, or for a compiler-made one the
+        expression it comes from with the internal name after it."""
+        if self.internal and self.source:
+            return f"{self.source} [{self.name}]"
+        return self.name
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "source": self.source, "place": self.place, "subspace": self.subspace,
+                "computed_in": self.computed_in, "internal": self.internal}
+
+    @staticmethod
+    def from_json(data: dict) -> "SourceName":
+        return SourceName(data["name"], data.get("source", ""), data.get("place", ""), data.get("subspace", ""),
+                          data.get("computed_in", ""), bool(data.get("internal", False)))
 
 
 @dataclass(frozen=True)
@@ -169,7 +219,8 @@ class Model:
     ``layout`` maps residual directions to RASP variables (empty for a trained model
     that has none); ``head_labels`` and ``neuron_labels`` (per layer, one string per
     MLP hidden unit) say what each component implements; ``settings`` records the
-    compile or training settings, ``stats`` figures such as compile seconds.
+    compile or training settings, ``stats`` figures such as compile seconds;
+    ``source_names`` where the program's s-ops are (``SourceName``).
     """
 
     config: ModelConfig
@@ -179,6 +230,9 @@ class Model:
     neuron_labels: tuple[tuple[str, ...], ...] = ()
     settings: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+    #: The program's s-ops and the compiler's named subspaces, as the lens shows
+    #: them (empty in a trained model and in older model files).
+    source_names: tuple[SourceName, ...] = ()
 
     @property
     def output_name(self) -> str:

@@ -18,12 +18,13 @@ and ``layer_params`` turns it into the layer's entry of the parameter pytree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from compiler.constructions import attention, counting, mlp, tolerant
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock, MLPBlock, Space
+from compiler.backend.labels import head_source
 from compiler.backend.layout import Plan, token_width
 from compiler.passes.nodes import JointPredicate, WidthDecode, WidthScratch
 from compiler.passes.pipeline import Lowered
@@ -206,7 +207,8 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
                     cleanup = attention.bos_cleanup(out, node.default)
                     if cleanup is not None:
                         layers[layer].mlps.append(cleanup)
-            layers[layer].heads.append(head)
+            source = head_source(node, select, counts=isinstance(node, WidthScratch))
+            layers[layer].heads.append(replace(head, source=source.text, place=source.place))
         else:
             raise CompileError(f"{node.label}: selector widths must be split before assembly")
         margins.append(OpMargin(node.label, layer, float(margin.value), margin.reason))
@@ -435,7 +437,8 @@ def place_layer(built: LayerBlocks, plan: Plan, layer: int, share: bool) -> Plac
         b_out = np.zeros(d)
     labels = tuple(
         HeadLabel(layer, k, " | ".join(b.label for b in h.labels), " | ".join(b.reads for b in h.labels),
-                  " | ".join(b.writes for b in h.labels))
+                  " | ".join(b.writes for b in h.labels), " | ".join(b.source for b in h.labels if b.source),
+                  " | ".join(b.place for b in h.labels if b.place))
         for k, h in enumerate(heads))
     return PlacedLayer(weights, MLPWeights(w_in, b_in, w_out, b_out), labels, tuple(neuron_labels))
 

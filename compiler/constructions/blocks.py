@@ -107,7 +107,9 @@ class OVTerm:
 class HeadBlock:
     """One attention head: its score terms, what it moves, and where it writes.
 
-    ``label`` is the selector it computes, in RASP terms, for the lens.
+    ``label`` is the selector it computes, in RASP terms, for the lens; ``source``
+    the selector as the program wrote it and ``place`` its ``file:line``, where known
+    (``compiler.backend.labels``).
     """
 
     qk: tuple[QKTerm, ...]
@@ -116,6 +118,8 @@ class HeadBlock:
     label: str
     reads: str
     writes: str
+    source: str = ""
+    place: str = ""
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,8 @@ def _counted_mean(node: ir.Aggregate, source_set: ValueSet, max_len: int) -> ir.
     queries = tuple(select.queries) + (ir.Constant(value=one),)
     counted = ir.Select(keys=keys, queries=queries,
                         predicate=ir.PredAnd(select.predicate, ir.Compare("==", len(keys) - 1, len(queries) - 1)))
-    width = ir.SelectorWidth(selector=counted)
+    counted.location = node.location
+    width = ir.SelectorWidth(selector=counted, location=node.location)
     width.name = f"{node.label}_ones"
     default, zero = node.default, (zero if zero is not None else one - 1)
 
@@ -220,7 +221,8 @@ def _sign_only(node: ir.Map, aggregate: ir.Aggregate, source_set: ValueSet, max_
     queries = tuple(select.queries) + (ir.Constant(value=one),)
     counted = ir.Select(keys=keys, queries=queries,
                         predicate=ir.PredAnd(select.predicate, ir.Compare("==", len(keys) - 1, len(queries) - 1)))
-    width = ir.SelectorWidth(selector=counted)
+    counted.location = aggregate.location
+    width = ir.SelectorWidth(selector=counted, location=aggregate.location)
     width.name = f"{aggregate.label}_ones"
     return ir.Map(fn=lambda w: when_some if w > 0 else when_none, inner=width,
                   description="{0} > 0 ? " + _shown(when_some) + " : " + _shown(when_none))

@@ -47,6 +47,7 @@ def _split(outputs: tuple[ir.SOp, ...], sets: dict[int, ValueSet] | None, max_le
         else:
             return None
         scratch.name = f"{node.label}_scratch"
+        scratch.location = node.location
         return width_decode(scratch).replacing(node)
 
     return rewrite(outputs, visit)

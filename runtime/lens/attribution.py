@@ -70,7 +70,7 @@ class Attribution:
 def _head_label(model: Model, layer: int, head: int) -> str:
     for label in model.head_labels:
         if label.layer == layer and label.head == head:
-            return f"{label.selector} -> {label.writes}" if label.writes else label.selector
+            return f"{label.shown} -> {label.writes}" if label.writes else label.shown
     return f"L{layer}.H{head}"
 
 

@@ -5,7 +5,8 @@ RASP variables (compiled models); the logit lens as heatmaps of point by positio
 (rank, probability, KL divergence); the direct attribution table; activation
 patching (when the page is for two inputs); attention patterns; MLP units. Two
 inputs sit side by side. A filter box hides the table rows and heads whose name
-or label does not contain what is typed (``data-filter`` attributes), so that a
+or label does not contain what is typed (``data-filter`` attributes, and
+``data-source`` where a row is shown by its source expression), so that a
 model of many layers and hundreds of residual directions stays readable.
 
 The page needs nothing from the network: the style and the one short script are
@@ -63,7 +64,8 @@ _SCRIPT = """
   function apply() {
     var wanted = box.value.trim().toLowerCase();
     document.querySelectorAll('[data-filter]').forEach(function (element) {
-      element.hidden = wanted !== '' && element.getAttribute('data-filter').toLowerCase().indexOf(wanted) < 0;
+      var words = element.getAttribute('data-filter') + ' ' + (element.getAttribute('data-source') || '');
+      element.hidden = wanted !== '' && words.toLowerCase().indexOf(wanted) < 0;
     });
   }
   function fold(open) {
@@ -143,7 +145,9 @@ def _residual_table(report: LensReport) -> list[str]:
     out += [f"<th>{html.escape(p.point)}</th>" for p in report.points]
     out.append("</tr>")
     for k, subspace in enumerate(report.points[0].subspaces):
-        out.append(f'<tr data-filter="{_attr(subspace.name)}"><td><code>{html.escape(subspace.name)}</code></td>'
+        shown = report.shown_name(subspace.name)
+        source = f' data-source="{_attr(shown)}"' if shown != subspace.name else ""
+        out.append(f'<tr data-filter="{_attr(subspace.name)}"{source}><td><code>{html.escape(shown)}</code></td>'
                    f"<td>{subspace.encoding}</td><td>{html.escape(subspace.writer)}</td>")
         for point in report.points:
             reading = point.subspaces[k]
@@ -152,9 +156,16 @@ def _residual_table(report: LensReport) -> list[str]:
             known = [c for c in reading.confidence if c is not None]
             tip = (' title="confidence: ' + ", ".join(f"{c:.3f}" for c in known) + '"') if known else ""
             css_attr = f' class="{css}"' if css else ""
-            out.append(f"<td{css_attr}{tip}>{html.escape(shown_sequence(reading.values))}</td>")
+            shown = html.escape(shown_sequence(reading.values)) if reading.live else ""
+            out.append(f"<td{css_attr}{tip}>{shown}</td>")
         out.append("</tr>")
-    out.append("</table><p class=note>Grey: not yet written at that point. Orange: a categorical "
+    for name in report.absorbed:
+        where = f"computed inside {name.computed_in}" if name.computed_in else "not computed by the model"
+        source = f" <code>{html.escape(name.source)}</code> ({html.escape(name.place)})" if name.source else ""
+        out.append(f'<tr data-filter="{_attr(name.name)}"><td><code>{html.escape(name.name)}</code></td><td></td>'
+                   f"<td>{html.escape(name.computed_in)}</td><td class=dead colspan={len(report.points)}>"
+                   f"{where}, no subspace of its own:{source}</td></tr>")
+    out.append("</table><p class=note>Blank: not yet written at that point; . where no value leads. Orange: a categorical "
                "reading whose top direction leads the runner-up by less than 0.5. Hover for confidences.</p>")
     return out
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from runtime.engine.hooks import Cache
 from runtime.lens.plots import Heatmap
-from runtime.lens.variables import shown_value
+from runtime.lens.variables import output_written, shown_value
 from runtime.model import CATEGORICAL, Model
 from runtime.outputs import decode
 
@@ -31,7 +31,9 @@ TIE = 1e-9
 @dataclass(frozen=True)
 class LogitLensGrid:
     """Points (rows) by positions (columns, BOS left out). ``undecided`` marks the
-    cells whose top two output logits tie (a categorical output not written yet).
+    cells where no value leads: the top two output logits tie (a categorical output
+    not written yet), or the output's subspace is not written yet (a numerical one);
+    ``logit_lens_json`` gives them as null.
     ``rank``, ``probability`` and ``kl`` are None for a numerical output, ``error``
     for a categorical one."""
 
@@ -69,8 +71,9 @@ def read_logit_lens(model: Model, residuals: Sequence[np.ndarray], points: Seque
     answer = top[-1]
     if config.output_encoding != CATEGORICAL:
         error = np.abs(logits[..., 0] - logits[-1, None, :, 0])
+        unwritten = np.array([[not output_written(model, p, points)] * n for p in points], bool).reshape(-1, n)
         return LogitLensGrid(tuple(points), tuple(tokens), config.output_encoding, top,
-                             np.zeros(logits.shape[:2], bool), logits, answer, None, None, None, error)
+                             unwritten, logits, answer, None, None, None, error)
     undecided = np.stack([d.margins <= TIE for d in decoded])
     final = np.argmax(logits[-1], axis=-1)
     answer_logit = np.take_along_axis(logits, np.broadcast_to(final[None, :, None], logits.shape[:2] + (1,)),
@@ -135,7 +138,9 @@ def logit_lens_json(grid: LogitLensGrid) -> dict:
     def rounded(array):
         return None if array is None else np.round(np.asarray(array, np.float64), 6).tolist()
 
-    return {"points": list(grid.points), "top": [[_json_atom(v) for v in row] for row in grid.top],
+    top = [[None if grid.undecided[r, c] else _json_atom(v) for c, v in enumerate(row)]
+           for r, row in enumerate(grid.top)]
+    return {"points": list(grid.points), "top": top,
             "answer": [_json_atom(v) for v in grid.answer],
             "rank": None if grid.rank is None else np.asarray(grid.rank).tolist(),
             "probability": rounded(grid.probability), "kl": rounded(grid.kl), "error": rounded(grid.error)}

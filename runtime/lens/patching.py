@@ -106,7 +106,7 @@ def _head_targets(model: Model) -> list[tuple[PatchTarget, _Marker]]:
     for layer, weights in enumerate(model.params["layers"]):
         for head in range(int(np.shape(weights["w_q"])[0])):
             label = labels.get((layer, head))
-            text = f"{label.selector} -> {label.writes}" if label else f"L{layer}.H{head}"
+            text = f"{label.shown} -> {label.writes}" if label else f"L{layer}.H{head}"
 
             def mark(mask, positions, head=head):
                 mask[0, list(positions), head] = True

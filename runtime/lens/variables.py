@@ -32,12 +32,16 @@ import numpy as np
 from runtime.engine.batching import PAD, encode
 from runtime.engine.dense import Trace
 from runtime.engine.hooks import Cache, block_hook, run_with_cache
-from runtime.model import CATEGORICAL, Model, Subspace
+from runtime.model import CATEGORICAL, Model, SourceName, Subspace
 
 #: Units whose activation never exceeds this are left out of the report's tables.
 ACTIVE = 1e-6
 #: At most this many units per layer in the HTML report (the most active ones).
 MAX_UNITS_SHOWN = 120
+#: Row names wider than this are not padded in the text view.
+MAX_NAME_WIDTH = 32
+#: A categorical reading whose top two directions are closer than this has no value.
+TIE = 1e-9
 
 
 # ------------------------------------------------------------------ data
@@ -47,8 +51,10 @@ class SubspaceReading:
     """One s-op's subspace at one residual point, position by position (BOS left out).
 
     ``live`` says whether the s-op has been written by this point (and not yet
-    overwritten by another s-op sharing its directions); before that the values are
-    whatever the directions hold, usually nothing.
+    overwritten by another s-op sharing its directions). A value is None where there
+    is none to read: before the s-op is written (its directions hold nothing, whose
+    argmax would be the first label, a placeholder), and where a categorical
+    reading's top two directions tie (no value leads).
     """
 
     name: str
@@ -72,7 +78,11 @@ class PointReading:
 
 @dataclass(frozen=True)
 class HeadView:
-    """One attention head: its label and its pattern (queries x keys, BOS included)."""
+    """One attention head: its label and its pattern (queries x keys, BOS included).
+
+    ``selector`` is what the lens shows: the selector as the program wrote it and its
+    file:line where the model file records them (``HeadLabel.shown``); ``compiled`` is
+    the selector as the compiler rewrote it, over the compiled graph's names."""
 
     layer: int
     head: int
@@ -80,6 +90,7 @@ class HeadView:
     reads: str
     writes: str
     pattern: np.ndarray
+    compiled: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,26 @@ class LensReport:
     points: tuple[PointReading, ...]
     heads: tuple[HeadView, ...]
     units: tuple[tuple[UnitView, ...], ...]   # per layer
+    #: The program's s-ops and the compiler's subspaces, as the model records them.
+    names: tuple[SourceName, ...] = ()
+
+    def shown_name(self, subspace: str) -> str:
+        """A subspace's row name: its own, or for one the compiler named, the source
+        expression it comes from with the internal name after it; followed by the
+        program's other names for it (``@output y;`` with ``y = tokens;``)."""
+        shown = subspace
+        for name in self.names:
+            if name.subspace == subspace and (name.internal or name.name == subspace):
+                shown = name.shown
+                break
+        aliases = [n.name for n in self.names if n.subspace == subspace and not n.internal and n.name != subspace]
+        return f"{shown} ({', '.join(aliases)})" if aliases else shown
+
+    @property
+    def absorbed(self) -> tuple[SourceName, ...]:
+        """The program's s-ops with no subspace of their own: fused into another
+        operation (``computed_in`` names the sublayer) or folded away."""
+        return tuple(n for n in self.names if not n.subspace and not n.internal)
 
     @property
     def final_output(self) -> tuple[Any, ...]:
@@ -162,14 +193,29 @@ def read_point(model: Model, residual: np.ndarray, point: str, points: Sequence[
     readings = []
     for subspace in subspaces:
         values, confidence = decode_subspace(subspace, residual[1:])
-        readings.append(SubspaceReading(subspace.name, subspace.encoding, subspace.writer,
-                                        _live(subspace, subspaces, at, order), values, confidence))
+        live = _live(subspace, subspaces, at, order)
+        if not live:
+            values, confidence = tuple(None for _ in values), tuple(None for _ in confidence)
+        else:
+            values = tuple(None if c is not None and c <= TIE else v for v, c in zip(values, confidence))
+        readings.append(SubspaceReading(subspace.name, subspace.encoding, subspace.writer, live, values,
+                                        confidence))
     return tuple(readings)
 
 
-def logit_lens(model: Model, residual: np.ndarray) -> tuple[np.ndarray, tuple, tuple]:
+def output_written(model: Model, point: str, points: Sequence[str]) -> bool:
+    """Whether the output s-op has been written at ``point``: always for a model
+    without a layout (a trained one), whose output has no subspace to follow."""
+    if model.config.output not in model.layout:
+        return True
+    subspace = model.layout[model.config.output]
+    return _live(subspace, model.layout.subspaces, _point_order(points)[point], _point_order(points))
+
+
+def logit_lens(model: Model, residual: np.ndarray, written: bool = True) -> tuple[np.ndarray, tuple, tuple]:
     """The unembedding applied to one residual (positions, d; BOS first):
-    logits, decoded output and margins for positions 1..n."""
+    logits, decoded output and margins for positions 1..n. A value is None where
+    no value leads: the top two logits tie, or the output is not ``written`` yet."""
     unembed = np.asarray(model.params["unembed"], np.float64)
     logits = np.asarray(residual, np.float64)[1:] @ unembed
     config = model.config
@@ -178,8 +224,9 @@ def logit_lens(model: Model, residual: np.ndarray) -> tuple[np.ndarray, tuple, t
         top = np.argmax(logits, axis=1)
         ordered = np.sort(logits, axis=1)
         margins = ordered[:, -1] - (ordered[:, -2] if logits.shape[1] > 1 else 0.0)
-        return logits, tuple(labels[int(k)] for k in top), tuple(float(m) for m in margins)
-    values = tuple(float(v) for v in logits[:, 0])
+        return logits, tuple(labels[int(k)] if written and m > TIE else None for k, m in zip(top, margins)), \
+            tuple(float(m) for m in margins)
+    values = tuple(float(v) if written else None for v in logits[:, 0])
     return logits, values, tuple(None for _ in values)
 
 
@@ -190,9 +237,10 @@ def _head_views(model: Model, patterns: Sequence[np.ndarray]) -> tuple[HeadView,
         for head in range(pattern.shape[1]):
             label = labels.get((layer, head))
             views.append(HeadView(layer, head,
-                                  label.selector if label else f"L{layer}.H{head}",
+                                  label.shown if label else f"L{layer}.H{head}",
                                   label.reads if label else "", label.writes if label else "",
-                                  np.asarray(pattern[0, head], np.float64)))
+                                  np.asarray(pattern[0, head], np.float64),
+                                  label.selector if label else ""))
     return tuple(views)
 
 
@@ -217,13 +265,14 @@ def analyze(model: Model, trace: Any, tokens: Sequence[Any]) -> LensReport:
     points = []
     for point, residual in zip(trace.points, trace.residuals):
         rows = np.asarray(residual[0])[: len(tokens) + 1]
-        logits, output, margin = logit_lens(model, rows)
+        logits, output, margin = logit_lens(model, rows, output_written(model, point, trace.points))
         points.append(PointReading(point, read_point(model, rows, point, trace.points), logits, output, margin))
     n = len(tokens) + 1
     patterns = [np.asarray(p)[:, :, :n, :n] for p in trace.patterns]
     hidden = [np.asarray(h)[:, :n] for h in trace.mlp_hidden]
     return LensReport(tuple(tokens), model.config.kind, model.config.output, model.config.output_encoding,
-                      summary(model), tuple(points), _head_views(model, patterns), _unit_views(model, hidden))
+                      summary(model), tuple(points), _head_views(model, patterns), _unit_views(model, hidden),
+                      model.source_names)
 
 
 def padded_ids(model: Model, tokens: Sequence[Any]) -> np.ndarray:
@@ -281,14 +330,21 @@ def report_json(report: LensReport) -> dict:
                            "values": [_atom(v) for v in s.values],
                            "confidence": [_round(c) for c in s.confidence]} for s in p.subspaces],
         } for p in report.points],
-        "heads": [{"layer": h.layer, "head": h.head, "selector": h.selector, "reads": h.reads,
-                   "writes": h.writes, "pattern": np.round(h.pattern, 6).tolist()} for h in report.heads],
+        "heads": [{"layer": h.layer, "head": h.head, "selector": h.selector, "compiled": h.compiled,
+                   "reads": h.reads, "writes": h.writes, "pattern": np.round(h.pattern, 6).tolist()} for h in report.heads],
+        "variables": [{**n.to_json(), "shown": n.shown, "read_at": n.subspace or None} for n in report.names],
         "units": [[{"index": u.index, "label": u.label, "activations": np.round(u.activations, 6).tolist()}
                    for u in layer if np.max(u.activations, initial=0.0) > ACTIVE] for layer in report.units],
     }
 
 
+#: How a cell with no value to read is shown in the text views.
+NO_VALUE = "."
+
+
 def shown_value(value: Any) -> str:
+    if value is None:
+        return NO_VALUE
     if isinstance(value, bool):
         return "T" if value else "F"
     if isinstance(value, float):
@@ -307,13 +363,19 @@ def format_text(report: LensReport) -> str:
              f"output: {report.output_name} = {shown_sequence(report.final_output)}", ""]
     if report.points[0].subspaces:
         lines.append("residual stream (each s-op read after the layer that writes it):")
-        width = max(len(s.name) for s in report.points[0].subspaces)
+        shown = {s.name: report.shown_name(s.name) for s in report.points[0].subspaces}
+        width = min(max(len(name) for name in shown.values()), MAX_NAME_WIDTH)
         for subspace in report.points[0].subspaces:
             reading = report.reading(subspace.name, subspace.writer) if subspace.writer in \
                 [p.point for p in report.points] else subspace
             low = [c for c in reading.confidence if c is not None and c < 0.5]
             note = f"  (low confidence at {len(low)} positions)" if low else ""
-            lines.append(f"  {reading.name:<{width}}  {reading.writer:<8} {shown_sequence(reading.values)}{note}")
+            lines.append(f"  {shown[subspace.name]:<{width}}  {reading.writer:<8} "
+                         f"{shown_sequence(reading.values)}{note}")
+        for name in report.absorbed:
+            where = f"computed inside {name.computed_in}" if name.computed_in else "not computed by the model"
+            lines.append(f"  {name.name:<{width}}  {name.computed_in or '-':<8} ({where}: no subspace of its own)"
+                         + (f"  {name.source}  ({name.place})" if name.source else ""))
         lines.append("")
     lines.append("logit lens (the output read at every point; . where no value leads):")
     for point in report.points:
@@ -327,8 +389,8 @@ def format_text(report: LensReport) -> str:
 
 
 def undecided(values: Sequence[Any], margins: Sequence[float | None]) -> list[Any]:
-    """A categorical reading whose top two logits tie shows as '.'."""
-    return ["." if m is not None and m <= 1e-9 else v for v, m in zip(values, margins)]
+    """A reading with no value (None: nothing written, or the top two logits tie) shows as '.'."""
+    return [NO_VALUE if v is None or (m is not None and m <= TIE) else v for v, m in zip(values, margins)]
 
 
 def attended_keys(pattern: np.ndarray) -> list[str]:
