@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from cli.commands.compile import add_compile_options, add_program_options, compile_from_args, load_staged
+from cli.programs import add_compile_options, add_program_options, compile_from_args, load_staged
 from cli.corpus import CorpusLine, problem_text, read_corpus, tokenized
 from runtime.scores import accuracy, calibration, confusion, mcc, pearson, sign_agreement
 from cli.text import model_encoder, program_encoder
 from rasp.interpreter import evaluate
+from rasp.stage import load_file
+from runtime.io import is_model_file, load_model
 from raspc.errors import InputError, RaspcError
 from runtime.engine.forward import Runner
 from runtime.model import Model
@@ -92,9 +94,6 @@ def output_tolerance(model: Model) -> float:
 def _program_and_model(args: argparse.Namespace):
     """(model, program or None, encoder); a model file's program is the source it
     records, where that file is still there."""
-    from rasp.stage import load_file
-    from runtime.io import is_model_file, load_model
-
     if is_model_file(args.file):
         model = load_model(args.file)
         source = model.settings.get("source")
