@@ -29,9 +29,9 @@ from compiler import compile_expr
 from rasp import ir
 from rasp.interpreter import evaluate
 from raspc.errors import InputError, RaspcError
-from runtime.engine.batching import encode
-from runtime.engine.dense import trace
+from runtime.engine.encoding import encode
 from runtime.engine.forward import Runner
+from runtime.engine.small import small_pass
 from runtime.io import is_model_file, load_model
 from runtime.model import Model
 from runtime.outputs import same_output
@@ -146,9 +146,9 @@ def selector_pattern(target: Target, tokens: tuple) -> list[list[bool]] | None:
         return None
     head = heads[0]
     ids = encode(target.model.config, tokens)
-    traced = trace(target.model.params, ids, target.model.config)
+    patterns = small_pass(target.model.params, ids[None], float(target.model.config.attn_scale)).patterns
     n = len(tokens)
-    weights = traced.patterns[head.layer][0, head.head, 1:n + 1, 1:n + 1]
+    weights = patterns[head.layer][0, head.head, 1:n + 1, 1:n + 1]
     threshold = _PATTERN_THRESHOLD / (n + 1)
     return [[bool(w > threshold) for w in row] for row in weights]
 

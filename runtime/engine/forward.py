@@ -16,8 +16,14 @@ that pass reads. ``Runner`` batches inputs, pads them into a few fixed shapes
 pass on a shard of the batch per core, and decodes the output s-op
 (``runtime.outputs``).
 
-``encode``, ``forward``, ``trace`` and ``to_jax`` are the dense pass's and the
-batching module's, imported here so that this one module gives the whole engine.
+Up to SMALL_BATCH inputs, ``Runner`` runs the NumPy pass (``runtime.engine.small``)
+instead: the same function with no JAX to import and nothing to compile, which is
+most of the time a command like ``raspc run --input`` would otherwise take. JAX is
+imported when a larger batch first comes.
+
+``encode``, ``forward``, ``trace`` and ``to_jax`` are the encoding module's and the
+dense pass's, given here (the last three imported when first asked for) so that this
+one module gives the whole engine.
 
     >>> runner = Runner(model)                                  # doctest: +SKIP
     >>> runner.run([("a", "b", "c"), ("c", "a")])               # doctest: +SKIP
@@ -31,9 +37,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from runtime.engine.batching import PAD, SINGLE_LENGTH_BUCKET, bucket, encode, in_shards, shard_count
-from runtime.engine.dense import Trace, dense_logits, forward, to_jax, trace
-from runtime.engine.packed import pack, packed_logits
+from runtime.engine.encoding import PAD, encode
+from runtime.engine.small import small_pass
 from runtime.model import CATEGORICAL, Model
 from runtime.outputs import decode
 
@@ -41,6 +46,19 @@ __all__ = ["Runner", "LogitsPass", "chosen_pass", "dense_pass", "PAD", "Trace", 
            "trace"]
 
 DENSE, PACKED = "dense", "packed"
+#: Up to this many inputs, ``Runner`` runs the NumPy pass (``runtime.engine.small``):
+#: no JAX to import, nothing to compile.
+SMALL_BATCH = 4
+#: The JAX passes' names this module gives, imported when first asked for (PEP 562),
+#: so that a run of a few inputs never imports JAX.
+_FROM_DENSE = ("Trace", "dense_logits", "forward", "to_jax", "trace")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_DENSE:
+        from runtime.engine import dense
+        return getattr(dense, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class LogitsPass:
 
 def dense_pass(model: Model) -> LogitsPass:
     """The dense pass over the whole parameter pytree."""
+    from runtime.engine.dense import dense_logits, to_jax
+
     return LogitsPass(DENSE, to_jax(model.params),
                       partial(dense_logits, attn_scale=float(model.config.attn_scale)))
 
@@ -66,6 +86,8 @@ def chosen_pass(model: Model) -> LogitsPass:
     """The packed pass over the nonzero blocks where packing is worthwhile (it skips
     at least half of the layers' arithmetic: a compiled model), else the dense pass
     (a trained model)."""
+    from runtime.engine.packed import pack, packed_logits
+
     packed = pack(model.params)
     if not packed.worthwhile:
         return dense_pass(model)
@@ -86,7 +108,7 @@ class Runner:
         self.model = model
         self.config = model.config
         self.max_batch = max_batch
-        self.chosen = chosen_pass(model)
+        self._chosen: LogitsPass | None = None
         self._integral = self._integral_output()
 
     def _integral_output(self) -> bool:
@@ -95,9 +117,22 @@ class Runner:
         values = self.model.layout[self.config.output].values
         return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
+    @property
+    def chosen(self) -> LogitsPass:
+        """The JAX pass for batches of more than SMALL_BATCH inputs, made when first
+        needed."""
+        if self._chosen is None:
+            self._chosen = chosen_pass(self.model)
+        return self._chosen
+
     def logits(self, batch: Sequence[Sequence[Any]]) -> list[np.ndarray]:
         """Per input, the output logits at positions 1..n (BOS dropped)."""
         encoded = [encode(self.config, tokens) for tokens in batch]
+        if len(encoded) <= SMALL_BATCH:
+            attn_scale = float(self.config.attn_scale)
+            return [small_pass(self.model.params, ids[None], attn_scale).logits[0, 1:] for ids in encoded]
+        from runtime.engine.batching import SINGLE_LENGTH_BUCKET, bucket, in_shards, shard_count
+
         results: list[np.ndarray | None] = [None] * len(encoded)
         by_length: dict[int, list[int]] = {}
         full = self.config.max_len + 1
