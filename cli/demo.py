@@ -1,11 +1,14 @@
 """``make demo``: compile a few bundled programs, run them, and write a lens report.
 
 Each program's example statements run on its compiled transformer next to the
-reference interpreter; a table sums up what each program compiled to. A lens
-report of ``reverse`` goes to ``demo_out/lens_reverse.html``.
+reference interpreter; a table sums up what each program compiled to. Then each
+language program of ``programs/nlp/`` reads a few sentences of raw text through its
+``@tokenizer``, on the compiled model next to the interpreter. A lens report of
+``reverse`` goes to ``demo_out/lens_reverse.html``.
 """
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from dataclasses import dataclass
@@ -24,6 +27,10 @@ from runtime.outputs import same_output
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = ("reverse", "sort", "hist", "most_freq")
 LENS_PROGRAM, LENS_INPUT = "reverse", "abcd"
+#: Each language program with the sentences the demo gives it.
+LANGUAGE_PROGRAMS = (
+    ("nlp/sentiment", ("Not bad at all!", "The ending was SO BAD!!", "I love this movie :)")),
+)
 OUT_DIR = Path("demo_out")
 
 
@@ -57,6 +64,44 @@ def run_program(name: str) -> Outcome:
     except RaspcError as error:
         return Outcome(name, note=f"failed: {error.message}")
     return Outcome(name, model_facts(model), matched, len(examples), tuple(lines))
+
+
+def run_language_program(name: str, sentences: tuple[str, ...]) -> tuple[str, ...]:
+    """Lines showing each sentence's tokens and the compiled model's answer beside
+    the interpreter's."""
+    path = ROOT / "programs" / f"{name}.rasp"
+    if not path.exists():
+        return (f"{name}: skipped: programs/{name}.rasp is not there",)
+    try:
+        program = load_program(str(path))
+        started = time.perf_counter()
+        model = compile_program(program)
+        seconds = time.perf_counter() - started
+        encoder = program.tokenizer.encoder(program.vocab)
+        inputs = [encoder.encode(text, model.config.max_len).tokens for text in sentences]
+        outputs = Runner(model).run(inputs)
+    except RaspcError as error:
+        return (f"{name}: failed: {error.message}",)
+    facts = model_facts(model)
+    lines = [f"{name}: {facts.layers} layers, {facts.params:,} parameters, compiled in {seconds:.0f} s"]
+    output = program.output_expr()
+    for text, tokens, answer in zip(sentences, inputs, outputs):
+        reference = evaluate(output, tokens)
+        same = same_output(reference, answer, float(model.stats.get("output_tolerance") or 1e-4))
+        lines.append(f"  {text!r} -> {shown_sequence(list(tokens))}: {program.output} {answer[-1]:.3f}"
+                     f"   interpreter: {reference[-1]:.3f}  {'ok' if same else 'DIFFERENT'}"
+                     + _vader_beside(name, text))
+    return tuple(lines)
+
+
+def _vader_beside(name: str, text: str) -> str:
+    """vaderSentiment's own compound beside the sentiment program's, where the
+    package is installed (a test dependency)."""
+    if name != "nlp/sentiment" or importlib.util.find_spec("vaderSentiment") is None:
+        return ""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return f"   vaderSentiment: {SentimentIntensityAnalyzer().polarity_scores(text)['compound']:.3f}"
 
 
 def table(outcomes: list[Outcome]) -> list[str]:
@@ -114,9 +159,14 @@ def main(out=None, out_dir: Path = OUT_DIR) -> int:
     for line in table(outcomes):
         print(line, file=out)
     print("", file=out)
+    language = [line for name, sentences in LANGUAGE_PROGRAMS for line in run_language_program(name, sentences)]
+    for line in language:
+        print(line, file=out)
+    if language:
+        print("", file=out)
     note, report = write_lens(Path(out_dir))
     print(note, file=out)
-    failed = any(o.matched < o.examples for o in outcomes)
+    failed = any(o.matched < o.examples for o in outcomes) or any("DIFFERENT" in line for line in language)
     print(f"\ndone in {time.perf_counter() - started:.1f} s. Next "
           "(in the project's environment: source .venv/bin/activate):", file=out)
     if report is not None:
