@@ -44,9 +44,13 @@ def test_the_tests_cache_is_not_the_users():
     assert not str(folder).startswith(str(Path.home() / ".cache"))
 
 
-def _raspc_run(environ: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", "run", "programs/reverse.rasp", "--input", "abca"],
-                          cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300)
+#: A command that runs a JAX pass (a few inputs run in NumPy, with no JAX and no cache).
+VERIFY = ["verify", "programs/reverse.rasp", "--max-len", "3"]
+
+
+def _raspc(environ: dict, argv=VERIFY) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", *argv], cwd=ROOT, env=environ, capture_output=True,
+                          text=True, timeout=300)
 
 
 def _clean_environ(**values: str) -> dict:
@@ -57,15 +61,15 @@ def _clean_environ(**values: str) -> dict:
 @pytest.mark.slow
 def test_a_repeated_run_reads_the_compiled_pass_from_the_cache(tmp_path):
     environ = _clean_environ(**{CACHE_ENV: str(tmp_path / "cache")})
-    first = _raspc_run(environ)
+    first = _raspc(environ)
     assert first.returncode == 0, first.stderr
-    assert "reverse(\"abca\") = [a, c, b, a]" in first.stdout  # "abca" reversed
+    assert first.stdout.rstrip().endswith("OK"), first.stdout  # every input of length 1..3 matched
     entries = sorted(p.name for p in (tmp_path / "cache" / "jax").iterdir())
     assert entries, "no compiled pass was written to JAX's cache"
     assert (tmp_path / "cache" / "rasp_parser.lark").is_file()
-    second = _raspc_run(environ)
+    second = _raspc(environ)
     assert second.returncode == 0, second.stderr
-    assert second.stdout == first.stdout
+    assert second.returncode == 0 and second.stdout.rstrip().endswith("OK")
     assert sorted(p.name for p in (tmp_path / "cache" / "jax").iterdir()) == entries  # every lookup a hit
 
 
@@ -73,6 +77,6 @@ def test_a_repeated_run_reads_the_compiled_pass_from_the_cache(tmp_path):
 def test_an_empty_cache_variable_writes_no_cache(tmp_path):
     environ = _clean_environ(**{CACHE_ENV: "off", "XDG_CACHE_HOME": str(tmp_path / "xdg"),
                                 "HOME": str(tmp_path / "home")})
-    done = _raspc_run(environ)
+    done = _raspc(environ)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "xdg").exists() and not (tmp_path / "home" / ".cache").exists()
