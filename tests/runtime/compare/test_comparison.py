@@ -15,6 +15,7 @@ from cli.comparing import gather_evidence
 from cli.task import load_task
 from runtime.compare.comparison import compare, random_twin
 from runtime.compare.render import render_html
+from runtime.model import full_token_embed
 from runtime.train.shape import overridden, random_params, shape_of, trained_config, trained_model
 from tests.runtime.train.helpers import ROOT
 
@@ -80,7 +81,7 @@ def rotated(model, seed: int):
     rotation = ortho_group.rvs(model.config.d_model, random_state=seed)
     twin = copy.deepcopy(model)
     params = twin.params
-    params["token_embed"] = params["token_embed"] @ rotation
+    params["token_embed"] = full_token_embed(params)["token_embed"] @ rotation  # a narrow table widened first
     params["pos_embed"] = params["pos_embed"] @ rotation
     params["unembed"] = rotation.T @ params["unembed"]
     for layer in params["layers"]:
