@@ -173,6 +173,8 @@ class Tokenizer:
         """Steps 1-2: entities decoded, emoji named or dropped."""
         if self.html:
             text = html.unescape(text)
+        if text.isascii():  # every emoji holds a character beyond ASCII: nothing to look for
+            return text
         if self.emoji == "names":
             text = emoji.replace_emoji(text, replace=lambda chars, data: " " + _emoji_words(data) + " ")
         elif self.emoji == "drop":
