@@ -71,7 +71,8 @@ def train_command(args: argparse.Namespace, out=None) -> int:
     settings = settings_of(args)
     checkpoint_path = args.checkpoint or args.out + ".ckpt"
     task = load_task(args)
-    shape = overridden(shape_of(task.model), args.layers, args.heads, args.d_model, args.d_head, args.d_mlp)
+    shape = overridden(shape_of(task.model), args.layers, args.heads, args.d_model, args.d_head, args.d_mlp,
+                       layer_norm=True if args.layer_norm else None)
     check_start(task.model, shape, Start(args.init, args.noise))
     placement(settings.devices, settings.batch_size)  # refuses a device count or batch that cannot work
     data = dataset_of(args, task, shape)

@@ -86,6 +86,9 @@ def transformer_lens_config(model: Model) -> dict:
 def to_transformer_lens(model: Model) -> Export:
     """The export of ``model``: padded weights under the classic names, the config,
     and raspc's description."""
+    if model.config.layer_norm:
+        raise ModelFileError("a model with layer norm is not exported for TransformerLens yet "
+                             "(the export writes the no-normalisation architecture)")
     heads, d_head, d_mlp = _widths(model)
     config = model.config
     d = config.d_model

@@ -40,6 +40,9 @@ FORMAT_VERSION = 1
 
 LAYER_TENSORS = ("w_q", "w_k", "w_v", "w_o", "w_in", "b_in", "w_out", "b_out")
 TOP_TENSORS = ("token_embed", "pos_embed", "unembed")
+#: A model with layer norm (``ModelConfig.layer_norm``) has these as well.
+LAYER_NORM_TENSORS = ("ln_attn_w", "ln_attn_b", "ln_mlp_w", "ln_mlp_b")
+FINAL_NORM_TENSORS = ("ln_final_w", "ln_final_b")
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 
 # The safetensors header is a little-endian u64 length, then that many bytes of
@@ -50,25 +53,35 @@ _MAX_HEADER = 100 * 1024 * 1024
 
 # ------------------------------------------------------------------ naming
 
+def _tensor_names(layer_norm: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(top-level names, per-layer names) of a model with or without layer norm."""
+    if layer_norm:
+        return TOP_TENSORS + FINAL_NORM_TENSORS, LAYER_TENSORS + LAYER_NORM_TENSORS
+    return TOP_TENSORS, LAYER_TENSORS
+
+
 def flatten_params(params: dict) -> dict[str, np.ndarray]:
     """The parameter pytree as ``{dotted name: array}``, in a fixed order."""
-    flat = {name: params[name] for name in TOP_TENSORS}
+    top, per_layer = _tensor_names(FINAL_NORM_TENSORS[0] in params)
+    flat = {name: params[name] for name in top}
     for index, layer in enumerate(params["layers"]):
-        for name in LAYER_TENSORS:
+        for name in per_layer:
             flat[f"layers.{index}.{name}"] = layer[name]
     return {name: np.ascontiguousarray(np.asarray(array)) for name, array in flat.items()}
 
 
 def unflatten_params(flat: dict[str, np.ndarray], n_layers: int) -> dict:
     """The inverse of ``flatten_params``; the caller has checked the names."""
-    params: dict[str, Any] = {name: flat[name] for name in TOP_TENSORS}
-    params["layers"] = [{name: flat[f"layers.{index}.{name}"] for name in LAYER_TENSORS}
+    top, per_layer = _tensor_names(FINAL_NORM_TENSORS[0] in flat)
+    params: dict[str, Any] = {name: flat[name] for name in top}
+    params["layers"] = [{name: flat[f"layers.{index}.{name}"] for name in per_layer}
                         for index in range(n_layers)]
     return params
 
 
-def expected_names(n_layers: int) -> set[str]:
-    return set(TOP_TENSORS) | {f"layers.{l}.{name}" for l in range(n_layers) for name in LAYER_TENSORS}
+def expected_names(n_layers: int, layer_norm: bool = False) -> set[str]:
+    top, per_layer = _tensor_names(layer_norm)
+    return set(top) | {f"layers.{l}.{name}" for l in range(n_layers) for name in per_layer}
 
 
 # ------------------------------------------------------------------ description
@@ -163,7 +176,7 @@ def save_model(model: Model, path: str) -> None:
     """
     # The checks that loading makes, made before writing: a file that could not be
     # read back must never replace a good one.
-    check_names(flatten_params(model.params), len(model.params["layers"]), "the model")
+    check_names(flatten_params(model.params), len(model.params["layers"]), "the model", model.config.layer_norm)
     check_shapes(model, "the model")
     data = serialize(model)
     target = Path(path)
@@ -279,15 +292,15 @@ def _build_model(description: dict, tensors: dict[str, np.ndarray], path: str) -
         source_names = tuple(SourceName.from_json(n) for n in description.get("source_names", ()))
     except (KeyError, TypeError, ValueError, AttributeError) as failure:
         raise ModelFileError(f"{path} has wrong raspc metadata: {type(failure).__name__} {failure}") from None
-    check_names(tensors, config.n_layers, path)
+    check_names(tensors, config.n_layers, path, config.layer_norm)
     params = unflatten_params(tensors, config.n_layers)
     model = Model(config, params, layout, head_labels, neuron_labels, settings, stats, source_names)
     check_shapes(model, path)
     return model
 
 
-def check_names(tensors: dict[str, np.ndarray], n_layers: int, path: str) -> None:
-    expected = expected_names(n_layers)
+def check_names(tensors: dict[str, np.ndarray], n_layers: int, path: str, layer_norm: bool = False) -> None:
+    expected = expected_names(n_layers, layer_norm)
     missing = sorted(expected - tensors.keys())
     extra = sorted(tensors.keys() - expected)
     if missing:
@@ -322,6 +335,10 @@ def _expected_shapes(model: Model) -> dict[str, tuple]:
             prefix + "w_in": (d, hidden), prefix + "b_in": (hidden,),
             prefix + "w_out": (hidden, d), prefix + "b_out": (d,),
         })
+        if config.layer_norm:
+            shapes.update({prefix + name: (d,) for name in LAYER_NORM_TENSORS})
+    if config.layer_norm:
+        shapes.update({name: (d,) for name in FINAL_NORM_TENSORS})
     return shapes
 
 

@@ -195,19 +195,24 @@ class ModelConfig:
     output_values: tuple[Value, ...] = ()
     attn_scale: float = 1.0
     kind: str = "compiled"
+    #: Pre-norm layer norm before each attention and MLP and before the unembedding
+    #: (a trained model asked for it; a compiled model has none).
+    layer_norm: bool = False
 
     def to_json(self) -> dict:
-        return {"vocab": list(self.vocab), "max_len": self.max_len, "d_model": self.d_model,
-                "d_head": self.d_head, "n_layers": self.n_layers, "output": self.output,
-                "output_encoding": self.output_encoding, "output_values": list(self.output_values),
-                "attn_scale": self.attn_scale, "kind": self.kind}
+        record = {"vocab": list(self.vocab), "max_len": self.max_len, "d_model": self.d_model,
+                  "d_head": self.d_head, "n_layers": self.n_layers, "output": self.output,
+                  "output_encoding": self.output_encoding, "output_values": list(self.output_values),
+                  "attn_scale": self.attn_scale, "kind": self.kind}
+        return record | ({"layer_norm": True} if self.layer_norm else {})
 
     @staticmethod
     def from_json(data: dict) -> "ModelConfig":
         return ModelConfig(tuple(data["vocab"]), int(data["max_len"]), int(data["d_model"]),
                            int(data["d_head"]), int(data["n_layers"]), data["output"],
                            data["output_encoding"], tuple(data.get("output_values", ())),
-                           float(data.get("attn_scale", 1.0)), data.get("kind", "compiled"))
+                           float(data.get("attn_scale", 1.0)), data.get("kind", "compiled"),
+                           bool(data.get("layer_norm", False)))
 
 
 @dataclass
@@ -270,6 +275,28 @@ def same_token(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b or (
         not isinstance(a, bool) and not isinstance(b, bool)
         and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
+
+
+#: Layer norm's epsilon (TransformerLens's and PyTorch's default).
+LAYER_NORM_EPS = 1e-5
+
+
+def layer_norm(x: np.ndarray, weight, bias) -> np.ndarray:
+    """Layer norm over the last axis, in NumPy (``runtime.engine.dense`` has the JAX one)."""
+    x = np.asarray(x, np.float64)
+    centred = x - x.mean(axis=-1, keepdims=True)
+    scale = np.sqrt((centred * centred).mean(axis=-1, keepdims=True) + LAYER_NORM_EPS)
+    return centred / scale * np.asarray(weight, np.float64) + np.asarray(bias, np.float64)
+
+
+def unembedded(params: Params, residual) -> np.ndarray:
+    """The output logits of residual vectors (..., d_model), in float64: the final
+    layer norm where the model has one, then the unembedding. What every reader of
+    a residual as an answer (the logit lens, ``Runner.decode``) goes through."""
+    x = np.asarray(residual, np.float64)
+    if "ln_final_w" in params:
+        x = layer_norm(x, params["ln_final_w"], params["ln_final_b"])
+    return x @ np.asarray(params["unembed"], np.float64)
 
 
 def token_key(token: Any) -> tuple:

@@ -2,7 +2,7 @@
 
 The model is the runtime's own forward pass with dense, trainable weights: by
 default the compiled model's layers, heads per layer, residual, head and MLP
-widths (each can be overridden), no normalisation. Inputs are drawn over the
+widths (each can be overridden), no normalisation unless ``--layer-norm``. Inputs are drawn over the
 vocabulary with lengths spread over 1..max_len and cut into disjoint training,
 validation and test sets (the held-out ones labelled by the reference interpreter,
 the training set by the compiled model unless asked otherwise); or a TSV corpus of
@@ -24,6 +24,7 @@ EXAMPLES = """examples:
   raspc train programs/sort.rasp -o sort.safetensors --seed 1 --json
       {"test_accuracy": 1.0, "test_token_accuracy": 1.0, "steps": ..., "seconds": ..., ...}
   raspc train programs/reverse.rasp -o r.safetensors --layers 1          one layer fewer
+  raspc train programs/reverse.rasp -o r.safetensors --layer-norm        pre-norm layer norm, as GPT-2 has
   raspc train programs/reverse.rasp -o r.safetensors --attention-loss 1  the RASP paper's extra loss
   raspc train programs/reverse.rasp -o r.safetensors --init compiled --noise 0.1 --freeze attention
   raspc train programs/sort.rasp -o s.safetensors --checkpoint-every 500   then, after Ctrl-C: ... --resume
@@ -47,6 +48,9 @@ def register(subparsers) -> None:
     for flag, what in (("--layers", "layers"), ("--heads", "heads in every layer"), ("--d-model", "residual width"),
                        ("--d-head", "head width"), ("--d-mlp", "MLP width")):
         shape.add_argument(flag, metavar="N", type=_positive_int, help=what)
+    shape.add_argument("--layer-norm", action="store_true",
+                       help="a layer norm before each attention, each MLP and the unembedding (the compiled "
+                            "model has none); recorded in the model file")
     data = parser.add_argument_group("data")
     data.add_argument("--train-size", metavar="N", type=_positive_int, default=20000,
                       help="training inputs (default 20000)")

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from runtime.engine.dense import run_dense, to_jax
+from runtime.engine.dense import run_dense, to_jax, unembed_logits
 from runtime.model import Model
 from runtime.outputs import decode, same_output
 
@@ -49,8 +49,7 @@ def patched_logits(params, base_ids, source_ids, basis, point, attn_scale: float
         moved = jnp.einsum("btd,dr,er->bte", source - residual, basis, basis)
         return jnp.where(real & (index == point), residual + moved, residual)
 
-    x = run_dense(params, base_ids, attn_scale, edit=edit)
-    return jnp.einsum("btd,dn->btn", x, params["unembed"])
+    return unembed_logits(params, run_dense(params, base_ids, attn_scale, edit=edit))
 
 
 #: Pairs run in batches of a multiple of this many rows (fewer compiled shapes).

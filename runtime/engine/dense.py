@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from runtime.engine.batching import MASKED, in_slices
-from runtime.model import ModelConfig, full_token_embed
+from runtime.model import LAYER_NORM_EPS, ModelConfig, full_token_embed
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -81,6 +81,21 @@ def embed_tokens(params, token_ids):
     return jnp.pad(rows, [(0, 0)] * (rows.ndim - 1) + [(0, missing)]) if missing > 0 else rows
 
 
+def normed(x, params, name: str):
+    """Layer norm ``name`` (``ln_attn``, ``ln_mlp``, ``ln_final``) of ``x`` where the
+    model has layer norm, else ``x`` itself: what a sublayer or the unembedding reads."""
+    if f"{name}_w" not in params:
+        return x
+    centred = x - jnp.mean(x, axis=-1, keepdims=True)
+    scale = jnp.sqrt(jnp.mean(centred * centred, axis=-1, keepdims=True) + LAYER_NORM_EPS)
+    return centred / scale * params[f"{name}_w"] + params[f"{name}_b"]
+
+
+def unembed_logits(params, x):
+    """The output logits of residuals ``x`` (batch, positions, d_model)."""
+    return jnp.einsum("btd,dn->btn", normed(x, params, "ln_final"), params["unembed"], precision=_HIGHEST)
+
+
 def _run(params, token_ids, attn_scale: float, keep: bool, edit=None):
     """Embed, then attention + MLP per layer. With ``keep``, also every residual,
     pattern and hidden activation. ``edit`` (see ``run_dense``) may replace the
@@ -91,10 +106,10 @@ def _run(params, token_ids, attn_scale: float, keep: bool, edit=None):
     x = edit(0, embed_tokens(params, token_ids) + params["pos_embed"][positions][None])
     residuals, patterns, hiddens = [x], [], []
     for layer in params["layers"]:
-        attended, pattern = _attention(x, layer, mask, attn_scale)
+        attended, pattern = _attention(normed(x, layer, "ln_attn"), layer, mask, attn_scale)
         x = edit(len(residuals), x + attended)
         residuals.append(x)
-        mlp_out, hidden = _mlp(x, layer)
+        mlp_out, hidden = _mlp(normed(x, layer, "ln_mlp"), layer)
         x = edit(len(residuals), x + mlp_out)
         residuals.append(x)
         patterns.append(pattern)
@@ -160,5 +175,4 @@ def dense_logits(params, token_ids, attn_scale: float):
     """The output logits (batch, positions, n_outputs) of a batch of token ids, from
     ``params`` already converted (``to_jax``). One jitted function for every model:
     models of the same shapes share compilations."""
-    x = _run_in_slices(params, token_ids, attn_scale)
-    return jnp.einsum("btd,dn->btn", x, params["unembed"], precision=_HIGHEST)
+    return unembed_logits(params, _run_in_slices(params, token_ids, attn_scale))

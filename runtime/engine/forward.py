@@ -39,7 +39,7 @@ import numpy as np
 
 from runtime.engine.encoding import PAD, encode
 from runtime.engine.small import small_pass
-from runtime.model import CATEGORICAL, Model
+from runtime.model import CATEGORICAL, Model, unembedded
 from runtime.outputs import decode
 
 __all__ = ["Runner", "LogitsPass", "chosen_pass", "dense_pass", "PAD", "Trace", "encode", "forward", "to_jax",
@@ -85,7 +85,9 @@ def dense_pass(model: Model) -> LogitsPass:
 def chosen_pass(model: Model) -> LogitsPass:
     """The packed pass over the nonzero blocks where packing is worthwhile (it skips
     at least half of the layers' arithmetic: a compiled model), else the dense pass
-    (a trained model)."""
+    (a trained model, or one with layer norm, which the packed pass does not have)."""
+    if model.config.layer_norm:
+        return dense_pass(model)
     from runtime.engine.packed import pack, packed_logits
 
     packed = pack(model.params)
@@ -158,7 +160,7 @@ class Runner:
 
     def decode(self, residual, n: int) -> list[Any]:
         """The output at positions 1..n of one residual (positions, d_model)."""
-        logits = np.asarray(residual, np.float64)[1:n + 1] @ np.asarray(self.model.params["unembed"], np.float64)
+        logits = unembedded(self.model.params, np.asarray(residual)[1:n + 1])
         return self._decode_logits(logits)
 
     def run(self, batch: Sequence[Sequence[Any]]) -> list[list[Any]]:

@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from runtime.engine.batching import MASKED
-from runtime.engine.dense import embed_tokens, to_jax
+from runtime.engine.dense import embed_tokens, normed, to_jax, unembed_logits
 from runtime.model import ModelConfig
 
 _HIGHEST = jax.lax.Precision.HIGHEST
@@ -164,16 +164,17 @@ def hooked_forward(params, token_ids, attn_scale: float, replacements: Mapping[s
     for index, layer in enumerate(params["layers"]):
         name = partial(block_hook, index)
         x = hook(name("hook_resid_pre"), x)
-        attended = hook(name("hook_attn_out"), _attention(x, layer, mask, attn_scale, hook, name))
+        attended = hook(name("hook_attn_out"),
+                        _attention(normed(x, layer, "ln_attn"), layer, mask, attn_scale, hook, name))
         x = hook(name("hook_resid_mid"), x + attended)
         pre = hook(name("mlp.hook_pre"),
-                   jnp.einsum("btd,dm->btm", x, layer["w_in"], precision=_HIGHEST) + layer["b_in"])
+                   jnp.einsum("btd,dm->btm", normed(x, layer, "ln_mlp"), layer["w_in"], precision=_HIGHEST)
+                   + layer["b_in"])
         post = hook(name("mlp.hook_post"), jax.nn.relu(pre))
         out = hook(name("hook_mlp_out"),
                    jnp.einsum("btm,md->btd", post, layer["w_out"], precision=_HIGHEST) + layer["b_out"])
         x = hook(name("hook_resid_post"), x + out)
-    logits = jnp.einsum("btd,dn->btn", x, params["unembed"], precision=_HIGHEST)
-    return logits, cache
+    return unembed_logits(params, x), cache
 
 
 def _attention(x, layer, mask, attn_scale, hook, name):

@@ -4,7 +4,8 @@ and compile the program (``Runner`` takes it for small batches).
 
 It computes what ``runtime.engine.dense`` computes, in float64: embed (a narrow
 compiled token table widened with zeros), then per layer attention (PAD keys
-scored MASKED) and the ReLU MLP, each added to the residual, then the unembedding.
+scored MASKED) and the ReLU MLP, each added to the residual (each reading it through
+a layer norm where the model has one), then the unembedding.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.engine.encoding import MASKED
+from runtime.model import layer_norm, unembedded
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,12 @@ def small_pass(params, token_ids: np.ndarray, attn_scale: float) -> SmallPass:
     x = _embedded(params, token_ids)
     patterns = []
     for layer in params["layers"]:
-        attended, pattern = _attention(x, layer, keys, attn_scale)
+        attended, pattern = _attention(_normed(x, layer, "ln_attn"), layer, keys, attn_scale)
         x = x + attended
-        x = x + _mlp(x, layer)
+        x = x + _mlp(_normed(x, layer, "ln_mlp"), layer)
         patterns.append(pattern)
-    logits = x @ np.asarray(params["unembed"], np.float64)
-    return SmallPass(x, tuple(patterns), logits)
+    return SmallPass(x, tuple(patterns), unembedded(params, x))
+
+
+def _normed(x: np.ndarray, layer, name: str) -> np.ndarray:
+    return layer_norm(x, layer[f"{name}_w"], layer[f"{name}_b"]) if f"{name}_w" in layer else x

@@ -21,7 +21,7 @@ import numpy as np
 from runtime.engine.hooks import EMBED, POS_EMBED, Cache, block_hook, head_results
 from runtime.lens.logit_lens import position_labels
 from runtime.lens.plots import Heatmap
-from runtime.model import CATEGORICAL, Model
+from runtime.model import CATEGORICAL, LAYER_NORM_EPS, Model
 
 #: Units kept per MLP, the largest contributions first.
 UNITS_KEPT = 5
@@ -92,6 +92,18 @@ def answer_columns(model: Model, final_logits: np.ndarray) -> np.ndarray:
     return np.zeros(final_logits.shape[0], int)
 
 
+def _final_scale(model: Model, cache: Cache, row: int, real: slice) -> np.ndarray:
+    """The final layer norm's divisor at each real position (n, 1): the residual's
+    standard deviation across its directions, epsilon added, as the norm takes it."""
+    if model.config.n_layers:
+        final = cache[block_hook(model.config.n_layers - 1, "hook_resid_post")][row, real]
+    else:
+        final = cache[EMBED][row, real] + cache[POS_EMBED][row, real]
+    final = np.asarray(final, np.float64)
+    centred = final - final.mean(axis=-1, keepdims=True)
+    return np.sqrt((centred * centred).mean(axis=-1, keepdims=True) + LAYER_NORM_EPS)
+
+
 def attribute(model: Model, cache: Cache, tokens: Sequence[Any], row: int = 0,
               columns: np.ndarray | None = None) -> Attribution:
     """Each component's contribution to the logit of the answer (or of ``columns``,
@@ -103,9 +115,15 @@ def attribute(model: Model, cache: Cache, tokens: Sequence[Any], row: int = 0,
     logits = np.asarray(cache.logits[row, real], np.float64)
     columns = answer_columns(model, logits) if columns is None else np.asarray(columns, int)
     directions = unembed[:, columns].T                                    # (n, d_model)
+    normed = "ln_final_w" in params
+    if normed:  # the final layer norm folded in: its scale at each position, its weight
+        directions = directions * np.asarray(params["ln_final_w"], np.float64) / _final_scale(model, cache, row, real)
 
     def along(term: np.ndarray) -> np.ndarray:                             # (n, d) -> (n,)
-        return np.einsum("pd,pd->p", np.asarray(term, np.float64), directions)
+        term = np.asarray(term, np.float64)
+        if normed:
+            term = term - term.mean(axis=-1, keepdims=True)
+        return np.einsum("pd,pd->p", term, directions)
 
     components = [Component("embed.tokens", "embed", None, "token embedding"),
                   Component("embed.positions", "embed", None, "position embedding")]

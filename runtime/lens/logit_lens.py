@@ -21,7 +21,7 @@ import numpy as np
 from runtime.engine.hooks import Cache
 from runtime.lens.plots import Heatmap
 from runtime.lens.variables import output_written, shown_value
-from runtime.model import CATEGORICAL, Model
+from runtime.model import CATEGORICAL, Model, unembedded
 from runtime.outputs import decode
 
 #: Top two logits closer than this tie: no value leads.
@@ -63,8 +63,7 @@ def read_logit_lens(model: Model, residuals: Sequence[np.ndarray], points: Seque
     """The grid from one input's residuals, each (positions, d_model) with BOS first;
     the last residual is the model's final one."""
     n = len(tokens)
-    unembed = np.asarray(model.params["unembed"], np.float64)
-    logits = np.stack([np.asarray(r, np.float64)[1:n + 1] @ unembed for r in residuals])
+    logits = np.stack([unembedded(model.params, np.asarray(r)[1:n + 1]) for r in residuals])
     config = model.config
     decoded = [decode(config, row) for row in logits]
     top = tuple(tuple(d.values) for d in decoded)

@@ -32,7 +32,7 @@ import numpy as np
 from runtime.engine.batching import PAD, encode
 from runtime.engine.dense import Trace
 from runtime.engine.hooks import Cache, block_hook, run_with_cache
-from runtime.model import CATEGORICAL, Model, SourceName, Subspace
+from runtime.model import CATEGORICAL, Model, SourceName, Subspace, unembedded
 
 #: Units whose activation never exceeds this are left out of the report's tables.
 ACTIVE = 1e-6
@@ -216,8 +216,7 @@ def logit_lens(model: Model, residual: np.ndarray, written: bool = True) -> tupl
     """The unembedding applied to one residual (positions, d; BOS first):
     logits, decoded output and margins for positions 1..n. A value is None where
     no value leads: the top two logits tie, or the output is not ``written`` yet."""
-    unembed = np.asarray(model.params["unembed"], np.float64)
-    logits = np.asarray(residual, np.float64)[1:] @ unembed
+    logits = unembedded(model.params, np.asarray(residual)[1:])
     config = model.config
     if config.output_encoding == CATEGORICAL:
         labels = config.output_values or tuple(range(logits.shape[1]))

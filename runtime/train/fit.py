@@ -63,6 +63,9 @@ def objective_for(reference: Model, shape: Shape, data: Dataset, settings: Setti
 
 def check_start(reference: Model, shape: Shape, start: Start) -> None:
     """A compiled start needs the compiled shape (InputError otherwise)."""
+    if start.init == "compiled" and shape.layer_norm and not reference.config.layer_norm:
+        raise InputError("--init compiled cannot take --layer-norm: the compiled weights compute the program "
+                         "without normalisation")
     if start.init == "compiled" and shape != shape_of(reference):
         raise InputError("--init compiled needs the compiled model's own shape "
                          f"({shape_of(reference).to_json()}); drop the shape overrides")

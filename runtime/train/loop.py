@@ -26,6 +26,7 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from raspc.errors import InputError
+from runtime.io import FINAL_NORM_TENSORS, LAYER_NORM_TENSORS
 from runtime.train.data import Dataset, Split
 from runtime.train.loss import Batch, Objective, correct_jit, total_loss
 from runtime.train.settings import GROUPS, Settings
@@ -76,7 +77,7 @@ def schedule(settings: Settings) -> optax.Schedule:
 def frozen_mask(params, frozen: Sequence[str]):
     """True for every tensor of a frozen group (``settings.GROUPS``), False elsewhere."""
     names = {name for group in frozen for name in GROUPS[group]}
-    mask = {name: name in names for name in ("token_embed", "pos_embed", "unembed")}
+    mask = {name: name in names for name in params if name != "layers"}
     mask["layers"] = [{name: name in names for name in layer} for layer in params["layers"]]
     return mask
 
@@ -167,11 +168,14 @@ def make_step(optimiser: optax.GradientTransformation, objective: Objective, fro
 
 
 @lru_cache(maxsize=32)
-def step_function(settings: Settings, objective: Objective, n_layers: int):
+def step_function(settings: Settings, objective: Objective, n_layers: int, layer_norm: bool = False):
     """The step for these settings, made once: runs that differ only in their seed
     (``settings`` comes with seed 0) or their data share its compilations."""
-    layers = [{name: None for name in GROUPS["attention"] + GROUPS["mlp"]} for _ in range(n_layers)]
-    frozen = frozen_mask({"layers": layers}, settings.freeze) if settings.freeze else None
+    top, per_layer = ("token_embed", "pos_embed", "unembed"), GROUPS["attention"] + GROUPS["mlp"]
+    if layer_norm:
+        top, per_layer = top + FINAL_NORM_TENSORS, per_layer + LAYER_NORM_TENSORS
+    skeleton = {name: None for name in top} | {"layers": [dict.fromkeys(per_layer) for _ in range(n_layers)]}
+    frozen = frozen_mask(skeleton, settings.freeze) if settings.freeze else None
     return make_step(optimizer(settings), objective, frozen)
 
 
@@ -208,7 +212,8 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
     interruption goes on up.
     """
     where = placement(settings.devices, settings.batch_size)
-    step_fn = step_function(replace(settings, seed=0), objective, len(state.params["layers"]))
+    step_fn = step_function(replace(settings, seed=0), objective, len(state.params["layers"]),
+                            FINAL_NORM_TENSORS[0] in state.params)
     state = replace(state, params=_put(state.params, where.replicated),
                     opt_state=_put(state.opt_state, where.replicated))
     train_set = data.train

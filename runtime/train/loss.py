@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from runtime.engine.dense import run_dense
+from runtime.engine.dense import run_dense, unembed_logits
 
 
 class Batch(NamedTuple):
@@ -51,7 +51,7 @@ def run_model(params, ids, attn_scale: float, keep_patterns: bool = False):
         x, _, patterns, _ = run_dense(params, ids, attn_scale, keep=True)
     else:
         x, patterns = run_dense(params, ids, attn_scale), []
-    return jnp.einsum("btd,dn->btn", x, params["unembed"]), patterns
+    return unembed_logits(params, x), patterns
 
 
 def output_loss(logits, targets, mask, categorical: bool):

@@ -28,6 +28,7 @@ class Shape:
     d_model: int
     d_head: int
     d_mlp: int
+    layer_norm: bool = False  # pre-norm before each sublayer and the unembedding
 
     @property
     def n_layers(self) -> int:
@@ -35,18 +36,19 @@ class Shape:
 
     def to_json(self) -> dict:
         return {"layers": self.n_layers, "heads": list(self.heads), "d_model": self.d_model,
-                "d_head": self.d_head, "d_mlp": self.d_mlp}
+                "d_head": self.d_head, "d_mlp": self.d_mlp, "layer_norm": self.layer_norm}
 
 
 def shape_of(model: Model) -> Shape:
     """A model's shape: its heads per layer, its residual width, and its widest
     head and MLP (every layer of the trained model gets those)."""
     heads = tuple(int(layer["w_q"].shape[0]) for layer in model.params["layers"])
-    return Shape(heads, model.config.d_model, model.config.d_head, max(model.d_mlp, 1))
+    return Shape(heads, model.config.d_model, model.config.d_head, max(model.d_mlp, 1), model.config.layer_norm)
 
 
 def overridden(shape: Shape, layers: int | None = None, heads: int | None = None,
-               d_model: int | None = None, d_head: int | None = None, d_mlp: int | None = None) -> Shape:
+               d_model: int | None = None, d_head: int | None = None, d_mlp: int | None = None,
+               layer_norm: bool | None = None) -> Shape:
     """``shape`` with the command line's overrides. ``layers`` fewer than the
     compiled keeps the first layers' head counts; more repeats the widest layer's;
     ``heads`` sets every layer's."""
@@ -57,7 +59,8 @@ def overridden(shape: Shape, layers: int | None = None, heads: int | None = None
     if heads is not None:
         counts = (heads,) * len(counts)
     return replace(shape, heads=counts,
-                   d_model=d_model or shape.d_model, d_head=d_head or shape.d_head, d_mlp=d_mlp or shape.d_mlp)
+                   d_model=d_model or shape.d_model, d_head=d_head or shape.d_head, d_mlp=d_mlp or shape.d_mlp,
+                   layer_norm=shape.layer_norm if layer_norm is None else layer_norm)
 
 
 def trained_config(base: ModelConfig, shape: Shape) -> ModelConfig:
@@ -65,7 +68,7 @@ def trained_config(base: ModelConfig, shape: Shape) -> ModelConfig:
     vocabulary, positions and output values; attention scaled by 1/sqrt(d_head)."""
     return ModelConfig(base.vocab, base.max_len, shape.d_model, shape.d_head, shape.n_layers, base.output,
                        base.output_encoding, base.output_values, attn_scale=1.0 / math.sqrt(shape.d_head),
-                       kind="trained")
+                       kind="trained", layer_norm=shape.layer_norm)
 
 
 def n_outputs(config: ModelConfig) -> int:
@@ -109,7 +112,19 @@ def random_params(shape: Shape, config: ModelConfig, seed: int) -> Params:
             "w_out": normal((shape.d_mlp, d), shape.d_mlp),
             "b_out": np.zeros(d, np.float32),
         })
+    if shape.layer_norm:
+        return with_layer_norm(params)
     return params
+
+
+def with_layer_norm(params: Params) -> Params:
+    """``params`` with every layer norm the identity at the start (weight 1, bias 0)."""
+    d = np.shape(params["pos_embed"])[1]
+    ones, zeros = np.ones(d, np.float32), np.zeros(d, np.float32)
+    norms = {f"{name}_{part}": (ones if part == "w" else zeros).copy()
+             for name in ("ln_attn", "ln_mlp") for part in ("w", "b")}
+    return {**params, "ln_final_w": ones.copy(), "ln_final_b": zeros.copy(),
+            "layers": [{**layer, **{k: v.copy() for k, v in norms.items()}} for layer in params["layers"]]}
 
 
 def _orthonormal_rows(rng: np.random.Generator, d: int, tokens: int, positions: int):

@@ -111,6 +111,21 @@ def test_a_corpus_trains_in_place_of_sampled_inputs(capsys, tmp_path, program):
     assert status == 2 and "pairs.tsv:1" in stderr
 
 
+def test_layer_norm_is_asked_for_and_recorded(capsys, tmp_path, program):
+    out = tmp_path / "ln.safetensors"
+    status, stdout, _ = cli(capsys, "train", program, "-o", out, "--json", "--layer-norm", *SMALL)
+    assert status == 0 and json.loads(stdout)["shape"]["layer_norm"] is True
+    model = load_model(str(out))
+    assert model.config.layer_norm and "ln_final_w" in model.params
+    assert all({"ln_attn_w", "ln_attn_b", "ln_mlp_w", "ln_mlp_b"} <= set(layer) for layer in model.params["layers"])
+    assert cli(capsys, "run", out, "--input", "abc")[0] == 0
+    frozen = tmp_path / "frozen.safetensors"
+    assert cli(capsys, "train", program, "-o", frozen, "--layer-norm", "--freeze", "attention", *SMALL)[0] == 0
+    plain = tmp_path / "plain.safetensors"
+    assert cli(capsys, "train", program, "-o", plain, *SMALL)[0] == 0
+    assert not load_model(str(plain)).config.layer_norm
+
+
 def test_sizes_shrink_to_the_distinct_inputs_there_are(capsys, tmp_path, program):
     # "abc" up to length 4: 3 + 9 + 27 + 81 = 120 inputs; validation and test keep a tenth
     # and a fifth of them (12 and 24), training the other 84.
@@ -126,6 +141,7 @@ def test_sizes_shrink_to_the_distinct_inputs_there_are(capsys, tmp_path, program
     (["-o", "{tmp}/x.safetensors", "--init", "compiled", "--layers", "2"], "--init compiled"),
     (["-o", "{tmp}/x.safetensors", "--devices", "64"], "--devices 64"),
     (["-o", "{tmp}/x.safetensors", "--noise", "0.1"], "--noise applies to --init compiled"),
+    (["-o", "{tmp}/x.safetensors", "--init", "compiled", "--layer-norm"], "cannot take --layer-norm"),
 ])
 def test_user_mistakes_are_one_line_errors(capsys, tmp_path, program, flags, message):
     flags = [f.format(tmp=tmp_path) for f in flags]
