@@ -39,6 +39,7 @@ WORDS = ROOT / "scripts" / "translation_words.txt"
 OUT = ROOT / "programs" / "nlp" / "translate_en_fr"
 VOWELS = "aeiouyàâäéèêëîïôöûùüœæ"
 PERSONS = ("je", "tu", "il", "nous", "vous", "ils")
+BARE_FLAGS = ("person", "mass", "generic", "aspirated", "before", "inv", "profession")
 FRENCH_TENSES = {"present": "présent", "future": "futur-simple"}
 
 # The words the grammar itself names, with their role (programs/nlp/README.md, "the grammar").
@@ -69,7 +70,12 @@ FUNCTION_WORDS = {
     "this": "demonstrative near s", "that": "demonstrative far s",
     "these": "demonstrative near p", "those": "demonstrative far p",
     "very": "adverb très", "so": "adverb si", "too": "adverb trop", "really": "adverb vraiment",
-    "all": "all", "than": "than", "more": "more",
+    "all": "all", "than": "than", "and": "and",
+    "always": "adverb toujours", "often": "adverb souvent", "still": "adverb encore",
+    "already": "adverb déjà", "just": "adverb juste", "also": "adverb aussi", "quite": "adverb assez",
+    "rather": "adverb plutôt", "almost": "adverb presque", "now": "time maintenant",
+    "today": "time aujourd'hui", "tomorrow": "time demain", "tonight": "time ce soir",
+    "again": "time encore", "together": "time ensemble",
     "in": "preposition dans", "at": "preposition à", "on": "preposition sur",
     "under": "preposition sous", "behind": "preposition derrière", "near": "preposition près de",
     "of": "preposition de", "with": "preposition avec", "for": "preposition pour",
@@ -103,8 +109,7 @@ def read_word_list(path: Path = WORDS) -> dict[str, list[Entry]]:
             current = sections.setdefault(line.strip("[]"), [])
             continue
         cells = line.split("\t")
-        columns = [c for c in cells if "=" not in c and c not in ("person", "mass", "generic",
-                                                                  "aspirated", "before", "inv")]
+        columns = [c for c in cells if "=" not in c and c not in BARE_FLAGS]
         flags = {}
         for cell in cells[len(columns):]:
             key, _, value = cell.partition("=")
@@ -259,7 +264,8 @@ def main() -> int:
         plural = entry.flags.get("pl", noun_plural(french))
         noun_rows.append([french, gender, plural, feminine, noun_plural(feminine) if feminine else "",
                           str(int(elides(french, "aspirated" in entry.flags))),
-                          "1" if "person" in entry.flags else "0", "1" if "mass" in entry.flags else "0"])
+                          "1" if "person" in entry.flags else "0", "1" if "mass" in entry.flags else "0",
+                          "1" if "profession" in entry.flags else "0"])
 
     adjective_rows, seen_adjectives = [], set()
     for entry in sections["adjectives"]:
@@ -309,8 +315,10 @@ def main() -> int:
           "ils, past participle (ms mp fs fp), auxiliary.", verb_columns,
           verb_rows)
     write("french_nouns.tsv", "French nouns: lemma, gender, plural, feminine and feminine plural "
-          "(person nouns), elides (starts with a vowel sound), person, mass (takes du/de la).",
-          ["lemma", "gender", "plural", "feminine", "feminine plural", "elides", "person", "mass"],
+          "(person nouns), elides (starts with a vowel sound), person, mass (takes du/de la), "
+          "profession (no article after a subject pronoun and be).",
+          ["lemma", "gender", "plural", "feminine", "feminine plural", "elides", "person", "mass",
+           "profession"],
           noun_rows)
     write("french_adjectives.tsv", "French adjectives: masculine singular, feminine singular, "
           "masculine plural, feminine plural, masculine singular before a vowel, placed before "

@@ -1,0 +1,472 @@
+"""The phrases of the reference translator (tests/support/french.py): subjects, noun
+phrases with their determiners and adjectives, places, and what may follow "be".
+
+Each method of ``Parser`` reads English words from the current position and answers the
+French words, or raises NotCovered; ``attempt`` tries an alternative and backs off, so
+the grammar reads as a list of alternatives in the order they are preferred.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tests.support.french_lexicon import Lexicon, Noun, Reading, starts_with_vowel_sound
+
+_WORDS = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+PRONOUNS = {  # English subject pronoun -> (French pronoun, person key, gender, plural)
+    "i": ("je", "je", "m", False), "you": ("tu", "tu", "m", False), "he": ("il", "il", "m", False),
+    "she": ("elle", "il", "f", False), "it": ("il", "il", "m", False),
+    "we": ("nous", "nous", "m", True), "they": ("ils", "ils", "m", True),
+}
+CONTRACTED_BE = {"i'm": "i", "you're": "you", "he's": "he", "she's": "she", "it's": "it",
+                 "we're": "we", "they're": "they"}
+CONTRACTED_WILL = {"i'll": "i", "you'll": "you", "he'll": "he", "she'll": "she", "we'll": "we",
+                   "they'll": "they"}
+BE_FORMS = {"am": ("i",), "is": ("he", "she", "it", "np"), "are": ("you", "we", "they", "npp")}
+ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraiment", "quite": "assez",
+           "rather": "plutôt", "almost": "presque"}
+VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
+                "just": "juste", "also": "aussi"}
+TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
+                "tonight": "ce soir", "again": "encore", "together": "ensemble"}
+PREPOSITIONS = {"in": "dans", "at": "à", "on": "sur", "under": "sous", "behind": "derrière",
+                "near": "près de", "with": "avec", "to": "à"}
+STRESSED = {"me": "moi", "i": "moi", "you": "toi", "him": "lui", "he": "lui", "her": "elle",
+            "she": "elle", "us": "nous", "we": "nous", "them": "eux", "they": "eux"}
+POSSESSIVES = {"my": ("mon", "ma", "mes"), "your": ("ton", "ta", "tes"), "his": ("son", "sa", "ses"),
+               "her": ("son", "sa", "ses"), "its": ("son", "sa", "ses"),
+               "our": ("notre", "notre", "nos"), "their": ("leur", "leur", "leurs")}
+NEGATIONS = {"not": "pas", "never": "jamais"}
+MODALS = {"can": "pouvoir", "must": "devoir", "can't": "pouvoir", "cannot": "pouvoir",
+          "mustn't": "devoir"}
+BETTER = {"ms": "meilleur", "fs": "meilleure", "mp": "meilleurs", "fp": "meilleures"}
+
+
+class NotCovered(Exception):
+    """The sentence is outside the grammar, or one of its words is outside the tables."""
+
+
+@dataclass
+class Subject:
+    words: list[str]           # French words of the subject
+    person: str                # conjugation key: je tu il nous vous ils
+    gender: str
+    plural: bool
+    english: str               # the English pronoun, or "np" / "npp" for a noun phrase
+    is_person: bool = True
+
+    @property
+    def pronoun(self) -> bool:
+        return self.english in PRONOUNS
+
+    def agreement(self) -> str:
+        return self.gender + ("p" if self.plural else "s")
+
+
+@dataclass
+class Predicate:
+    """What follows the finite verb: the French verb to conjugate, the words after it
+    (infinitive or participle first), and what negation it carries."""
+    verb: str
+    after: list[str] = field(default_factory=list)
+    negation: str | None = None
+    subject: Subject | None = None   # a replaced subject (c'est)
+    adverbs: list[str] = field(default_factory=list)  # after the finite verb and its negation
+
+
+@dataclass
+class NounPhrase:
+    words: list[str]
+    gender: str
+    plural: bool
+    is_person: bool
+    article_dropped: bool = False
+
+
+class Parser:
+    """One English sentence, read left to right; every method raises NotCovered on failure."""
+
+    def __init__(self, tokens: list[str], lexicon: Lexicon, you_plural: bool):
+        self.tokens, self.lexicon, self.you_plural = tokens, lexicon, you_plural
+        self.position = 0
+        self.saw_plural_you = False
+
+    # ---- tokens
+    def peek(self, offset: int = 0) -> str | None:
+        index = self.position + offset
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def take(self, *words: str) -> str | None:
+        if self.peek() in words:
+            self.position += 1
+            return self.tokens[self.position - 1]
+        return None
+
+    def expect(self, *words: str) -> str:
+        word = self.take(*words)
+        if word is None:
+            raise NotCovered(f"expected {words} at {self.peek()!r}")
+        return word
+
+    def readings(self, word: str | None, category: str) -> list[Reading]:
+        return [r for r in self.lexicon.readings.get(word or "", ()) if r.category == category]
+
+    def attempt(self, method, *arguments):
+        """Try one alternative; on failure restore the position and answer None."""
+        start = self.position
+        try:
+            return method(*arguments)
+        except NotCovered:
+            self.position = start
+            return None
+
+    def french(self, category: str, lemma: str) -> tuple[str, str]:
+        found = self.lexicon.french(category, lemma)
+        if found is None:
+            raise NotCovered(f"no French for {category} {lemma}")
+        return found
+
+    # ---- subjects
+    def pronoun_subject(self, english: str) -> Subject:
+        french, person, gender, plural = PRONOUNS[english]
+        if english == "you" and self.you_plural:
+            french, person, plural = "vous", "vous", True
+        return Subject([french], person, gender, plural, english, english != "it")
+
+    def subject(self) -> Subject:
+        word = self.peek()
+        if word in PRONOUNS:
+            self.position += 1
+            return self.pronoun_subject(word)
+        names = self.readings(word, "P")
+        if names:
+            self.position += 1
+            french, gender = self.french("P", names[0].lemma)
+            return Subject([french], "il", gender, False, "np")
+        phrase = self.noun_phrase("subject")
+        return Subject(phrase.words, "ils" if phrase.plural else "il", phrase.gender, phrase.plural,
+                       "npp" if phrase.plural else "np", phrase.is_person)
+
+    # ---- noun phrases
+    def noun_phrase(self, role: str, negated: bool = False, generic: bool = False,
+                    referent: Subject | None = None) -> NounPhrase:
+        """det? adjective* noun. role: subject, object, predicate, place."""
+        determiner = self.take("a", "an", "the", "this", "that", "these", "those", *POSSESSIVES)
+        number = None
+        if determiner is None:
+            numbers = self.readings(self.peek(), "D")
+            if numbers:
+                number = self.french("D", numbers[0].lemma)[0]
+                self.position += 1
+            elif self.peek() and self.peek().isdigit():
+                number = self.tokens[self.position]
+                self.position += 1
+        adjectives = []
+        while self.readings(self.peek(), "A") and not self.readings(self.peek(), "N"):
+            reading = self.readings(self.peek(), "A")[0]
+            if reading.tag != "JJ":
+                raise NotCovered("comparative before a noun")
+            adjectives.append(self.lexicon.adjectives[self.french("A", reading.lemma)[0]])
+            self.position += 1
+        nouns = self.readings(self.peek(), "N")
+        if not nouns or len(adjectives) > 2:
+            raise NotCovered(f"expected a noun at {self.peek()!r}")
+        self.position += 1
+        reading = nouns[0]
+        plural = reading.tag == "NNS"
+        if determiner in ("a", "an", "this", "that") and plural or determiner in ("these", "those") and not plural:
+            raise NotCovered("determiner and noun disagree in number")
+        if number is not None and (number in ("un", "1")) == plural:
+            raise NotCovered("number and noun disagree")
+        noun: Noun = self.lexicon.nouns[self.french("N", reading.lemma)[0]]
+        wanted = referent.gender if referent and noun.person else noun.gender
+        gender = noun.gender_for(wanted)
+        if any(a.invariable for a in adjectives):
+            raise NotCovered("an invariable phrase cannot stand before a noun")
+        before = [a for a in adjectives if a.before_noun]
+        after = [a.form(gender, plural) for a in adjectives if not a.before_noun]
+        noun_word = noun.form(gender, plural)
+        before_words = []
+        for index, adjective in enumerate(before):
+            following = before[index + 1].forms["ms"] if index + 1 < len(before) else noun_word
+            word = adjective.form(gender, plural)
+            if gender == "m" and not plural and starts_with_vowel_sound(following):
+                word = adjective.before_vowel
+            before_words.append(word)
+        head = before_words + [noun_word] + after
+        first = head[0]
+        article = self.determiner(determiner, number, role, negated, generic, noun, gender, plural,
+                                  bool(before_words), bool(adjectives), first, referent)
+        return NounPhrase(article + head, gender, plural, noun.person, not article and role == "predicate")
+
+    def determiner(self, determiner, number, role, negated, generic, noun, gender, plural,
+                   adjective_before, any_adjective, first, referent) -> list[str]:
+        vowel = starts_with_vowel_sound(first, self.lexicon)
+        index = 2 if plural else (1 if gender == "f" else 0)
+        if determiner in ("a", "an"):
+            if role == "predicate" and referent and referent.pronoun and noun.profession and not any_adjective:
+                return []
+            if negated:
+                return ["de"]
+            return ["une" if gender == "f" else "un"]
+        if determiner == "the":
+            return ["les" if plural else ("la" if gender == "f" else "le")]
+        if determiner in POSSESSIVES:
+            forms = POSSESSIVES[determiner]
+            if determiner == "your" and self.you_plural:
+                forms = ("votre", "votre", "vos")
+            if index == 1 and vowel:
+                index = 0
+            return [forms[index]]
+        if determiner in ("this", "that", "these", "those"):
+            return ["ces" if plural else ("cette" if gender == "f" else ("cet" if vowel else "ce"))]
+        if number is not None:
+            return [number]
+        # no determiner: a bare plural, or a bare mass noun
+        if plural:
+            if role in ("subject", "of") or generic:
+                return ["les"]
+            if role == "predicate" and not any_adjective and noun.profession:
+                return []
+            if role in ("object", "predicate"):
+                return ["de"] if negated or adjective_before else ["des"]
+        elif noun.mass and role == "object":
+            if generic:
+                return ["la" if gender == "f" else "le"]
+            if negated:
+                return ["de"]
+            return ["de", "la"] if gender == "f" else (["de", "le"] if not vowel else ["de", "la"])
+        elif noun.mass and role in ("subject", "of"):
+            return ["la" if gender == "f" else "le"]
+        raise NotCovered("a bare singular noun")
+
+    # ---- complements
+    def place(self) -> list[str] | None:
+        """here / there / home, or a preposition and a noun phrase or a name."""
+        places = self.readings(self.peek(), "L")
+        if places:
+            self.position += 1
+            if self.peek(-2) in ("at", "to") and places[0].lemma == "home":
+                pass
+            return self.french("L", places[0].lemma)[0].split(" ")
+        preposition = self.take(*PREPOSITIONS)
+        if preposition is None:
+            return None
+        if preposition in ("at", "to") and self.readings(self.peek(), "L") and self.peek() == "home":
+            self.position += 1
+            return ["à", "la", "maison"]
+        names = self.readings(self.peek(), "P")
+        if names:
+            self.position += 1
+            french = self.french("P", names[0].lemma)[0]
+            return (["à"] if preposition in ("in", "at", "to") else PREPOSITIONS[preposition].split()) + [french]
+        french_preposition = PREPOSITIONS[preposition].split(" ")
+        if preposition in ("at", "in") and self.peek() and not self.readings(self.peek(), "F") \
+                and self.readings(self.peek(), "N") and self.readings(self.peek(), "N")[0].tag == "NN":
+            noun = self.lexicon.nouns[self.french("N", self.readings(self.peek(), "N")[0].lemma)[0]]
+            self.position += 1
+            return ["à", "la" if noun.gender == "f" else "le", noun.lemma]
+        phrase = self.noun_phrase("place")
+        return french_preposition + phrase.words
+
+    def comparison_target(self) -> list[str]:
+        word = self.peek()
+        if word in STRESSED:
+            self.position += 1
+            if word == "you" and self.you_plural:
+                return ["vous"]
+            return [STRESSED[word]]
+        names = self.readings(word, "P")
+        if names:
+            self.position += 1
+            return [self.french("P", names[0].lemma)[0]]
+        return self.noun_phrase("subject").words
+
+    def verb_complements(self, lemma: str, negated: bool) -> tuple[list[str], str | None]:
+        """object? place?: the French words, and 'rien' where the object is nothing."""
+        words, negation = [], None
+        generic = self.lexicon.french("V", lemma)[1] == "generic"
+        if self.peek() in ("nothing", "anything"):
+            if (self.peek() == "anything") != negated:
+                raise NotCovered("anything needs a negation, nothing takes none")
+            self.position += 1
+            negation = "rien"
+        else:
+            names = self.readings(self.peek(), "P")
+            if names and self.peek(1) != "is":
+                self.position += 1
+                words += [self.french("P", names[0].lemma)[0]]
+            elif self.peek() not in PREPOSITIONS and self.peek() is not None and self.peek() not in ("anymore",) \
+                    and not self.readings(self.peek(), "L"):
+                words += self.noun_phrase("object", negated=negated, generic=generic).words
+        place = self.place()
+        if place:
+            words += place
+        return words, negation
+
+    # ---- verb groups
+    def lexical_verb(self, tags: tuple[str, ...]) -> tuple[str, str, str]:
+        """A lexical verb with one of these tags: (English lemma, French infinitive, tag)."""
+        for reading in self.readings(self.peek(), "V"):
+            if reading.tag in tags:
+                self.position += 1
+                lemma = reading.lemma
+                if self.peek() and self.lexicon.french("V", f"{lemma} {self.peek()}"):
+                    lemma = f"{lemma} {self.peek()}"
+                    self.position += 1
+                return lemma, self.french("V", lemma)[0], reading.tag
+        raise NotCovered(f"expected a verb at {self.peek()!r}")
+
+    def infinitive_phrase(self, subject: Subject, negated: bool) -> tuple[list[str], str | None]:
+        """After going to / can / must / want to / do not: be + predicate, or a verb."""
+        if self.take("be"):
+            predicate = self.be_predicate(subject, negated)
+            return [predicate.verb] + predicate.after, predicate.negation
+        lemma, french, _ = self.lexical_verb(("VB",))
+        words, negation = self.verb_complements(lemma, negated)
+        return [french] + words, negation
+
+    def be_predicate(self, subject: Subject, negated: bool) -> Predicate:
+        """Everything the grammar allows after am / is / are (and not): adverbs, then
+        going to, a verb in -ing, or a complement."""
+        verb_adverbs = []
+        while self.peek() in VERB_ADVERBS:
+            verb_adverbs.append(VERB_ADVERBS[self.tokens[self.position]])
+            self.position += 1
+        if self.take("going"):
+            self.expect("to")
+            infinitive = self.attempt(self.infinitive_phrase, subject, negated)
+            if infinitive is not None:
+                predicate = Predicate("aller", infinitive[0], infinitive[1])
+            else:
+                predicate = Predicate("aller", self.place_after("à"))
+        else:
+            predicate = self.be_complement(subject, negated)
+        predicate.adverbs = verb_adverbs + predicate.adverbs
+        return predicate
+
+    def be_complement(self, subject: Subject, negated: bool) -> Predicate:
+        """After be and its adverbs: all, an adjective or idiom, an age, a place, a noun."""
+        progressive = [r for r in self.readings(self.peek(), "V") if r.tag == "VBG"]
+        if progressive:
+            lemma, french, _ = self.lexical_verb(("VBG",))
+            words, negation = self.verb_complements(lemma, negated)
+            return Predicate(french, words, negation)
+        everyone = []
+        if self.take("all"):
+            if not subject.plural and subject.english != "you":
+                raise NotCovered("all with a singular subject")
+            self.saw_plural_you = subject.english == "you"
+            if self.saw_plural_you and not self.you_plural:
+                raise NotCovered("a plural you: read again as vous")
+            everyone = ["toutes" if subject.gender == "f" else "tous"]
+        adverb = ADVERBS.get(self.peek() or "")
+        if adverb:
+            self.position += 1
+        idioms = self.readings(self.peek(), "I")
+        if idioms and subject.is_person:
+            self.position += 1
+            after = everyone + ([adverb] if adverb else []) + [self.french("I", idioms[0].lemma)[0]]
+            return Predicate("avoir", after + self.of_phrase())
+        adjectives = self.readings(self.peek(), "A")
+        if adjectives:
+            self.position += 1
+            reading = adjectives[0]
+            if reading.tag == "JJR":
+                if adverb:
+                    raise NotCovered("adverb before a comparative")
+                self.expect("than")
+                if reading.lemma in ("good", "well"):
+                    word = BETTER[subject.agreement()]
+                    after = [word]
+                else:
+                    adjective = self.lexicon.adjectives[self.french("A", reading.lemma)[0]]
+                    after = ["plus", adjective.forms[subject.agreement()]]
+                return Predicate("être", everyone + after + ["que"] + self.comparison_target())
+            adjective = self.lexicon.adjectives[self.french("A", reading.lemma)[0]]
+            after = everyone + ([adverb] if adverb else []) + [adjective.forms[subject.agreement()]]
+            if self.take("and"):
+                second = ADVERBS.get(self.peek() or "")
+                if second:
+                    self.position += 1
+                others = [r for r in self.readings(self.peek(), "A") if r.tag == "JJ"]
+                if not others:
+                    raise NotCovered("and without a second adjective")
+                self.position += 1
+                other = self.lexicon.adjectives[self.french("A", others[0].lemma)[0]]
+                after += ["et"] + ([second] if second else []) + [other.forms[subject.agreement()]]
+            return Predicate("être", after + self.of_phrase())
+        if adverb or everyone and not self.readings(self.peek(), "N"):
+            raise NotCovered("adverb without an adjective")
+        age = self.attempt(self.age)
+        if age:
+            if not subject.is_person:
+                raise NotCovered("an age for a thing")
+            return Predicate("avoir", age)
+        place = self.place()
+        if place:
+            return Predicate("être", place)
+        return self.predicate_noun(subject, negated, everyone)
+
+    def of_phrase(self) -> list[str]:
+        """of + a noun phrase or a name, after an adjective or an avoir idiom: de + ...
+        (a bare plural or mass noun is generic there: afraid of dogs = peur des chiens)."""
+        if not self.take("of"):
+            return []
+        names = self.readings(self.peek(), "P")
+        if names:
+            self.position += 1
+            return ["de", self.french("P", names[0].lemma)[0]]
+        return ["de"] + self.noun_phrase("of").words
+
+    def place_after(self, preposition: str) -> list[str]:
+        places = self.readings(self.peek(), "L")
+        if places and places[0].lemma == "home":
+            self.position += 1
+            return ["à", "la", "maison"]
+        names = self.readings(self.peek(), "P")
+        if names:
+            self.position += 1
+            return [preposition, self.french("P", names[0].lemma)[0]]
+        return [preposition] + self.noun_phrase("place").words
+
+    def age(self) -> list[str]:
+        word = self.peek()
+        numbers = self.readings(word, "D")
+        if numbers:
+            french = self.french("D", numbers[0].lemma)[0]
+        elif word and word.isdigit() and 0 < int(word) < 130:
+            french = word
+        else:
+            raise NotCovered("not a number")
+        self.position += 1
+        one = french in ("un", "1")
+        if self.take("years", "year"):
+            if (self.tokens[self.position - 1] == "year") != one:
+                raise NotCovered("year and number disagree")
+            self.expect("old")
+        return [french, "an" if one else "ans"]
+
+    def predicate_noun(self, subject: Subject, negated: bool, everyone: list[str]) -> Predicate:
+        phrase = self.noun_phrase("predicate", negated=False, referent=subject)
+        if subject.english == "you" and phrase.plural:
+            self.saw_plural_you = True
+            if not self.you_plural:
+                raise NotCovered("a plural you: read again as vous")
+        if phrase.is_person and phrase.plural != subject.plural:
+            raise NotCovered("a person noun that disagrees with its subject in number")
+        if subject.pronoun and subject.person in ("il", "ils") and not phrase.article_dropped \
+                and not everyone:
+            replaced = Subject(["ce"], "ils" if phrase.plural else "il", phrase.gender, phrase.plural,
+                               subject.english, subject.is_person)
+            return Predicate("être", phrase.words, subject=replaced)
+        return Predicate("être", everyone + phrase.words)
+
+
+def tokenize(sentence: str) -> tuple[list[str], str]:
+    """Lower-cased English words and the sentence's final mark ('.' when it has none)."""
+    tokens = _WORDS.findall(sentence.replace("\u2019", "'").lower())
+    mark = "."
+    if tokens and tokens[-1] in (".", "!", "?"):
+        mark = tokens.pop()
+    return tokens, mark
