@@ -186,9 +186,11 @@ def english_forms(lemma: str, upos: str, irregular_plural: str | None = None) ->
     verb ("listen to") inflects its first word, a multi-word noun its last."""
     words = lemma.split(" ")
     head = words[0] if upos == "VERB" else words[-1]
-    found = lemminflect.getAllInflections(head, upos=upos)
-    if upos == "VERB" and not found:
-        found = lemminflect.getAllInflections(head, upos=upos) or {"VB": (head,)}
+    # getAllInflections leaves out a form equal to another (VBN "invited" = VBD), so each
+    # tag is asked for on its own.
+    tags = ("VB", "VBP", "VBZ", "VBD", "VBN", "VBG") if upos == "VERB" else ("NN", "NNS")
+    found = {tag: lemminflect.getInflection(head, tag=tag) for tag in tags}
+    found = {tag: spellings for tag, spellings in found.items() if spellings}
     forms = {}
     for tag, spellings in found.items():
         spelled = spellings[-1] if tag == "VBD" and len(spellings) > 1 and head == "lie" else spellings[0]

@@ -24,11 +24,11 @@ CONTRACTED_WILL = {"i'll": "i", "you'll": "you", "he'll": "he", "she'll": "she",
                    "they'll": "they"}
 BE_FORMS = {"am": ("i",), "is": ("he", "she", "it", "np"), "are": ("you", "we", "they", "npp")}
 ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraiment", "quite": "assez",
-           "rather": "plutôt", "almost": "presque"}
+           "rather": "plutôt", "almost": "presque", "pretty": "plutôt"}
 VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
                 "just": "juste", "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
-                "tonight": "ce soir", "again": "encore", "together": "ensemble"}
+                "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà"}
 PREPOSITIONS = {"in": "dans", "at": "à", "on": "sur", "under": "sous", "behind": "derrière",
                 "near": "près de", "with": "avec", "to": "à"}
 STRESSED = {"me": "moi", "i": "moi", "you": "toi", "him": "lui", "he": "lui", "her": "elle",
@@ -270,9 +270,13 @@ class Parser:
         return french_preposition + phrase.words
 
     def comparison_target(self) -> list[str]:
+        """After than, and after of: a pronoun (stressed: moi, toi, lui, ...), a name or a
+        noun phrase; "than I am" drops its verb."""
         word = self.peek()
         if word in STRESSED:
             self.position += 1
+            if word in PRONOUNS:
+                self.take(*BE_FORMS)
             if word == "you" and self.you_plural:
                 return ["vous"]
             return [STRESSED[word]]
@@ -296,9 +300,11 @@ class Parser:
             if names and self.peek(1) != "is":
                 self.position += 1
                 words += [self.french("P", names[0].lemma)[0]]
-            elif self.peek() not in PREPOSITIONS and self.peek() is not None and self.peek() not in ("anymore",) \
+            elif self.peek() not in PREPOSITIONS and self.peek() is not None \
                     and not self.readings(self.peek(), "L"):
-                words += self.noun_phrase("object", negated=negated, generic=generic).words
+                phrase = self.attempt(self.noun_phrase, "object", negated, generic)
+                if phrase is not None:
+                    words += phrase.words
         place = self.place()
         if place:
             words += place
@@ -395,7 +401,18 @@ class Parser:
                 self.position += 1
                 other = self.lexicon.adjectives[self.french("A", others[0].lemma)[0]]
                 after += ["et"] + ([second] if second else []) + [other.forms[subject.agreement()]]
+            if self.peek() == "to" and not everyone:
+                self.position += 1
+                infinitive, negation = self.infinitive_phrase(subject, negated)
+                if negation:
+                    raise NotCovered("a negation inside the infinitive")
+                return Predicate("être", after + ["à" if adjective.forms["ms"] == "prêt" else "de"] + infinitive)
             return Predicate("être", after + self.of_phrase())
+        participles = [r for r in self.readings(self.peek(), "V") if r.tag == "VBN"]
+        if participles:
+            self.position += 1
+            verb = self.lexicon.verbs[self.french("V", participles[0].lemma)[0]]
+            return Predicate("être", everyone + ([adverb] if adverb else []) + [verb.participle[subject.agreement()]])
         if adverb or everyone and not self.readings(self.peek(), "N"):
             raise NotCovered("adverb without an adjective")
         age = self.attempt(self.age)
@@ -413,6 +430,8 @@ class Parser:
         (a bare plural or mass noun is generic there: afraid of dogs = peur des chiens)."""
         if not self.take("of"):
             return []
+        if self.peek() in STRESSED and self.peek() not in PRONOUNS or self.peek() == "you":
+            return ["de"] + self.comparison_target()
         names = self.readings(self.peek(), "P")
         if names:
             self.position += 1
