@@ -39,7 +39,8 @@ WORDS = ROOT / "scripts" / "translation_words.txt"
 OUT = ROOT / "programs" / "nlp" / "translate_en_fr"
 VOWELS = "aeiouyàâäéèêëîïôöûùüœæ"
 PERSONS = ("je", "tu", "il", "nous", "vous", "ils")
-BARE_FLAGS = ("person", "mass", "generic", "aspirated", "before", "inv", "profession")
+BARE_FLAGS = ("person", "mass", "generic", "aspirated", "before", "inv", "profession",
+              "relation", "of")
 FRENCH_TENSES = {"present": "présent", "future": "futur-simple"}
 
 # The words the grammar itself names, with their role (programs/nlp/README.md, "the grammar").
@@ -72,7 +73,7 @@ FUNCTION_WORDS = {
     "very": "adverb très", "so": "adverb si", "too": "adverb trop", "really": "adverb vraiment",
     "all": "all", "than": "than", "and": "and",
     "always": "adverb toujours", "often": "adverb souvent", "still": "adverb encore",
-    "already": "adverb déjà", "just": "adverb juste", "also": "adverb aussi", "quite": "adverb assez",
+    "already": "adverb déjà", "also": "adverb aussi", "quite": "adverb assez",
     "rather": "adverb plutôt", "almost": "adverb presque", "now": "time maintenant",
     "today": "time aujourd'hui", "tomorrow": "time demain", "tonight": "time ce soir",
     "again": "time encore", "together": "time ensemble",
@@ -267,14 +268,15 @@ def main() -> int:
         noun_rows.append([french, gender, plural, feminine, noun_plural(feminine) if feminine else "",
                           str(int(elides(french, "aspirated" in entry.flags))),
                           "1" if "person" in entry.flags else "0", "1" if "mass" in entry.flags else "0",
-                          "1" if "profession" in entry.flags else "0"])
+                          "1" if "profession" in entry.flags else "0",
+                          "1" if "relation" in entry.flags else "0"])
 
     adjective_rows, seen_adjectives = [], set()
     for entry in sections["adjectives"]:
         english, french = entry.columns[:2]
         for tag, form in english_forms(english, "ADJ").items():
             read_as(form, f"A {english} {tag}")
-        bilingual.append([f"A {english}", french, ""])
+        bilingual.append([f"A {english}", french, "of" if "of" in entry.flags else ""])
         if french in seen_adjectives:
             continue
         seen_adjectives.add(french)
@@ -311,16 +313,18 @@ def main() -> int:
           "readings). Categories: V verb, N noun, A adjective, I avoir idiom, P name, L place, "
           "D number, F word of the grammar.", ["form", "readings"],
           [[form, ";".join(r)] for form, r in sorted(readings.items())])
-    write("bilingual.tsv", "English lemma (category lemma) to French lemma, with a flag or gender.",
+    write("bilingual.tsv", "English lemma (category lemma) to French lemma, with a flag (generic: a verb "
+          "whose bare object is generic; of: an adjective taking of + noun phrase) or a name's gender.",
           ["english", "french", "flag"], bilingual)
     write("french_verbs.tsv", "French verbs: infinitive, present and future for je tu il nous vous "
           "ils, past participle (ms mp fs fp), auxiliary.", verb_columns,
           verb_rows)
     write("french_nouns.tsv", "French nouns: lemma, gender, plural, feminine and feminine plural "
           "(person nouns), elides (starts with a vowel sound), person, mass (takes du/de la), "
-          "profession (no article after a subject pronoun and be).",
+          "profession (no article after a subject pronoun and be), relation (no article in the plural "
+          "after be).",
           ["lemma", "gender", "plural", "feminine", "feminine plural", "elides", "person", "mass",
-           "profession"],
+           "profession", "relation"],
           noun_rows)
     write("french_adjectives.tsv", "French adjectives: masculine singular, feminine singular, "
           "masculine plural, feminine plural, masculine singular before a vowel, placed before "

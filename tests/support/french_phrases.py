@@ -26,7 +26,7 @@ BE_FORMS = {"am": ("i",), "is": ("he", "she", "it", "np"), "are": ("you", "we", 
 ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraiment", "quite": "assez",
            "rather": "plutôt", "almost": "presque", "pretty": "plutôt"}
 VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
-                "just": "juste", "also": "aussi"}
+                "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
                 "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà"}
 PREPOSITIONS = {"in": "dans", "at": "à", "on": "sur", "under": "sous", "behind": "derrière",
@@ -226,7 +226,7 @@ class Parser:
         if plural:
             if role in ("subject", "of") or generic:
                 return ["les"]
-            if role == "predicate" and not any_adjective and noun.profession:
+            if role == "predicate" and not any_adjective and (noun.profession or noun.relation):
                 return []
             if role in ("object", "predicate"):
                 return ["de"] if negated or adjective_before else ["des"]
@@ -407,7 +407,8 @@ class Parser:
                 if negation:
                     raise NotCovered("a negation inside the infinitive")
                 return Predicate("être", after + ["à" if adjective.forms["ms"] == "prêt" else "de"] + infinitive)
-            return Predicate("être", after + self.of_phrase())
+            takes_of = self.french("A", reading.lemma)[1] == "of"
+            return Predicate("être", after + (self.of_phrase() if takes_of else []))
         participles = [r for r in self.readings(self.peek(), "V") if r.tag == "VBN"]
         if participles:
             self.position += 1
