@@ -39,8 +39,7 @@ WORDS = ROOT / "scripts" / "translation_words.txt"
 OUT = ROOT / "programs" / "nlp" / "translate_en_fr"
 VOWELS = "aeiouyàâäéèêëîïôöûùüœæ"
 PERSONS = ("je", "tu", "il", "nous", "vous", "ils")
-BARE_FLAGS = ("person", "mass", "generic", "aspirated", "before", "inv", "profession",
-              "relation", "of")
+COLUMNS = {"verbs": 2, "nouns": 3, "adjectives": 2, "avoir": 2, "names": 3, "places": 2}
 FRENCH_TENSES = {"present": "présent", "future": "futur-simple"}
 
 # The words the grammar itself names, with their role (programs/nlp/README.md, "the grammar").
@@ -56,7 +55,7 @@ FUNCTION_WORDS = {
     "she'll": "pronoun+will 3sf", "we'll": "pronoun+will 1p", "they'll": "pronoun+will 3p",
     "am": "be 1s", "are": "be 2/p", "is": "be 3s", "was": "unsupported", "were": "unsupported",
     "isn't": "be+not 3s", "aren't": "be+not 2/p",
-    "do": "do", "does": "do 3s", "did": "do past", "don't": "do+not", "doesn't": "do+not 3s",
+    "do": "do", "little": "adverb un peu (a little)", "does": "do 3s", "did": "do past", "don't": "do+not", "doesn't": "do+not 3s",
     "didn't": "do+not past",
     "can": "modal pouvoir", "can't": "modal+not pouvoir", "cannot": "modal+not pouvoir",
     "must": "modal devoir", "mustn't": "modal+not devoir",
@@ -75,7 +74,7 @@ FUNCTION_WORDS = {
     "always": "adverb toujours", "often": "adverb souvent", "still": "adverb encore",
     "already": "adverb déjà", "also": "adverb aussi", "quite": "adverb assez",
     "rather": "adverb plutôt", "almost": "adverb presque", "now": "time maintenant",
-    "today": "time aujourd'hui", "tomorrow": "time demain", "tonight": "time ce soir",
+    "today": "time aujourd'hui", "tomorrow": "time demain", "tonight": "time ce soir", "right": "time en ce moment (right now)",
     "again": "time encore", "together": "time ensemble",
     "in": "preposition dans", "at": "preposition à", "on": "preposition sur",
     "under": "preposition sous", "behind": "preposition derrière", "near": "preposition près de",
@@ -107,12 +106,14 @@ def read_word_list(path: Path = WORDS) -> dict[str, list[Entry]]:
         if not line.strip() or line.startswith("#"):
             continue
         if line.startswith("["):
-            current = sections.setdefault(line.strip("[]"), [])
+            name = line.strip("[]")
+            current = sections.setdefault(name, [])
             continue
         cells = line.split("\t")
-        columns = [c for c in cells if "=" not in c and c not in BARE_FLAGS]
+        width = COLUMNS[name]
+        columns = cells[:width]
         flags = {}
-        for cell in cells[len(columns):]:
+        for cell in cells[width:]:
             key, _, value = cell.partition("=")
             flags[key] = value if value else "1"
         current.append(Entry(columns, flags))

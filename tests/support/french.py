@@ -45,9 +45,13 @@ class SentenceParser(Parser):
         else:
             subject = self.subject()
             clause = self.verb_group(subject)
-        while self.peek() in TIME_ADVERBS:
-            clause.predicate.after.append(TIME_ADVERBS[self.tokens[self.position]])
-            self.position += 1
+        while self.peek() in TIME_ADVERBS or f"{self.peek()} {self.peek(1)}" in TIME_ADVERBS:
+            if self.peek() in TIME_ADVERBS:
+                clause.predicate.after.append(TIME_ADVERBS[self.tokens[self.position]])
+                self.position += 1
+            else:
+                clause.predicate.after.append(TIME_ADVERBS[f"{self.peek()} {self.peek(1)}"])
+                self.position += 2
         if self.position != len(self.tokens):
             raise NotCovered(f"unexpected {self.peek()!r}")
         return clause

@@ -28,7 +28,8 @@ ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraimen
 VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
                 "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
-                "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà"}
+                "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà",
+                "right now": "en ce moment"}
 PREPOSITIONS = {"in": "dans", "at": "à", "on": "sur", "under": "sous", "behind": "derrière",
                 "near": "près de", "with": "avec", "to": "à"}
 STRESSED = {"me": "moi", "i": "moi", "you": "toi", "him": "lui", "he": "lui", "her": "elle",
@@ -369,6 +370,9 @@ class Parser:
         adverb = ADVERBS.get(self.peek() or "")
         if adverb:
             self.position += 1
+        elif self.peek() == "a" and self.peek(1) == "little" and self.readings(self.peek(2), "A"):
+            self.position += 2
+            adverb = "un peu"
         idioms = self.readings(self.peek(), "I")
         if idioms and subject.is_person:
             self.position += 1
@@ -408,7 +412,12 @@ class Parser:
                     raise NotCovered("a negation inside the infinitive")
                 return Predicate("être", after + ["à" if adjective.forms["ms"] == "prêt" else "de"] + infinitive)
             takes_of = self.french("A", reading.lemma)[1] == "of"
-            return Predicate("être", after + (self.of_phrase() if takes_of else []))
+            after += self.of_phrase() if takes_of else []
+            places = self.readings(self.peek(), "L")
+            if places and places[0].lemma in ("here", "there"):
+                self.position += 1
+                after += self.french("L", places[0].lemma)[0].split(" ")
+            return Predicate("être", after)
         participles = [r for r in self.readings(self.peek(), "V") if r.tag == "VBN"]
         if participles:
             self.position += 1
@@ -423,6 +432,11 @@ class Parser:
             return Predicate("avoir", age)
         place = self.place()
         if place:
+            if self.take("to"):
+                infinitive, negation = self.infinitive_phrase(subject, negated)
+                if negation:
+                    raise NotCovered("a negation inside the infinitive")
+                place += ["pour"] + infinitive
             return Predicate("être", place)
         return self.predicate_noun(subject, negated, everyone)
 
