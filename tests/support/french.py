@@ -109,8 +109,12 @@ class SentenceParser(Parser):
                 self.expect("not")
             tense = "past" if word.startswith("did") else "present"
             if self.take("want"):
-                self.expect("to")
-                after, negation = self.infinitive_phrase(subject, True)
+                if self.take("to"):
+                    after, negation = self.infinitive_phrase(subject, True)
+                elif self.take("anything"):
+                    after, negation = [], "rien"
+                else:
+                    after, negation = self.noun_phrase("object", negated=True).words, None
                 return self.finish(Clause(subject, Predicate("vouloir", after), tense, negation or "pas"))
             lemma, french, _ = self.lexical_verb(("VB",))
             words, negation = self.verb_complements(lemma, True)

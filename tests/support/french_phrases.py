@@ -182,7 +182,7 @@ class Parser:
         noun: Noun = self.lexicon.nouns[self.french("N", reading.lemma)[0]]
         wanted = referent.gender if referent and noun.person else noun.gender
         gender = noun.gender_for(wanted)
-        if any(a.invariable for a in adjectives):
+        if any(a.invariable and a.before_noun for a in adjectives):
             raise NotCovered("an invariable phrase cannot stand before a noun")
         before = [a for a in adjectives if a.before_noun]
         after = [a.form(gender, plural) for a in adjectives if not a.before_noun]
@@ -379,7 +379,7 @@ class Parser:
             after = everyone + ([adverb] if adverb else []) + [self.french("I", idioms[0].lemma)[0]]
             return Predicate("avoir", after + self.of_phrase())
         adjectives = self.readings(self.peek(), "A")
-        if adjectives:
+        if adjectives and not self.readings(self.peek(1), "N"):  # else an adjective of a noun
             self.position += 1
             reading = adjectives[0]
             if reading.tag == "JJR":
