@@ -244,7 +244,7 @@ def main() -> int:
         english, french = entry.columns[:2]
         for tag, form in english_forms(english, "VERB").items():
             read_as(form.split(" ")[0], f"V {english} {tag}")
-        bilingual.append([f"V {english}", french, "generic" if "generic" in entry.flags else ""])
+        bilingual.append([f"V {english}", french, next(iter(entry.flags), "")])
         if french not in seen_verbs:
             seen_verbs.add(french)
             forms = conjugate(conjugator, french)
@@ -314,8 +314,9 @@ def main() -> int:
           "readings). Categories: V verb, N noun, A adjective, I avoir idiom, P name, L place, "
           "D number, F word of the grammar.", ["form", "readings"],
           [[form, ";".join(r)] for form, r in sorted(readings.items())])
-    write("bilingual.tsv", "English lemma (category lemma) to French lemma, with a flag (generic: a verb "
-          "whose bare object is generic; of: an adjective taking of + noun phrase) or a name's gender.",
+    write("bilingual.tsv", "English lemma (category lemma) to French lemma, with a flag (generic: a "
+          "verb whose bare object is generic; indirect: a verb whose French object takes à; of: an "
+          "adjective taking of + noun phrase) or a name's gender.",
           ["english", "french", "flag"], bilingual)
     write("french_verbs.tsv", "French verbs: infinitive, present and future for je tu il nous vous "
           "ils, past participle (ms mp fs fp), auxiliary.", verb_columns,

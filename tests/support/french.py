@@ -74,9 +74,9 @@ class SentenceParser(Parser):
         else:
             self.agree_do(first, subject)
             lemma, french, _ = self.lexical_verb(("VB",))
-            words, negation = self.verb_complements(lemma, False)
-            clause = Clause(subject, Predicate(french, words), "past" if first == "did" else "present",
-                            negation)
+            complements = self.verb_complements(lemma, False)
+            clause = Clause(subject, self.verb_predicate(french, complements),
+                            "past" if first == "did" else "present", complements.negation)
         clause.question = True
         return clause
 
@@ -117,8 +117,9 @@ class SentenceParser(Parser):
                     after, negation = self.noun_phrase("object", negated=True).words, None
                 return self.finish(Clause(subject, Predicate("vouloir", after), tense, negation or "pas"))
             lemma, french, _ = self.lexical_verb(("VB",))
-            words, negation = self.verb_complements(lemma, True)
-            return self.finish(Clause(subject, Predicate(french, words), tense, negation or "pas"))
+            complements = self.verb_complements(lemma, True)
+            return self.finish(Clause(subject, self.verb_predicate(french, complements), tense,
+                                      complements.negation or "pas"))
         if word in MODALS:
             self.position += 1
             negated = "'" in word or word == "cannot" or bool(self.take("not"))
@@ -137,11 +138,11 @@ class SentenceParser(Parser):
         negation = "jamais" if self.take("never") else None
         third = subject.english in ("he", "she", "it", "np")
         lemma, french, tag = self.lexical_verb(("VBD", "VBZ" if third else "VBP"))
-        words, object_negation = self.verb_complements(lemma, negation is not None)
-        if object_negation and negation:
+        complements = self.verb_complements(lemma, negation is not None)
+        if complements.negation and negation:
             raise NotCovered("never and nothing together")
-        return Clause(subject, Predicate(french, words), "past" if tag == "VBD" else "present",
-                      negation or object_negation)
+        return Clause(subject, self.verb_predicate(french, complements),
+                      "past" if tag == "VBD" else "present", negation or complements.negation)
 
     def after_be(self, subject: Subject) -> Clause:
         negation = NEGATIONS.get(self.peek() or "")
@@ -161,9 +162,9 @@ class SentenceParser(Parser):
             return self.finish(Clause(predicate.subject or subject, predicate, "future",
                                       predicate.negation or ("pas" if negated else None)))
         lemma, french, _ = self.lexical_verb(("VB",))
-        words, negation = self.verb_complements(lemma, negated)
-        return self.finish(Clause(subject, Predicate(french, words), "future",
-                                  negation or ("pas" if negated else None)))
+        complements = self.verb_complements(lemma, negated)
+        return self.finish(Clause(subject, self.verb_predicate(french, complements), "future",
+                                  complements.negation or ("pas" if negated else None)))
 
     def finish(self, clause: Clause) -> Clause:
         """not ... anymore is ne ... plus."""
@@ -179,7 +180,10 @@ def realize(clause: Clause, mark: str, lexicon: Lexicon) -> str:
     after = list(predicate.adverbs) + list(predicate.after)
     if clause.tense == "past":
         auxiliary = lexicon.verbs[verb.auxiliary]
-        participle = verb.participle[subject.agreement() if verb.auxiliary == "être" else "ms"]
+        # être: the participle agrees with the subject; avoir: with a direct object pronoun
+        # before it (je l'ai vue), else it stays masculine singular.
+        agreement = subject.agreement() if verb.auxiliary == "être" else predicate.object_agreement or "ms"
+        participle = verb.participle[agreement]
         after = list(predicate.adverbs) + [participle] + list(predicate.after)
         finite = auxiliary.present[subject.person]
     else:
@@ -191,11 +195,11 @@ def realize(clause: Clause, mark: str, lexicon: Lexicon) -> str:
         if pronoun == "je" and finite not in ("suis", "ai"):
             raise NotCovered("inversion with je")
         joiner = "-t-" if finite[-1] in "ae" and pronoun in ("il", "elle") else "-"
-        words = [finite + joiner + pronoun] + after
+        words = predicate.clitic + [finite + joiner + pronoun] + after
     elif clause.negation:
-        words = subject.words + ["ne", finite, clause.negation] + after
+        words = subject.words + ["ne"] + predicate.clitic + [finite, clause.negation] + after
     else:
-        words = subject.words + [finite] + after
+        words = subject.words + predicate.clitic + [finite] + after
     return join_french(contract_all(elide_all(words)) + [mark])
 
 
@@ -203,7 +207,7 @@ def elide_all(words: list[str]) -> list[str]:
     out = []
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
-        if word in ("je", "le", "la", "ne", "de", "que") and following and \
+        if word in ("je", "me", "te", "le", "la", "ne", "de", "que") and following and \
                 starts_with_vowel_sound(following):
             word = word[:-1] + "'"
         elif word == "ce" and following.startswith(("e", "é")):

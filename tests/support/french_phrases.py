@@ -31,7 +31,12 @@ TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain
                 "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà",
                 "right now": "en ce moment"}
 PREPOSITIONS = {"in": "dans", "at": "à", "on": "sur", "under": "sous", "behind": "derrière",
-                "near": "près de", "with": "avec", "to": "à"}
+                "near": "près de", "with": "avec", "to": "à", "for": "pour"}
+OBJECT_PRONOUNS = {  # English -> (direct, indirect, agreement of a participle after it)
+    "me": ("me", "me", "ms"), "you": ("te", "te", "ms"), "him": ("le", "lui", "ms"),
+    "her": ("la", "lui", "fs"), "it": ("le", None, "ms"), "us": ("nous", "nous", "mp"),
+    "them": ("les", "leur", "mp"),
+}
 STRESSED = {"me": "moi", "i": "moi", "you": "toi", "him": "lui", "he": "lui", "her": "elle",
             "she": "elle", "us": "nous", "we": "nous", "them": "eux", "they": "eux"}
 POSSESSIVES = {"my": ("mon", "ma", "mes"), "your": ("ton", "ta", "tes"), "his": ("son", "sa", "ses"),
@@ -73,6 +78,17 @@ class Predicate:
     negation: str | None = None
     subject: Subject | None = None   # a replaced subject (c'est)
     adverbs: list[str] = field(default_factory=list)  # after the finite verb and its negation
+    clitic: list[str] = field(default_factory=list)   # an object pronoun, before the finite verb
+    object_agreement: str | None = None               # a direct object pronoun's gender and number
+
+
+@dataclass
+class Complements:
+    """What follows a lexical verb: French words after it, ne ... rien, an object pronoun."""
+    words: list[str]
+    negation: str | None = None
+    clitic: list[str] = field(default_factory=list)
+    object_agreement: str | None = None
 
 
 @dataclass
@@ -243,7 +259,15 @@ class Parser:
 
     # ---- complements
     def place(self) -> list[str] | None:
-        """here / there / home, or a preposition and a noun phrase or a name."""
+        """One or two places: here / there / home, or a preposition and a noun phrase, a
+        name or a pronoun (I'm here for you)."""
+        first = self.one_place()
+        if first is None:
+            return None
+        second = self.attempt(self.one_place)
+        return first + (second or [])
+
+    def one_place(self) -> list[str] | None:
         places = self.readings(self.peek(), "L")
         if places:
             self.position += 1
@@ -262,6 +286,9 @@ class Parser:
             french = self.french("P", names[0].lemma)[0]
             return (["à"] if preposition in ("in", "at", "to") else PREPOSITIONS[preposition].split()) + [french]
         french_preposition = PREPOSITIONS[preposition].split(" ")
+        if self.peek() in STRESSED and self.peek() not in PRONOUNS and preposition != "to" and not (
+                self.peek() == "her" and self.readings(self.peek(1), "N") + self.readings(self.peek(1), "A")):
+            return french_preposition + self.comparison_target()
         if preposition in ("at", "in") and self.peek() and not self.readings(self.peek(), "F") \
                 and self.readings(self.peek(), "N") and self.readings(self.peek(), "N")[0].tag == "NN":
             noun = self.lexicon.nouns[self.french("N", self.readings(self.peek(), "N")[0].lemma)[0]]
@@ -287,10 +314,34 @@ class Parser:
             return [self.french("P", names[0].lemma)[0]]
         return self.noun_phrase("subject").words
 
-    def verb_complements(self, lemma: str, negated: bool) -> tuple[list[str], str | None]:
-        """object? place?: the French words, and 'rien' where the object is nothing."""
+    def object_pronoun(self, indirect: bool) -> Complements | None:
+        """me, you, him, her, it, us, them as an object: a French pronoun before the verb
+        (le, la, les; lui, leur for a verb whose French object takes à)."""
+        word = self.peek()
+        if word not in OBJECT_PRONOUNS or word == "her" and (
+                self.readings(self.peek(1), "N") or self.readings(self.peek(1), "A")):
+            return None
+        direct, indirect_form, agreement = OBJECT_PRONOUNS[word]
+        if word == "you" and self.you_plural:
+            direct = indirect_form = "vous"
+            agreement = "mp"
+        french = indirect_form if indirect else direct
+        if french is None:
+            raise NotCovered("it as an indirect object")
+        self.position += 1
+        return Complements([], None, [french], None if indirect else agreement)
+
+    def verb_complements(self, lemma: str, negated: bool) -> Complements:
+        """object? place?: the French words, ne ... rien where the object is nothing, or an
+        object pronoun."""
         words, negation = [], None
-        generic = self.lexicon.french("V", lemma)[1] == "generic"
+        flag = self.lexicon.french("V", lemma)[1]
+        generic, indirect = flag == "generic", flag == "indirect"
+        pronoun = self.object_pronoun(indirect)
+        if pronoun is not None:
+            place = self.place()
+            pronoun.words += place or []
+            return pronoun
         if self.peek() in ("nothing", "anything"):
             if (self.peek() == "anything") != negated:
                 raise NotCovered("anything needs a negation, nothing takes none")
@@ -300,16 +351,16 @@ class Parser:
             names = self.readings(self.peek(), "P")
             if names and self.peek(1) != "is":
                 self.position += 1
-                words += [self.french("P", names[0].lemma)[0]]
+                words += (["à"] if indirect else []) + [self.french("P", names[0].lemma)[0]]
             elif self.peek() not in PREPOSITIONS and self.peek() is not None \
                     and not self.readings(self.peek(), "L"):
                 phrase = self.attempt(self.noun_phrase, "object", negated, generic)
                 if phrase is not None:
-                    words += phrase.words
+                    words += (["à"] if indirect else []) + phrase.words
         place = self.place()
         if place:
             words += place
-        return words, negation
+        return Complements(words, negation)
 
     # ---- verb groups
     def lexical_verb(self, tags: tuple[str, ...]) -> tuple[str, str, str]:
@@ -330,8 +381,8 @@ class Parser:
             predicate = self.be_predicate(subject, negated)
             return [predicate.verb] + predicate.after, predicate.negation
         lemma, french, _ = self.lexical_verb(("VB",))
-        words, negation = self.verb_complements(lemma, negated)
-        return [french] + words, negation
+        complements = self.verb_complements(lemma, negated)
+        return complements.clitic + [french] + complements.words, complements.negation
 
     def be_predicate(self, subject: Subject, negated: bool) -> Predicate:
         """Everything the grammar allows after am / is / are (and not): adverbs, then
@@ -357,8 +408,7 @@ class Parser:
         progressive = [r for r in self.readings(self.peek(), "V") if r.tag == "VBG"]
         if progressive:
             lemma, french, _ = self.lexical_verb(("VBG",))
-            words, negation = self.verb_complements(lemma, negated)
-            return Predicate(french, words, negation)
+            return self.verb_predicate(french, self.verb_complements(lemma, negated))
         everyone = []
         if self.take("all"):
             if not subject.plural and subject.english != "you":
@@ -452,6 +502,11 @@ class Parser:
             self.position += 1
             return ["de", self.french("P", names[0].lemma)[0]]
         return ["de"] + self.noun_phrase("of").words
+
+    @staticmethod
+    def verb_predicate(french: str, complements: Complements) -> Predicate:
+        return Predicate(french, complements.words, complements.negation,
+                         clitic=complements.clitic, object_agreement=complements.object_agreement)
 
     def place_after(self, preposition: str) -> list[str]:
         places = self.readings(self.peek(), "L")
