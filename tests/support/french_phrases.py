@@ -24,7 +24,9 @@ CONTRACTED_WILL = {"i'll": "i", "you'll": "you", "he'll": "he", "she'll": "she",
                    "they'll": "they"}
 BE_FORMS = {"am": ("i",), "is": ("he", "she", "it", "np"), "are": ("you", "we", "they", "npp")}
 ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraiment", "quite": "assez",
-           "rather": "plutôt", "almost": "presque", "pretty": "plutôt"}
+           "rather": "plutôt", "almost": "presque", "pretty": "plutôt", "incredibly": "incroyablement",
+           "totally": "totalement", "entirely": "entièrement", "extremely": "extrêmement",
+           "truly": "vraiment", "fairly": "assez", "slightly": "légèrement"}
 VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
                 "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
@@ -391,6 +393,8 @@ class Parser:
         while self.peek() in VERB_ADVERBS:
             verb_adverbs.append(VERB_ADVERBS[self.tokens[self.position]])
             self.position += 1
+        if self.take("being"):  # you are being silly: être, as in the present
+            return self.be_predicate_after_being(subject, negated, verb_adverbs)
         if self.take("going"):
             self.expect("to")
             infinitive = self.attempt(self.infinitive_phrase, subject, negated)
@@ -401,6 +405,13 @@ class Parser:
         else:
             predicate = self.be_complement(subject, negated)
         predicate.adverbs = verb_adverbs + predicate.adverbs
+        return predicate
+
+    def be_predicate_after_being(self, subject: Subject, negated: bool, adverbs: list[str]) -> Predicate:
+        predicate = self.be_complement(subject, negated)
+        if predicate.verb not in ("être", "avoir"):
+            raise NotCovered("being before a verb")
+        predicate.adverbs = adverbs + predicate.adverbs
         return predicate
 
     def be_complement(self, subject: Subject, negated: bool) -> Predicate:
