@@ -92,6 +92,8 @@ HAND_WORKED = {
         ("I'm eating an apple.", "Je mange une pomme."),
         ("We're reading the newspaper.", "Nous lisons le journal."),
         ("I'm going to eat.", "Je vais manger."),
+        ("I'm looking for a gift for my wife.", "Je cherche un cadeau pour ma femme."),
+        ("I'm listening to music.", "J'écoute de la musique."),
         ("She is not going to sleep.", "Elle ne va pas dormir."),
         ("I am going to be fourteen.", "Je vais avoir quatorze ans."),
         ("I will be late.", "Je serai en retard."),
@@ -118,6 +120,9 @@ HAND_WORKED = {
         ("I answer the teacher.", "Je réponds au professeur."),
         ("I love her cat.", "J'aime son chat."),
         ("They're with me.", "Ils sont avec moi."),
+        ("He is not too old to do it.", "Il n'est pas trop vieux pour le faire."),
+        ("Do you love me?", "M'aimes-tu ?"),
+        ("Did you see her?", "L'as-tu vue ?"),
     ],
     "questions": [
         ("Are you hungry?", "As-tu faim ?"),

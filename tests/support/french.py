@@ -200,14 +200,16 @@ def realize(clause: Clause, mark: str, lexicon: Lexicon) -> str:
         words = subject.words + ["ne"] + predicate.clitic + [finite, clause.negation] + after
     else:
         words = subject.words + predicate.clitic + [finite] + after
-    return join_french(contract_all(elide_all(words)) + [mark])
+    return join_french([w.lstrip("=") for w in contract_all(elide_all(words))] + [mark])
 
 
 def elide_all(words: list[str]) -> list[str]:
+    """je, me, te, le, la, ne, de, que before a vowel sound lose their vowel; a pronoun
+    keeps its "=" mark until the words are joined."""
     out = []
     for index, word in enumerate(words):
-        following = words[index + 1] if index + 1 < len(words) else ""
-        if word in ("je", "me", "te", "le", "la", "ne", "de", "que") and following and \
+        following = words[index + 1].lstrip("=") if index + 1 < len(words) else ""
+        if word.lstrip("=") in ("je", "me", "te", "le", "la", "ne", "de", "que") and following and \
                 starts_with_vowel_sound(following):
             word = word[:-1] + "'"
         elif word == "ce" and following.startswith(("e", "é")):

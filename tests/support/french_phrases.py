@@ -27,7 +27,7 @@ ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraimen
            "rather": "plutôt", "almost": "presque", "pretty": "plutôt", "incredibly": "incroyablement",
            "totally": "totalement", "entirely": "entièrement", "extremely": "extrêmement",
            "truly": "vraiment", "fairly": "assez", "slightly": "légèrement"}
-VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
+VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "toujours", "already": "déjà",
                 "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
                 "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà",
@@ -331,7 +331,8 @@ class Parser:
         if french is None:
             raise NotCovered("it as an indirect object")
         self.position += 1
-        return Complements([], None, [french], None if indirect else agreement)
+        # "=" marks a pronoun: de le stays de le (de le faire), where the article contracts
+        return Complements([], None, ["=" + french], None if indirect else agreement)
 
     def verb_complements(self, lemma: str, negated: bool) -> Complements:
         """object? place?: the French words, ne ... rien where the object is nothing, or an
@@ -366,15 +367,15 @@ class Parser:
 
     # ---- verb groups
     def lexical_verb(self, tags: tuple[str, ...]) -> tuple[str, str, str]:
-        """A lexical verb with one of these tags: (English lemma, French infinitive, tag)."""
-        for reading in self.readings(self.peek(), "V"):
-            if reading.tag in tags:
-                self.position += 1
-                lemma = reading.lemma
-                if self.peek() and self.lexicon.french("V", f"{lemma} {self.peek()}"):
-                    lemma = f"{lemma} {self.peek()}"
-                    self.position += 1
-                return lemma, self.french("V", lemma)[0], reading.tag
+        """A lexical verb with one of these tags: (English lemma, French infinitive, tag).
+        A verb with a particle (look for, listen to) is read only where the particle
+        follows, and before the same verb without it."""
+        readings = sorted(self.readings(self.peek(), "V"), key=lambda r: -len(r.lemma.split()))
+        for reading in readings:
+            particle = reading.lemma.split(" ")[1:]
+            if reading.tag in tags and self.tokens[self.position + 1: self.position + 1 + len(particle)] == particle:
+                self.position += 1 + len(particle)
+                return reading.lemma, self.french("V", reading.lemma)[0], reading.tag
         raise NotCovered(f"expected a verb at {self.peek()!r}")
 
     def infinitive_phrase(self, subject: Subject, negated: bool) -> tuple[list[str], str | None]:
@@ -471,7 +472,8 @@ class Parser:
                 infinitive, negation = self.infinitive_phrase(subject, negated)
                 if negation:
                     raise NotCovered("a negation inside the infinitive")
-                return Predicate("être", after + ["à" if adjective.forms["ms"] == "prêt" else "de"] + infinitive)
+                linker = "pour" if adverb == "trop" else "à" if adjective.forms["ms"] == "prêt" else "de"
+                return Predicate("être", after + [linker] + infinitive)
             takes_of = self.french("A", reading.lemma)[1] == "of"
             after += self.of_phrase() if takes_of else []
             places = self.readings(self.peek(), "L")
