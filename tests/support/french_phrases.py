@@ -557,11 +557,10 @@ class Parser:
                 raise NotCovered("a plural you: read again as vous")
         if phrase.is_person and phrase.plural != subject.plural:
             raise NotCovered("a person noun that disagrees with its subject in number")
-        if subject.pronoun and subject.person in ("il", "ils") and not phrase.article_dropped \
-                and not everyone:
+        if subject.pronoun and subject.person in ("il", "ils") and not phrase.article_dropped:
             replaced = Subject(["ce"], "ils" if phrase.plural else "il", phrase.gender, phrase.plural,
                                subject.english, subject.is_person)
-            return Predicate("être", phrase.words, subject=replaced)
+            return Predicate("être", everyone + phrase.words, subject=replaced)
         return Predicate("être", everyone + phrase.words)
 
 
