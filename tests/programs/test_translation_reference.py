@@ -120,6 +120,14 @@ HAND_WORKED = {
         ("I answer the teacher.", "Je réponds au professeur."),
         ("I love her cat.", "J'aime son chat."),
         ("They're with me.", "Ils sont avec moi."),
+        ("He's in prison.", "Il est en prison."),
+        ("I'm at school.", "Je suis à l'école."),
+        ("I'm fine.", "Je vais bien."),
+        ("We're all right now.", "Nous allons bien maintenant."),
+        ("You're being silly.", "Tu es idiot."),
+        ("I'm too busy to help her.", "Je suis trop occupé pour l'aider."),
+        ("I'm ready to leave.", "Je suis prêt à partir."),
+        ("I am glad to see you.", "Je suis content de te voir."),
         ("He is not too old to do it.", "Il n'est pas trop vieux pour le faire."),
         ("Do you love me?", "M'aimes-tu ?"),
         ("Did you see her?", "L'as-tu vue ?"),
@@ -162,6 +170,7 @@ def test_hand_worked_translation(construction, english, french):
     "Tired I am.",                     # not a sentence of the grammar
     "I'm home, Tom.",                  # a comma
     "I didn't eat nothing.",           # nothing after a negation
+    "I'm done.",                       # be done is an idiom, not a passive
     "",
 ])
 def test_outside_the_grammar_is_none(english):

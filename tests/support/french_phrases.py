@@ -27,7 +27,7 @@ ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraimen
            "rather": "plutôt", "almost": "presque", "pretty": "plutôt", "incredibly": "incroyablement",
            "totally": "totalement", "entirely": "entièrement", "extremely": "extrêmement",
            "truly": "vraiment", "fairly": "assez", "slightly": "légèrement"}
-VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "toujours", "already": "déjà",
+VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
                 "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
                 "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà",
@@ -295,6 +295,8 @@ class Parser:
                 and self.readings(self.peek(), "N") and self.readings(self.peek(), "N")[0].tag == "NN":
             noun = self.lexicon.nouns[self.french("N", self.readings(self.peek(), "N")[0].lemma)[0]]
             self.position += 1
+            if preposition == "in":  # in prison, in danger, in town: en prison, en danger, en ville
+                return ["en", noun.lemma]
             return ["à", "la" if noun.gender == "f" else "le", noun.lemma]
         phrase = self.noun_phrase("place")
         return french_preposition + phrase.words
@@ -415,12 +417,22 @@ class Parser:
         predicate.adverbs = adverbs + predicate.adverbs
         return predicate
 
+    def keeping_well(self, subject: Subject, adverbs: list[str]) -> Predicate:
+        """well, fine, all right: how someone is, aller bien (I'm fine = je vais bien)."""
+        if not subject.is_person:
+            raise NotCovered("well said of a thing")
+        self.position += 1
+        return Predicate("aller", adverbs + ["bien"])
+
     def be_complement(self, subject: Subject, negated: bool) -> Predicate:
         """After be and its adverbs: all, an adjective or idiom, an age, a place, a noun."""
         progressive = [r for r in self.readings(self.peek(), "V") if r.tag == "VBG"]
         if progressive:
             lemma, french, _ = self.lexical_verb(("VBG",))
             return self.verb_predicate(french, self.verb_complements(lemma, negated))
+        if (self.peek(), self.peek(1)) == ("all", "right"):
+            self.position += 1
+            return self.keeping_well(subject, [])
         everyone = []
         if self.take("all"):
             if not subject.plural and subject.english != "you":
@@ -435,6 +447,8 @@ class Parser:
         elif self.peek() == "a" and self.peek(1) == "little" and self.readings(self.peek(2), "A"):
             self.position += 2
             adverb = "un peu"
+        if self.peek() in ("well", "fine") and not everyone:
+            return self.keeping_well(subject, [adverb] if adverb else [])
         idioms = self.readings(self.peek(), "I")
         if idioms and subject.is_person:
             self.position += 1
@@ -482,6 +496,8 @@ class Parser:
                 after += self.french("L", places[0].lemma)[0].split(" ")
             return Predicate("être", after)
         participles = [r for r in self.readings(self.peek(), "V") if r.tag == "VBN"]
+        if participles and self.peek() in ("done", "gone"):
+            raise NotCovered("be done and be gone are idioms, not passives")
         if participles:
             self.position += 1
             verb = self.lexicon.verbs[self.french("V", participles[0].lemma)[0]]
