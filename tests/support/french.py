@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from tests.support.french_lexicon import (Lexicon, contract, join_french, load_lexicon,
                                           starts_with_vowel_sound)
+from tests.support.french_predicates import PredicateParser
 from tests.support.french_phrases import (BE_FORMS, CONTRACTED_BE, CONTRACTED_WILL, MODALS,
-                                          NEGATIONS, PRONOUNS, TIME_ADVERBS, NotCovered, Parser, Predicate,
+                                          NEGATIONS, PRONOUNS, TIME_ADVERBS, NotCovered, Predicate,
                                           Subject, tokenize)
 
 
@@ -29,7 +30,7 @@ class Clause:
     question: bool = False
 
 
-class SentenceParser(Parser):
+class SentenceParser(PredicateParser):
     """The clause: subject, then be / will / do / a modal / want / a lexical verb."""
 
     def sentence(self, question: bool) -> Clause:
