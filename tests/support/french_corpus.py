@@ -64,3 +64,4 @@ def score(corpus: list[CorpusLine], translate: Callable[[str], str | None]) -> C
         else:
             misses.append((line.english, french, line.references))
     return CorpusScore(len(corpus), covered, exact, tuple(misses))
+
