@@ -32,6 +32,7 @@ OBJECTS = {
               "bag", "camera", "guitar", "chair", "lamp"),
     "person": PERSON_NOUNS,
     "show": ("film", "movie", "game"),
+    "place": ("museum", "church", "castle", "city", "village", "zoo", "park"),
 }
 VERB_OBJECTS = {
     "eat": "food", "buy": "food", "cook": "food", "like": "food", "hate": "food",
@@ -39,9 +40,10 @@ VERB_OBJECTS = {
     "read": "reading", "write": "reading", "find": "reading", "love": "reading",
     "sell": "thing", "lose": "thing", "clean": "thing", "open": "thing", "wash": "thing",
     "carry": "thing", "borrow": "thing", "fix": "thing",
-    "help": "person", "call": "person", "visit": "person", "meet": "person", "follow": "person",
+    "help": "person", "call": "person", "visit": "place", "meet": "person", "follow": "person",
     "thank": "person", "watch": "show",
 }
+STATIVE = ("like", "love", "hate", "prefer")
 INTRANSITIVE = ("sleep", "run", "swim", "dance", "sing", "work", "laugh", "cry", "smile",
                 "travel", "walk", "cough", "snore", "lie", "arrive", "leave", "fall", "stay",
                 "come", "ski", "skate", "pray", "smoke")
@@ -53,6 +55,7 @@ ADJECTIVES = ("tired", "happy", "sad", "busy", "ready", "rich", "poor", "tall", 
 KIND_ADJECTIVES = {
     "food": ("good", "fresh", "big", "small"), "drink": ("good", "fresh", "cold"),
     "reading": ("good", "new", "old", "long", "short"), "show": ("good", "new", "long"),
+    "place": ("old", "beautiful", "big", "small"),
     "person": ("young", "old", "kind", "good"),
     "thing": ("red", "black", "white", "new", "old", "big", "small", "beautiful", "cheap",
               "expensive", "heavy"),
@@ -163,8 +166,10 @@ class SentenceMaker:
         negation = self.pick(("", "not"))
         return f"{self.be(pronoun, negation)} {article} {adjective}{noun}"
 
-    def transitive(self) -> tuple[str, str]:
-        verb = self.pick(VERB_OBJECTS)
+    def transitive(self, stative: bool = True) -> tuple[str, str]:
+        """A verb and a fitting object; stative=False leaves out the verbs of liking, which
+        English does not put in the progressive."""
+        verb = self.pick(v for v in VERB_OBJECTS if stative or v not in STATIVE)
         return verb, self.noun_phrase(VERB_OBJECTS[verb])
 
     def present(self) -> str:
@@ -180,7 +185,7 @@ class SentenceMaker:
 
     def progressive(self) -> str:
         pronoun, _, _ = self.subject()
-        verb, obj = self.transitive() if self.rng.random() < 0.6 else (self.pick(INTRANSITIVE), "")
+        verb, obj = self.transitive(stative=False) if self.rng.random() < 0.6 else (self.pick(INTRANSITIVE), "")
         negation = self.pick(("", "not"))
         return f"{self.be(pronoun, negation)} {self.form(verb, 'VBG')} {obj}".strip()
 
