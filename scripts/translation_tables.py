@@ -313,9 +313,12 @@ def main() -> int:
     for word, role in FUNCTION_WORDS.items():
         read_as(word, f"F {role}")
 
+    for form in [f for f in readings if "'" in f]:  # text may be typed with ’ (U+2019)
+        readings[form.replace("'", "\u2019")] = readings[form]
     write("english_words.tsv", "English word forms: form, readings (category lemma tag; ';' between "
           "readings). Categories: V verb, N noun, A adjective, I avoir idiom, P name, L place, "
-          "D number, F word of the grammar.", ["form", "readings"],
+          "D number, F word of the grammar. A form with an apostrophe is also written with ’.",
+          ["form", "readings"],
           [[form, ";".join(r)] for form, r in sorted(readings.items())])
     write("bilingual.tsv", "English lemma (category lemma) to French lemma, with a flag (generic: a "
           "verb whose bare object is generic; indirect: a verb whose French object takes à; of: an "

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from raspc.text import Tokenizer
 from tests.support.english_grammar import CONSTRUCTIONS, generate_sentences
 from tests.support.french import translate
 from tests.support.french_corpus import CorpusLine, normalise_french, score
 from tests.support.french_lexicon import load_lexicon
+from tests.support.french_phrases import tokenize
 
 HAND_WORKED = {
     "agreement of adjectives and nouns": [
@@ -214,6 +216,21 @@ def test_every_generated_sentence_is_translated():
     refused = [g for g in sentences if translate(g.english) is None]
     assert len(sentences) == 3000
     assert refused == []
+
+
+@pytest.mark.parametrize("english", ["I'm not hungry anymore.", "Don't you like it?",
+                                     "She\u2019s 19!", "He is a law-abiding citizen.", "We're home, Tom."])
+def test_words_are_cut_as_the_program_cuts_them(english):
+    """The reference reads the words raspc/text.py gives a program declaring
+    {"split": "words", "lower": True}: the tables hold every form it can meet."""
+    lexicon = load_lexicon()
+    encoder = Tokenizer.from_options({"split": "words", "lower": True, "unknown": "<unk>"}).encoder(
+        list(lexicon.readings) + ["<unk>", "19"])
+    program_tokens = list(encoder.tokenize(english).tokens)
+    words, mark = tokenize(english)
+    expected = [w if w in lexicon.readings or w.isdigit() else "<unk>" for w in words] + [mark]
+    normalised = [t.replace("\u2019", "'") for t in program_tokens]
+    assert normalised == expected
 
 
 def test_normalising_french_punctuation_and_case():
