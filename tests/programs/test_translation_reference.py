@@ -33,6 +33,8 @@ HAND_WORKED = {
         ("This beautiful tree is old.", "Ce bel arbre est vieux."),
         ("I bought a new apartment.", "J'ai acheté un nouvel appartement."),
         ("They are my good friends.", "Ce sont mes bons amis."),
+        ("I'm a very lucky man.", "Je suis un homme très chanceux."),
+        ("He is a very good friend.", "C'est un très bon ami."),
     ],
     "articles, possessives, demonstratives and numbers": [
         ("I like cats.", "J'aime les chats."),
@@ -125,6 +127,8 @@ HAND_WORKED = {
         ("He's in prison.", "Il est en prison."),
         ("I'm at school.", "Je suis à l'école."),
         ("I'm fine.", "Je vais bien."),
+        ("I am better.", "Je vais mieux."),
+        ("We're learning Chinese.", "Nous apprenons le chinois."),
         ("We're all right now.", "Nous allons bien maintenant."),
         ("You're being silly.", "Tu es idiot."),
         ("I'm too busy to help her.", "Je suis trop occupé pour l'aider."),

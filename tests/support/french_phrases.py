@@ -28,6 +28,7 @@ ADVERBS = {"very": "très", "so": "tellement", "too": "trop", "really": "vraimen
            "totally": "totalement", "entirely": "entièrement", "extremely": "extrêmement",
            "truly": "vraiment", "fairly": "assez", "slightly": "légèrement"}
 VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "already": "déjà",
+                "now": "maintenant",
                 "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
                 "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà",
@@ -180,13 +181,19 @@ class Parser:
             elif self.peek() and self.peek().isdigit():
                 number = self.tokens[self.position]
                 self.position += 1
-        adjectives = []
-        while self.readings(self.peek(), "A") and not self.readings(self.peek(), "N"):
-            reading = self.readings(self.peek(), "A")[0]
-            if reading.tag != "JJ":
+        adjectives, adverbs = [], {}  # adverbs: index of an adjective -> its adverb (a very kind man)
+        while True:
+            adverb = ADVERBS.get(self.peek() or "") if self.readings(self.peek(1), "A") else None
+            offset = 1 if adverb else 0
+            readings = self.readings(self.peek(offset), "A")
+            if not readings or self.readings(self.peek(offset), "N"):
+                break
+            if readings[0].tag != "JJ":
                 raise NotCovered("comparative before a noun")
-            adjectives.append(self.lexicon.adjectives[self.french("A", reading.lemma)[0]])
-            self.position += 1
+            if adverb:
+                adverbs[len(adjectives)] = adverb
+            adjectives.append(self.lexicon.adjectives[self.french("A", readings[0].lemma)[0]])
+            self.position += 1 + offset
         nouns = self.readings(self.peek(), "N")
         if not nouns or len(adjectives) > 2:
             raise NotCovered(f"expected a noun at {self.peek()!r}")
@@ -202,16 +209,17 @@ class Parser:
         gender = noun.gender_for(wanted)
         if any(a.invariable and a.before_noun for a in adjectives):
             raise NotCovered("an invariable phrase cannot stand before a noun")
-        before = [a for a in adjectives if a.before_noun]
-        after = [a.form(gender, plural) for a in adjectives if not a.before_noun]
+        before = [(adverbs.get(i), a) for i, a in enumerate(adjectives) if a.before_noun]
+        after = [word for i, a in enumerate(adjectives) if not a.before_noun
+                 for word in ([adverbs[i]] if i in adverbs else []) + [a.form(gender, plural)]]
         noun_word = noun.form(gender, plural)
         before_words = []
-        for index, adjective in enumerate(before):
-            following = before[index + 1].forms["ms"] if index + 1 < len(before) else noun_word
+        for index, (adverb, adjective) in enumerate(before):
+            following = before[index + 1][1].forms["ms"] if index + 1 < len(before) else noun_word
             word = adjective.form(gender, plural)
             if gender == "m" and not plural and starts_with_vowel_sound(following):
                 word = adjective.before_vowel
-            before_words.append(word)
+            before_words += ([adverb] if adverb else []) + [word]
         head = before_words + [noun_word] + after
         first = head[0]
         article = self.determiner(determiner, number, role, negated, generic, noun, gender, plural,
@@ -255,6 +263,8 @@ class Parser:
             if negated:
                 return ["de"]
             return ["de", "la"] if gender == "f" else (["de", "le"] if not vowel else ["de", "la"])
+        elif noun.language:  # French, English: le français (in French: en français, see one_place)
+            return ["le"]
         elif noun.mass and role in ("subject", "of"):
             return ["la" if gender == "f" else "le"]
         raise NotCovered("a bare singular noun")

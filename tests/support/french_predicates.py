@@ -52,11 +52,12 @@ class PredicateParser(Parser):
         return predicate
 
     def keeping_well(self, subject: Subject, adverbs: list[str]) -> Predicate:
-        """well, fine, all right: how someone is, aller bien (I'm fine = je vais bien)."""
+        """well, fine, all right, better: how someone is, aller bien / mieux (I'm fine = je vais
+        bien)."""
         if not subject.is_person:
             raise NotCovered("well said of a thing")
         self.position += 1
-        return Predicate("aller", adverbs + ["bien"])
+        return Predicate("aller", adverbs + ["mieux" if self.tokens[self.position - 1] == "better" else "bien"])
 
     def be_complement(self, subject: Subject, negated: bool) -> Predicate:
         """After be and its adverbs: all, an adjective or idiom, an age, a place, a noun."""
@@ -81,7 +82,8 @@ class PredicateParser(Parser):
         elif self.peek() == "a" and self.peek(1) == "little" and self.readings(self.peek(2), "A"):
             self.position += 2
             adverb = "un peu"
-        if self.peek() in ("well", "fine") and not everyone:
+        if (self.peek() in ("well", "fine") or self.peek() == "better" and self.peek(1) != "than") \
+                and not everyone:
             return self.keeping_well(subject, [adverb] if adverb else [])
         idioms = self.readings(self.peek(), "I")
         if idioms and subject.is_person:
