@@ -231,7 +231,7 @@ class Parser:
         vowel = starts_with_vowel_sound(first, self.lexicon)
         index = 2 if plural else (1 if gender == "f" else 0)
         if determiner in ("a", "an"):
-            if role == "predicate" and referent and referent.pronoun and noun.profession and not any_adjective:
+            if role == "predicate" and referent and noun.profession and not any_adjective:
                 return []
             if negated:
                 return ["de"]

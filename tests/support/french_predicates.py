@@ -33,7 +33,12 @@ class PredicateParser(Parser):
         if self.take("being"):  # you are being silly: être, as in the present
             return self.be_predicate_after_being(subject, negated, verb_adverbs)
         if self.take("going"):
-            self.expect("to")
+            if not self.take("to"):  # going home, going upstairs
+                place = self.readings(self.peek(), "L")
+                if not place:
+                    raise NotCovered("going without to or a place")
+                self.position += 1
+                return Predicate("aller", self.french("L", place[0].lemma)[0].split(" "), adverbs=verb_adverbs)
             infinitive = self.attempt(self.infinitive_phrase, subject, negated)
             if infinitive is not None:
                 predicate = Predicate("aller", infinitive[0], infinitive[1])
@@ -89,6 +94,9 @@ class PredicateParser(Parser):
         if idioms and subject.is_person:
             self.position += 1
             after = everyone + ([adverb] if adverb else []) + [self.french("I", idioms[0].lemma)[0]]
+            if self.peek() == "and" and self.readings(self.peek(1), "I"):  # hungry and thirsty
+                after += ["et", self.french("I", self.readings(self.peek(1), "I")[0].lemma)[0]]
+                self.position += 2
             return Predicate("avoir", after + self.of_phrase())
         adjectives = self.readings(self.peek(), "A")
         if adjectives and not self.readings(self.peek(1), "N"):  # else an adjective of a noun
