@@ -274,7 +274,8 @@ def main() -> int:
                           "1" if "person" in entry.flags else "0", "1" if "mass" in entry.flags else "0",
                           "1" if "profession" in entry.flags else "0",
                           "1" if "relation" in entry.flags else "0",
-                          "1" if "language" in entry.flags else "0"])
+                          "1" if "language" in entry.flags else "0",
+                          "1" if "institution" in entry.flags else "0"])
 
     adjective_rows, seen_adjectives = [], set()
     for entry in sections["adjectives"]:
@@ -331,9 +332,10 @@ def main() -> int:
     write("french_nouns.tsv", "French nouns: lemma, gender, plural, feminine and feminine plural "
           "(person nouns), elides (starts with a vowel sound), person, mass (takes du/de la), "
           "profession (no article after a subject pronoun and be), relation (no article in the plural "
-          "after be), language (le français; en français).",
+          "after be), language (le français; en français), "
+          "institution (in the hospital = à l'hôpital).",
           ["lemma", "gender", "plural", "feminine", "feminine plural", "elides", "person", "mass",
-           "profession", "relation", "language"],
+           "profession", "relation", "language", "institution"],
           noun_rows)
     write("french_adjectives.tsv", "French adjectives: masculine singular, feminine singular, "
           "masculine plural, feminine plural, masculine singular before a vowel, placed before "

@@ -128,6 +128,8 @@ HAND_WORKED = {
         ("I love her cat.", "J'aime son chat."),
         ("They're with me.", "Ils sont avec moi."),
         ("He's in prison.", "Il est en prison."),
+        ("She's in the hospital now.", "Elle est à l'hôpital maintenant."),
+        ("I'm in the kitchen.", "Je suis dans la cuisine."),
         ("I'm at school.", "Je suis à l'école."),
         ("I'm fine.", "Je vais bien."),
         ("I am better.", "Je vais mieux."),

@@ -48,6 +48,7 @@ class Noun:
     profession: bool
     relation: bool
     language: bool
+    institution: bool
 
     def form(self, gender: str, plural: bool) -> str:
         """The noun for a referent of this gender (a person noun has a feminine) and number."""
@@ -102,7 +103,7 @@ def load_lexicon() -> Lexicon:
                              dict(zip(("ms", "mp", "fs", "fp"), row[13:17])), row[17])
     nouns = {row[0]: Noun(row[0], row[1], row[2], row[3], row[4], row[5] == "1", row[6] == "1",
                           row[7] == "1", row[8] == "1",
-                          row[9] == "1", row[10] == "1") for row in _rows("french_nouns.tsv")}
+                          row[9] == "1", row[10] == "1", row[11] == "1") for row in _rows("french_nouns.tsv")}
     adjectives = {row[0]: Adjective(dict(zip(("ms", "fs", "mp", "fp"), row[0:4])), row[4],
                                     row[5] == "1", row[6] == "1") for row in _rows("french_adjectives.tsv")}
     return Lexicon(readings, bilingual, verbs, nouns, adjectives)

@@ -101,6 +101,7 @@ class NounPhrase:
     plural: bool
     is_person: bool
     article_dropped: bool = False
+    institution: bool = False
 
 
 class Parser:
@@ -224,7 +225,8 @@ class Parser:
         first = head[0]
         article = self.determiner(determiner, number, role, negated, generic, noun, gender, plural,
                                   bool(before_words), bool(adjectives), first, referent)
-        return NounPhrase(article + head, gender, plural, noun.person, not article and role == "predicate")
+        return NounPhrase(article + head, gender, plural, noun.person, not article and role == "predicate",
+                          noun.institution)
 
     def determiner(self, determiner, number, role, negated, generic, noun, gender, plural,
                    adjective_before, any_adjective, first, referent) -> list[str]:
@@ -307,6 +309,8 @@ class Parser:
                 return ["en", noun.lemma]
             return ["à", "la" if noun.gender == "f" else "le", noun.lemma]
         phrase = self.noun_phrase("place")
+        if preposition == "in" and phrase.institution:  # in the hospital: à l'hôpital
+            french_preposition = ["à"]
         return french_preposition + phrase.words
 
     def comparison_target(self) -> list[str]:
