@@ -151,6 +151,9 @@ HAND_WORKED = {
         ("Can you swim?", "Peux-tu nager ?"),
         ("Are they going to eat?", "Vont-ils manger ?"),
         ("Am I late?", "Suis-je en retard ?"),
+        ("I'm late, aren't I?", "Je suis en retard, n'est-ce pas ?"),
+        ("She's not young, is she?", "Elle n'est pas jeune, n'est-ce pas ?"),
+        ("I'm home, Tom.", "Je suis à la maison, Tom."),
     ],
     "contractions and you": [
         ("I'm tired.", "Je suis fatigué."),
@@ -179,7 +182,8 @@ def test_hand_worked_translation(construction, english, french):
     "He eat an apple.",                # the verb does not agree
     "I eat apple.",                    # a bare singular count noun
     "Tired I am.",                     # not a sentence of the grammar
-    "I'm home, Tom.",                  # a comma
+    "I'm busy, too.",                  # a comma before neither a tag question nor a name
+    "Are you late, aren't you?",       # a tag question after a question
     "I didn't eat nothing.",           # nothing after a negation
     "I'm done.",                       # be done is an idiom, not a passive
     "",
@@ -247,6 +251,6 @@ def test_normalising_french_punctuation_and_case():
     assert normalise_french("C\u2019est\u00a0vrai ?") == "c'est vrai?"
     corpus = [CorpusLine("I'm tired.", ("Je suis fatigué.", "Je suis crevé.")),
               CorpusLine("I'm sure.", ("J'en suis sûr.",)),
-              CorpusLine("I'm home, Tom.", ("Je suis chez moi, Tom.",))]
+              CorpusLine("I'm busy, too.", ("Je suis occupé, moi aussi.",))]
     result = score(corpus, translate)
     assert (result.sentences, result.covered, result.exact) == (3, 2, 1)

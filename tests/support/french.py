@@ -229,6 +229,28 @@ def contract_all(words: list[str]) -> list[str]:
     return out
 
 
+TAG_VERBS = ("am", "is", "are", "isn't", "aren't", "do", "does", "did", "don't", "doesn't", "didn't",
+             "can", "can't", "will", "won't")
+
+
+def split_tail(tokens: list[str], mark: str, lexicon: Lexicon) -> tuple[list[str], list[str]]:
+    """A clause and what a comma adds after it: a tag question (, aren't you? = , n'est-ce
+    pas ?) or a name (, Tom. = , Tom.). NotCovered for any other comma."""
+    if "," not in tokens:
+        return tokens, []
+    comma = tokens.index(",")
+    clause, tail = tokens[:comma], tokens[comma + 1:]
+    if "," in tail or not clause:
+        raise NotCovered("more than one comma")
+    if mark == "?" and tail and tail[0] in TAG_VERBS and len(tail) <= 2 and \
+            (len(tail) == 1 or tail[1] in PRONOUNS) and clause[0] not in TAG_VERBS:
+        return clause, [",", "n'est-ce", "pas"]
+    names = [r for r in lexicon.readings.get(tail[0] if len(tail) == 1 else "", ()) if r.category == "P"]
+    if names:
+        return clause, [",", lexicon.french("P", names[0].lemma)[0]]
+    raise NotCovered("a comma before something other than a tag question or a name")
+
+
 def translate(sentence: str, lexicon: Lexicon | None = None) -> str | None:
     """English sentence -> French, or None where the sentence is outside the grammar.
 
@@ -238,13 +260,18 @@ def translate(sentence: str, lexicon: Lexicon | None = None) -> str | None:
     tokens, mark = tokenize(sentence)
     if not tokens or mark not in (".", "!", "?"):
         return None
+    try:
+        tokens, tail = split_tail(tokens, mark, lexicon)
+    except NotCovered:
+        return None
     for you_plural in (False, True):
         parser = SentenceParser(tokens, lexicon, you_plural)
         try:
-            clause = parser.sentence(mark == "?")
+            clause = parser.sentence(mark == "?" and not tail)
             if parser.saw_plural_you and not you_plural:
                 continue
-            return realize(clause, " " + mark if mark != "." else mark, lexicon).replace("  ", " ")
+            french = realize(clause, "", lexicon) + (join_french(tail) if tail else "")
+            return (french + (" " + mark if mark != "." else mark)).replace("  ", " ")
         except (NotCovered, KeyError):
             if parser.saw_plural_you and not you_plural:
                 continue
