@@ -266,10 +266,47 @@ class SentenceMaker:
         return f"{self.be(pronoun)} {self.form(adjective, 'JJR', 'A')} than {target}"
 
 
+    def object_pronoun(self) -> str:
+        pronoun, _, third = self.subject()
+        verb = self.pick(("see", "help", "call", "love", "meet", "follow", "thank", "watch", "wait for"))
+        obj = self.pick([o for o in ("me", "you", "him", "her", "us", "them")
+                         if o != {"I": "me", "we": "us"}.get(pronoun)])
+        head, _, particle = verb.partition(" ")
+        particle = f" {particle}" if particle else ""
+        style = self.rng.random()
+        if style < 0.3:
+            return f"{pronoun} {self.form(head, 'VBD')}{particle} {obj}"
+        if style < 0.5:
+            did = self.pick(("didn't", "did not"))
+            return f"{pronoun} {did} {head}{particle} {obj}"
+        if style < 0.7:
+            return f"{self.be(pronoun, self.pick(('', 'not')))} going to {head}{particle} {obj}"
+        return f"{self.be(pronoun)} {self.form(head, 'VBG')}{particle} {obj}"
+
+    def tag_question(self) -> str:
+        pronoun, be, _ = self.subject()
+        negation = self.pick(("", "not"))
+        tag_pronoun = pronoun if pronoun != "I" else "I"
+        if negation:
+            tag = f"{be if pronoun != 'I' else 'am'} {tag_pronoun}"
+        else:
+            tag = f"{'aren' if be in ('are', 'am') else 'isn'}'t {tag_pronoun}"
+        return f"{self.be(pronoun, negation)} {self.pick(ADJECTIVES)}, {tag}?"
+
+    def with_time(self) -> str:
+        pronoun, _, _ = self.subject()
+        time = self.pick(("now", "today", "tomorrow", "tonight", "right now"))
+        if self.rng.random() < 0.5:
+            return f"{self.be(pronoun)} {self.pick(ADJECTIVES + IDIOMS)} {time}"
+        time = self.pick(("now", "right now", "today"))
+        return f"{self.be(pronoun)} {self.form(self.pick(INTRANSITIVE), 'VBG')} {time}"
+
+
 CONSTRUCTIONS: dict[str, Callable[[SentenceMaker], str]] = {
     name: getattr(SentenceMaker, name) for name in (
         "be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "present", "progressive",
-        "past", "nothing", "future", "going_to", "modal", "question", "noun_subject", "comparison")
+        "past", "nothing", "future", "going_to", "modal", "question", "noun_subject", "comparison",
+        "object_pronoun", "tag_question", "with_time")
 }
 
 
