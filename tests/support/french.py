@@ -168,9 +168,11 @@ class SentenceParser(PredicateParser):
                                   complements.negation or ("pas" if negated else None)))
 
     def finish(self, clause: Clause) -> Clause:
-        """not ... anymore is ne ... plus."""
+        """not ... anymore is ne ... plus; not ... yet is ne ... pas encore."""
         if clause.negation == "pas" and self.take("anymore"):
             clause.negation = "plus"
+        elif clause.negation == "pas" and self.take("yet"):
+            clause.negation = "pas encore"
         return clause
 
 

@@ -32,7 +32,8 @@ VERB_ADVERBS = {"always": "toujours", "often": "souvent", "still": "encore", "al
                 "also": "aussi"}
 TIME_ADVERBS = {"now": "maintenant", "today": "aujourd'hui", "tomorrow": "demain",
                 "tonight": "ce soir", "again": "encore", "together": "ensemble", "already": "déjà",
-                "right now": "en ce moment"}
+                "right now": "en ce moment", "this morning": "ce matin",
+                "this afternoon": "cet après-midi", "this evening": "ce soir", "this week": "cette semaine"}
 PREPOSITIONS = {"in": "dans", "at": "à", "on": "sur", "under": "sous", "behind": "derrière",
                 "near": "près de", "with": "avec", "to": "à", "for": "pour"}
 OBJECT_PRONOUNS = {  # English -> (direct, indirect, agreement of a participle after it)

@@ -84,10 +84,10 @@ class PredicateParser(Parser):
         adverb = ADVERBS.get(self.peek() or "")
         if adverb:
             self.position += 1
-        elif self.peek() == "a" and self.peek(1) == "little" and self.readings(self.peek(2), "A"):
+        elif self.peek() == "a" and self.peek(1) in ("little", "bit") and self.readings(self.peek(2), "A"):
             self.position += 2
             adverb = "un peu"
-        if (self.peek() in ("well", "fine") or self.peek() == "better" and self.peek(1) != "than") \
+        if (self.peek() in ("well", "fine", "ok") or self.peek() == "better" and self.peek(1) != "than") \
                 and not everyone:
             return self.keeping_well(subject, [adverb] if adverb else [])
         idioms = self.readings(self.peek(), "I")
