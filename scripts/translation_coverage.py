@@ -24,7 +24,8 @@ from tests.support.french_corpus import read_corpus, score
 from tests.support.french_lexicon import join_french, load_lexicon
 from tests.support.french_phrases import tokenize
 
-DEFAULT = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data" / "translation" / "tatoeba_be_dev.tsv"
+# ../shared beside the repository, as programs/nlp/README.md names it
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "translation" / "tatoeba_be_dev.tsv"
 # The baseline's words of the grammar, one French word (or two) for each.
 GRAMMAR_WORDS = {
     "i": "je", "you": "tu", "he": "il", "she": "elle", "it": "il", "we": "nous", "they": "ils",
@@ -72,8 +73,10 @@ def chrf(hypotheses: list[str], references: list[tuple[str, ...]]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--misses", type=int, default=0, help="print this many covered sentences that match no reference")
-    parser.add_argument("--uncovered", type=int, default=0, help="print this many sentences left uncovered (seeded sample)")
+    parser.add_argument("--misses", type=int, default=0,
+                        help="print this many covered sentences that match no reference")
+    parser.add_argument("--uncovered", type=int, default=0,
+                        help="print this many sentences left uncovered (seeded sample)")
     options = parser.parse_args(argv)
     corpus = read_corpus(options.data)
     result = score(corpus, translate)
@@ -86,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chrF over all sentences: reference translator {ours:.1f}, word-for-word baseline {baseline:.1f}")
     covered = [line for line in corpus if translate(line.english) is not None]
     covered_references = [line.references for line in covered]
-    print(f"chrF over the covered sentences: reference translator "
-          f"{chrf([translate(line.english) for line in covered], covered_references):.1f}, "
-          f"word-for-word baseline {chrf([word_for_word(line.english) for line in covered], covered_references):.1f}")
+    ours_covered = chrf([translate(line.english) for line in covered], covered_references)
+    baseline_covered = chrf([word_for_word(line.english) for line in covered], covered_references)
+    print(f"chrF over the covered sentences: reference translator {ours_covered:.1f}, "
+          f"word-for-word baseline {baseline_covered:.1f}")
     for english, french, refs in result.misses[: options.misses]:
         print(f"  {english}  ->  {french}   | {' | '.join(refs)}")
     if options.uncovered:

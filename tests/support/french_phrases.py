@@ -388,7 +388,8 @@ class Parser:
         readings = sorted(self.readings(self.peek(), "V"), key=lambda r: -len(r.lemma.split()))
         for reading in readings:
             particle = reading.lemma.split(" ")[1:]
-            if reading.tag in tags and self.tokens[self.position + 1: self.position + 1 + len(particle)] == particle:
+            following = self.tokens[self.position + 1: self.position + 1 + len(particle)]
+            if reading.tag in tags and following == particle:
                 self.position += 1 + len(particle)
                 return reading.lemma, self.french("V", reading.lemma)[0], reading.tag
         raise NotCovered(f"expected a verb at {self.peek()!r}")

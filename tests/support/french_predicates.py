@@ -145,7 +145,8 @@ class PredicateParser(Parser):
         if participles:
             self.position += 1
             verb = self.lexicon.verbs[self.french("V", participles[0].lemma)[0]]
-            return Predicate("être", everyone + ([adverb] if adverb else []) + [verb.participle[subject.agreement()]])
+            participle = verb.participle[subject.agreement()]
+            return Predicate("être", everyone + ([adverb] if adverb else []) + [participle])
         if adverb or everyone and not self.readings(self.peek(), "N"):
             raise NotCovered("adverb without an adjective")
         age = self.attempt(self.age)
