@@ -307,6 +307,7 @@ def main() -> int:
     for entry in sections["names"]:
         english, french, gender = entry.columns[:3]
         read_as(english, f"P {english} NNP")
+        read_as(f"{english}'s", f"P {english} POS")  # Tom's cousin = le cousin de Tom
         bilingual.append([f"P {english}", french, gender])
     for entry in sections["places"]:
         english, french = entry.columns[:2]

@@ -131,7 +131,12 @@ class Parser:
         return word
 
     def readings(self, word: str | None, category: str) -> list[Reading]:
-        return [r for r in self.lexicon.readings.get(word or "", ()) if r.category == category]
+        """The readings of a word in one category; "P" is a name (Tom), "G" a name's genitive
+        (Tom's)."""
+        if category == "G":
+            return [r for r in self.lexicon.readings.get(word or "", ()) if r.category == "P" and r.tag == "POS"]
+        found = [r for r in self.lexicon.readings.get(word or "", ()) if r.category == category]
+        return [r for r in found if r.tag != "POS"]
 
     def attempt(self, method, *arguments):
         """Try one alternative; on failure restore the position and answer None."""
@@ -174,7 +179,12 @@ class Parser:
                     referent: Subject | None = None) -> NounPhrase:
         """det? adjective* noun. role: subject, object, predicate, place."""
         determiner = self.take("a", "an", "the", "this", "that", "these", "those", *POSSESSIVES)
-        number = None
+        number, owner = None, []
+        genitive = self.readings(self.peek(), "G")
+        if determiner is None and genitive:  # Tom's cousin = le cousin de Tom
+            determiner = "the"
+            owner = ["de", self.french("P", genitive[0].lemma)[0]]
+            self.position += 1
         if determiner is None:
             numbers = self.readings(self.peek(), "D")
             if numbers:
@@ -226,8 +236,8 @@ class Parser:
         first = head[0]
         article = self.determiner(determiner, number, role, negated, generic, noun, gender, plural,
                                   bool(before_words), bool(adjectives), first, referent)
-        return NounPhrase(article + head, gender, plural, noun.person, not article and role == "predicate",
-                          noun.institution)
+        return NounPhrase(article + head + owner, gender, plural, noun.person,
+                          not article and role == "predicate", noun.institution)
 
     def determiner(self, determiner, number, role, negated, generic, noun, gender, plural,
                    adjective_before, any_adjective, first, referent) -> list[str]:
