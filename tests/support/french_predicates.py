@@ -140,8 +140,8 @@ class PredicateParser(Parser):
                 after += self.french("L", places[0].lemma)[0].split(" ")
             return Predicate("être", after)
         participles = [r for r in self.readings(self.peek(), "V") if r.tag == "VBN"]
-        if participles and self.peek() in ("done", "gone"):
-            raise NotCovered("be done and be gone are idioms, not passives")
+        if participles and self.peek() in ("done", "gone", "finished"):
+            raise NotCovered("be done, gone, finished are idioms, not passives")
         if participles:
             self.position += 1
             verb = self.lexicon.verbs[self.french("V", participles[0].lemma)[0]]
