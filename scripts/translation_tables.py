@@ -308,7 +308,7 @@ def main() -> int:
         english, french, gender = entry.columns[:3]
         read_as(english, f"P {english} NNP")
         read_as(f"{english}'s", f"P {english} POS")  # Tom's cousin = le cousin de Tom
-        bilingual.append([f"P {english}", french, gender])
+        bilingual.append([f"P {english}", french, gender + (" city" if "city" in entry.flags else "")])
     for entry in sections["places"]:
         english, french = entry.columns[:2]
         read_as(english, f"L {english} RB")

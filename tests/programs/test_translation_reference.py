@@ -95,6 +95,7 @@ HAND_WORKED = {
         ("I'm hungry and thirsty.", "J'ai faim et soif."),
         ("I'm 19.", "J'ai 19 ans."),
         ("He is twenty years old.", "Il a vingt ans."),
+        ("Mary is hungry.", "Mary a faim."),
         ("She is one year old.", "Elle a un an."),
     ],
     "present, progressive, future and going to": [
@@ -192,6 +193,7 @@ def test_hand_worked_translation(construction, english, french):
     "Are you late, aren't you?",       # a tag question after a question
     "I didn't eat nothing.",           # nothing after a negation
     "I'm done.",                       # be done is an idiom, not a passive
+    "Paris is hungry.",                # an avoir idiom said of a place
     "",
 ])
 def test_outside_the_grammar_is_none(english):

@@ -168,8 +168,8 @@ class Parser:
         names = self.readings(word, "P")
         if names:
             self.position += 1
-            french, gender = self.french("P", names[0].lemma)
-            return Subject([french], "il", gender, False, "np")
+            french, flag = self.french("P", names[0].lemma)  # flag: gender, and "city" for a place
+            return Subject([french], "il", flag.split()[0], False, "np", "city" not in flag)
         phrase = self.noun_phrase("subject")
         return Subject(phrase.words, "ils" if phrase.plural else "il", phrase.gender, phrase.plural,
                        "npp" if phrase.plural else "np", phrase.is_person)
