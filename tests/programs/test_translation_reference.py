@@ -194,6 +194,7 @@ def test_hand_worked_translation(construction, english, french):
     "I didn't eat nothing.",           # nothing after a negation
     "I'm done.",                       # be done is an idiom, not a passive
     "Paris is hungry.",                # an avoir idiom said of a place
+    "She left the house.",             # partir takes no direct object
     "",
 ])
 def test_outside_the_grammar_is_none(english):

@@ -365,6 +365,10 @@ class Parser:
         words, negation = [], None
         flag = self.lexicon.french("V", lemma)[1]
         generic, indirect = flag == "generic", flag == "indirect"
+        if self.lexicon.verbs[self.french("V", lemma)[0]].auxiliary == "être":
+            # aller, venir, partir, entrer ...: no direct object in French, only places
+            place = self.place()
+            return Complements(place or [])
         pronoun = self.object_pronoun(indirect)
         if pronoun is not None:
             place = self.place()
