@@ -255,10 +255,10 @@ def main() -> int:
             seen_verbs.add(french)
             forms = conjugate(conjugator, french)
             verb_rows.append(list(forms.values()))
-    for helper in ("être", "avoir", "aller", "pouvoir", "vouloir", "devoir"):
-        if helper not in seen_verbs:
-            seen_verbs.add(helper)
-            verb_rows.append(list(conjugate(conjugator, helper).values()))
+    for needed in ("être", "avoir", "aller", "pouvoir", "vouloir", "devoir"):
+        if needed not in seen_verbs:
+            seen_verbs.add(needed)
+            verb_rows.append(list(conjugate(conjugator, needed).values()))
     verb_columns = list(conjugate(conjugator, "manger").keys())
 
     noun_rows, seen_nouns = [], set()
