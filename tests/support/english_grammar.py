@@ -23,7 +23,7 @@ SUBJECTS = {  # pronoun -> (be, contracted be, third person singular)
     "she": ("is", "she's", True), "we": ("are", "we're", False), "they": ("are", "they're", False),
 }
 PERSON_NOUNS = ("friend", "teacher", "student", "doctor", "brother", "sister", "mother",
-                "father", "neighbor", "boy", "girl", "man", "woman", "child", "cousin")
+                "father", "neighbor", "boy", "girl", "child", "cousin")
 OBJECTS = {
     "food": ("apple", "cake", "bread", "sandwich", "banana", "cheese", "soup", "orange", "pie"),
     "drink": ("water", "milk", "coffee", "tea", "juice", "wine", "beer"),
@@ -158,9 +158,11 @@ class SentenceMaker:
         pronoun, _, _ = self.subject()
         plural = pronoun in ("we", "they")
         noun = self.pick(PERSON_NOUNS)
+        own = {"I": "my", "you": "your", "we": "our"}.get(pronoun)  # not "I am my doctor"
         if plural:
-            return f"{self.be(pronoun)} {self.pick(('my', 'your', 'our', 'good'))} {self.form(noun, 'NNS', 'N')}"
-        determiner = self.pick(("a", "my", "your", "the"))
+            determiner = self.pick([d for d in ("my", "your", "our", "good") if d != own])
+            return f"{self.be(pronoun)} {determiner} {self.form(noun, 'NNS', 'N')}"
+        determiner = self.pick([d for d in ("a", "my", "your", "the") if d != own])
         adjective = self.pick(("", "", "good ", "young ", "new ")) if determiner != "the" else ""
         article = "an" if determiner == "a" and (adjective or noun)[0] in "aeiou" else determiner
         negation = self.pick(("", "not"))
@@ -270,7 +272,7 @@ class SentenceMaker:
         pronoun, _, third = self.subject()
         verb = self.pick(("see", "help", "call", "love", "meet", "follow", "thank", "watch", "wait for"))
         obj = self.pick([o for o in ("me", "you", "him", "her", "us", "them")
-                         if o != {"I": "me", "we": "us"}.get(pronoun)])
+                         if o != {"I": "me", "we": "us", "you": "you"}.get(pronoun)])
         head, _, particle = verb.partition(" ")
         particle = f" {particle}" if particle else ""
         style = self.rng.random()
@@ -281,6 +283,8 @@ class SentenceMaker:
             return f"{pronoun} {did} {head}{particle} {obj}"
         if style < 0.7:
             return f"{self.be(pronoun, self.pick(('', 'not')))} going to {head}{particle} {obj}"
+        if head in ("love", "see"):  # not said in the progressive
+            head, particle = "watch", ""
         return f"{self.be(pronoun)} {self.form(head, 'VBG')}{particle} {obj}"
 
     def tag_question(self) -> str:
