@@ -8,20 +8,11 @@ import numpy as np
 import pytest
 
 from cli.main import main
-
-REVERSE = """\
-@vocab "abc";
-@max_len 4;
-@output reverse;
-flip = select(indices, length - indices - 1, ==);
-reverse = aggregate(flip, tokens);
-"""
+from tests.support.cli import REVERSE, write_program
 
 
 def _program(tmp_path) -> str:
-    path = tmp_path / "reverse.rasp"
-    path.write_text(REVERSE)
-    return str(path)
+    return write_program(tmp_path, "reverse", REVERSE)
 
 
 def test_json_has_the_logit_lens_and_the_attribution(tmp_path, capsys):
