@@ -13,7 +13,7 @@ from cli.main import main
 ROOT = Path(__file__).resolve().parents[2]
 
 SMALL_RUN = ("--programs", "hist", "--max-lens", "3", "--repeats", "1", "--batches", "8", "--samples", "10",
-             "--no-vocab-sweep", "--no-plots")
+             "--no-vocab-sweep", "--no-plots", "--task-rows")
 
 
 def test_bench_without_out_writes_under_the_current_directory(tmp_path, monkeypatch, capsys):

@@ -310,9 +310,12 @@ def test_lens_requires_an_input(tmp_path, capsys):
 def test_bench_small_run_and_table(tmp_path, capsys):
     status, out, err = cli(capsys, "bench", "--programs", "hist", "--max-lens", "3", "--repeats", "1",
                            "--batches", "8", "--samples", "20", "--no-vocab-sweep", "--no-plots",
-                           "--out", str(tmp_path))
+                           "--task-rows", "training hist", "--out", str(tmp_path))
     assert status == 0, err
     data = json.loads((tmp_path / "results.json").read_text())
+    [training] = data["task_rows"]
+    assert training["name"] == "training hist" and training["sequences_per_second"] > 0
+    assert "## Training throughput" in (tmp_path / "results.md").read_text()
     [row] = data["rows"]
     assert row["program"] == "hist" and row["max_len"] == 3 and row["error"] is None
     assert row["layers"] >= 1 and row["params"] > 0 and row["forward_seq_per_s"]["8"] > 0
