@@ -362,7 +362,11 @@ PROGRAM_SUBJECTS = {"je": "je", "tu": "tu", "il": "il", "elle": "elle", "it": "i
 PROGRAM_BE = {"1s": "am", "3s": "is", "2/p": "are"}
 VERB_ADVERBS = ("always", "often", "still", "already", "also")
 PROGRAM_MARKS = (".", "!", "?")
-PROGRAM_GRAMMAR_WORDS = {"et": "and", "pas": "not", "plus": "anymore", "jamais": "never"}
+# Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
+# the nouns table marks (at the hospital = à l'hôpital).
+PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
+                       "house", "car", "bed", "classroom", "shop", "store", "city", "village", "castle",
+                       "country", "forest", "lake", "river", "garage", "street", "building", "apartment")
 
 
 def read_table(name: str) -> list[list[str]]:
@@ -376,6 +380,8 @@ def write_program_tables() -> None:
     readings = {row[0]: [r.split(" ") for r in row[1].split(";")] for row in read_table("english_words.tsv")}
     bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
     adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
+    nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
+    noun_classes: dict[str, str] = {}
     verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
@@ -425,8 +431,19 @@ def write_program_tables() -> None:
             add(form, "one" if form == "one" else "number", [bilingual["D " + form]])
         elif "L" in by_category:
             add(form, "home" if form == "home" else "place", [bilingual["L " + form]])
-        elif form == "at":
-            add(form, "at", ["-"])
+        elif form in ("at", "in", "the"):
+            add(form, form, ["-"])
+        elif "P" in by_category and bilingual.get("P " + form) and form in ("paris", "boston", "london", "tokyo"):
+            add(form, "city", [bilingual["P " + form]])
+        elif "N" in by_category:
+            lemma, tag = by_category["N"][1:3]
+            french_noun = bilingual.get("N " + lemma)
+            row = nouns.get(french_noun)
+            if row is None or (lemma not in PROGRAM_PLACE_NOUNS and row[10] != "1"):
+                continue
+            plural = tag == "NNS"
+            add(form, "noun", [row[1] if plural else french_noun])
+            noun_classes[form] = ("p" if plural else "e" if row[4] == "1" else row[0]) + (" à" if row[10] == "1" else "")
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
     # "idiom or adjective": the idiom's noun where the adjective's ms form would be
     idiom_nouns = {form: forms[0] for form, forms in french.items() if roles[form] == "idiom or adjective"}
@@ -444,9 +461,12 @@ def write_program_tables() -> None:
     write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
           f"that is also an idiom (cold = froid: avoir froid). {source}",
           ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
+    write("program_nouns.tsv", "translate_en_fr.rasp: a place noun's class: m or f (singular), e "
+          "(singular, elides le/la), p (plural), with à where in the ... is à (an establishment). "
+          "Derived from french_nouns.tsv.", ["form", "class"], [[f, noun_classes.get(f, "none")] for f in rows])
     write("program_persons.tsv", "translate_en_fr.rasp: the person of a subject pronoun (it: il, "
           f"which never takes an avoir idiom). {source}", ["form", "person"],
-          [[f, p] for f, p in sorted(persons.items())])
+          [[f, persons.get(f, "none")] for f in rows])
     conjugation = {}
     for verb in ("être", "avoir"):
         for person, form in zip(PERSONS, verbs[verb]):
