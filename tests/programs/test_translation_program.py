@@ -28,6 +28,8 @@ UNTRANSLATABLE = "[untranslatable]"
 CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place")
 GENERATED = 3000  # sentences from the generator, all constructions in turn; the four above are 2/9 of them
 
+pytestmark = pytest.mark.slow  # compiling and running the model take about 25 s
+
 
 def join_french(chunks: list[str]) -> str | None:
     """The text side's only job: the positions' chunks joined with French spacing (none
