@@ -409,7 +409,15 @@ def write_program_tables() -> None:
             add(form, PROGRAM_BE[function[2]] + "+not", ["-"])
         elif function and function[1] == "negation" and form in ("not", "never", "anymore"):
             add(form, form, [function[2]])
-        elif function and function[1] == "adverb" and form not in ("little", "bit"):
+        elif form in ("a", "an"):
+            add(form, "a", ["un"])
+        elif form == "bit":
+            add(form, "bit", ["peu"])
+        elif form == "little":  # petit, or with a before it a degree adverb (a little = un peu)
+            add(form, "little", adjectives[bilingual["A little"]])
+        elif form == "all":
+            add(form, "all", ["tous", "toutes", "tous", "toutes"])
+        elif function and function[1] == "adverb":
             add(form, "verb adverb" if form in VERB_ADVERBS else "degree", [" ".join(function[2:])])
         elif function and function[1] == "mark" and form in PROGRAM_MARKS:
             add(form, "mark", [form])
@@ -439,9 +447,18 @@ def write_program_tables() -> None:
             lemma, tag = by_category["N"][1:3]
             french_noun = bilingual.get("N " + lemma)
             row = nouns.get(french_noun)
+            plural = tag == "NNS"
+            if row is not None and (row[7] == "1" or row[8] == "1" and plural):
+                # a profession (no article after be), a relation in the plural (we're friends):
+                # the noun agrees with the subject it names
+                masculine = [french_noun, row[1]]
+                feminine = [row[2] or french_noun, row[3] or row[1]]
+                forms = [masculine[0], feminine[0], masculine[1], feminine[1]]
+                add(form, ("professions" if row[7] == "1" else "relations") if plural else "profession",
+                    [f if not plural else f for f in forms])
+                continue
             if row is None or (lemma not in PROGRAM_PLACE_NOUNS and row[10] != "1"):
                 continue
-            plural = tag == "NNS"
             add(form, "noun", [row[1] if plural else french_noun])
             noun_classes[form] = ("p" if plural else "e" if row[4] == "1" else row[0]) + (" à" if row[10] == "1" else "")
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables

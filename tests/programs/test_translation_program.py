@@ -5,8 +5,8 @@ equals the reference's on every sentence of the constructions the program covers
 the model equals the interpreter on every sentence, refused ones included.
 
 The program covers a subject pronoun and be with an adjective, an avoir idiom, an age
-in words or a place (here, at home, in Paris, at the station, in the kitchen ...), with
-their negations. Ages in digits are outside it: the model refuses them (every position
+in words, a place (here, at home, in Paris, at the station, in the kitchen ...) or a
+profession (a doctor, doctors: no article in French), with their negations. Ages in digits are outside it: the model refuses them (every position
 says UNTRANSLATABLE), which the test checks too."""
 from __future__ import annotations
 
@@ -107,6 +107,10 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("He isn't in the hospital.", "Il n'est pas à l'hôpital."),   # in an establishment = à
     ("I'm in the kitchen.", "Je suis dans la cuisine."),
     ("They are in Paris.", "Ils sont à Paris."),
+    ("She's a teacher.", "Elle est professeure."),                 # a profession agrees, loses its article
+    ("We're not friends anymore.", "Nous ne sommes plus amis."),
+    ("They're all hungry.", "Ils ont tous faim."),
+    ("She's a bit shy.", "Elle est un peu timide."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -116,7 +120,8 @@ def test_worked_sentences(program, model, english, french):
 
 @pytest.mark.parametrize("english", ["It is hot.", "I is happy.", "She is a cat.", "I'm hungry and tired.",
                                      "I'm not very hungry anymore never.", "I'm happy",
-                                     "I'm at the.", "She's in home."])
+                                     "I'm at the.", "She's in home.", "You're students.", "I'm doctors.",
+                                     "She's all happy."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
