@@ -21,30 +21,14 @@ from runtime.engine.forward import Runner
 from runtime.outputs import same_output
 from tests.support.english_grammar import generate_sentences
 from tests.support.french import translate
+from tests.support.french_corpus import UNTRANSLATABLE, join_chunks
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
-UNTRANSLATABLE = "[untranslatable]"
 CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place")
 GENERATED = 3000  # sentences from the generator, all constructions in turn; the four above are 2/9 of them
 
 pytestmark = pytest.mark.slow  # compiling and running the model take about 25 s
-
-
-def join_french(chunks: list[str]) -> str | None:
-    """The text side's only job: the positions' chunks joined with French spacing (none
-    after an elided word such as j', none before . and ,; a space before ! and ?), the
-    first letter in capitals. None where the model refused the sentence."""
-    if UNTRANSLATABLE in chunks:
-        return None
-    text = ""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        if text and not text.endswith("'") and chunk not in (".", ","):
-            text += " "
-        text += chunk
-    return text[:1].upper() + text[1:]
 
 
 def outside_the_program(english: str) -> bool:
@@ -81,7 +65,7 @@ def test_model_equals_interpreter_on_every_sentence(sample):
 
 
 def test_model_french_equals_the_reference_translators(sample):
-    covered = [(english, join_french(got)) for english, _, _, got in sample if not outside_the_program(english)]
+    covered = [(english, join_chunks(got)) for english, _, _, got in sample if not outside_the_program(english)]
     assert len(covered) > 550
     wrong = [(english, ours, translate(english)) for english, ours in covered if ours != translate(english)]
     assert wrong == []
@@ -115,7 +99,7 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
-    assert join_french(Runner(model).run([tokens])[0]) == french
+    assert join_chunks(Runner(model).run([tokens])[0]) == french
 
 
 @pytest.mark.parametrize("english", ["It is hot.", "I is happy.", "She is a cat.", "I'm hungry and tired.",
