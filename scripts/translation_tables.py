@@ -360,6 +360,7 @@ PROGRAM_PERSONS = {"1s": "je", "2": "tu", "3sm": "il", "3sf": "elle", "3sn": "it
 PROGRAM_SUBJECTS = {"je": "je", "tu": "tu", "il": "il", "elle": "elle", "it": "il", "nous": "nous",
                     "ils": "ils"}
 PROGRAM_BE = {"1s": "am", "3s": "is", "2/p": "are"}
+PROGRAM_BETTER = "mieux"  # I'm better = je vais mieux
 VERB_ADVERBS = ("always", "often", "still", "already", "also")
 PROGRAM_MARKS = (".", "!", "?")
 # Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
@@ -376,9 +377,10 @@ def read_table(name: str) -> list[list[str]]:
 
 def write_program_tables() -> None:
     """Flat tables for translate_en_fr.rasp: each English form's role in the sentence and
-    its French forms, the present of être and avoir, and the French words that elide."""
+    its French forms, the present of être, avoir and aller, and the French words that elide."""
     readings = {row[0]: [r.split(" ") for r in row[1].split(";")] for row in read_table("english_words.tsv")}
     bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
+    cities = {row[0][2:] for row in read_table("bilingual.tsv") if row[0].startswith("P ") and "city" in row[2:][:1][0]}
     adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
     nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
     noun_classes: dict[str, str] = {}
@@ -398,9 +400,19 @@ def write_program_tables() -> None:
         function = by_category.get("F")
         if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
             continue  # a verb in -ing after be is the progressive, outside this program's part
-        if function and function[1] in ("aller", "unsupported"):
-            continue  # well, fine, OK: aller bien, outside this program's part
-        if function and function[1] in ("pronoun", "pronoun+be"):
+        if function and function[1] == "unsupported":
+            continue
+        if function and function[1] == "aller":  # well, fine, OK: aller bien
+            add(form, "well", [function[2]])
+        elif form == "better":  # without than: aller mieux
+            add(form, "well", [PROGRAM_BETTER])
+        elif form == ",":  # before a name at the end: I'm hungry, Tom.
+            add(form, "comma", [form])
+        elif function and function[1] == "being":
+            add(form, "being", ["-"])
+        elif function and function[1] == "time" and form != "right":
+            add(form, "time", [" ".join(function[2:])])
+        elif function and function[1] in ("pronoun", "pronoun+be"):
             persons[form] = PROGRAM_PERSONS[function[2]]
             add(form, "subject" if function[1] == "pronoun" else "subject+be", [PROGRAM_SUBJECTS[persons[form]]])
         elif function and function[1] == "be":
@@ -441,8 +453,8 @@ def write_program_tables() -> None:
             add(form, "home" if form == "home" else "place", [bilingual["L " + form]])
         elif form in ("at", "in", "the"):
             add(form, form, ["-"])
-        elif "P" in by_category and bilingual.get("P " + form) and form in ("paris", "boston", "london", "tokyo"):
-            add(form, "city", [bilingual["P " + form]])
+        elif "P" in by_category and "'" not in form:
+            add(form, "city" if form in cities else "name", [bilingual["P " + form]])
         elif "N" in by_category:
             lemma, tag = by_category["N"][1:3]
             french_noun = bilingual.get("N " + lemma)
@@ -485,12 +497,12 @@ def write_program_tables() -> None:
           f"which never takes an avoir idiom). {source}", ["form", "person"],
           [[f, persons.get(f, "none")] for f in rows])
     conjugation = {}
-    for verb in ("être", "avoir"):
+    for verb in ("être", "avoir", "aller"):
         for person, form in zip(PERSONS, verbs[verb]):
             conjugation[f"{verb} {person}"] = form
         for person, same in (("elle", "il"), ("it", "il")):
             conjugation[f"{verb} {person}"] = conjugation[f"{verb} {same}"]
-    write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être and avoir by "
+    write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être, avoir and aller by "
           "person. Derived from french_verbs.tsv.", ["verb person", "form"],
           [[k, v] for k, v in conjugation.items()])
     words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"}

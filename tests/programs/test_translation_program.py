@@ -5,8 +5,9 @@ equals the reference's on every sentence of the constructions the program covers
 the model equals the interpreter on every sentence, refused ones included.
 
 The program covers a subject pronoun and be with an adjective, an avoir idiom, an age
-in words, a place (here, at home, in Paris, at the station, in the kitchen ...) or a
-profession (a doctor, doctors: no article in French), with their negations. Ages in digits are outside it: the model refuses them (every position
+in words, a place (here, at home, in Paris, at the station, in the kitchen ...), a
+profession (a doctor, doctors: no article in French) or well / fine (aller bien), with
+their negations, a time adverb and a name after a comma. Ages in digits are outside it: the model refuses them (every position
 says UNTRANSLATABLE), which the test checks too."""
 from __future__ import annotations
 
@@ -95,6 +96,10 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("We're not friends anymore.", "Nous ne sommes plus amis."),
     ("They're all hungry.", "Ils ont tous faim."),
     ("She's a bit shy.", "Elle est un peu timide."),
+    ("I'm very well.", "Je vais très bien."),                     # well, fine, OK: aller bien
+    ("I'm busy today.", "Je suis occupé aujourd'hui."),
+    ("You're being silly.", "Tu es idiot."),
+    ("I'm hungry, Tom.", "J'ai faim, Tom."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -105,7 +110,8 @@ def test_worked_sentences(program, model, english, french):
 @pytest.mark.parametrize("english", ["It is hot.", "I is happy.", "She is a cat.", "I'm hungry and tired.",
                                      "I'm not very hungry anymore never.", "I'm happy",
                                      "I'm at the.", "She's in home.", "You're students.", "I'm doctors.",
-                                     "She's all happy."])
+                                     "She's all happy.", "It's fine.", "I'm not fine.",
+                                     "We're all right now.", "We're together."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
