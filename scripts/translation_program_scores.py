@@ -17,7 +17,7 @@ model, batched, on
   the reference translator's, and sentences per second through the model.
 
 The model's French is its positions' chunks joined with French spacing
-(tests/support/french_corpus.join_chunks).
+(join_chunks in tests/support/french_corpus.py).
 """
 from __future__ import annotations
 
