@@ -71,7 +71,7 @@ FUNCTION_WORDS = {
     "our": "possessive 1p", "their": "possessive 3p",
     "this": "demonstrative near s", "that": "demonstrative far s",
     "these": "demonstrative near p", "those": "demonstrative far p",
-    "very": "adverb très", "so": "adverb si", "too": "adverb trop", "really": "adverb vraiment",
+    "very": "adverb très", "so": "adverb tellement", "too": "adverb trop", "really": "adverb vraiment",
     "all": "all", "than": "than", "and": "and",
     "always": "adverb toujours", "often": "adverb souvent", "still": "adverb encore",
     "already": "adverb déjà", "also": "adverb aussi", "quite": "adverb assez",
@@ -345,10 +345,177 @@ def main() -> int:
           "masculine plural, feminine plural, masculine singular before a vowel, placed before "
           "the noun, invariable phrase, elides.", ["ms", "fs", "mp", "fp", "ms before a vowel",
                                                    "before", "invariable", "elides"], adjective_rows)
+    write_program_tables()
     print(f"{len(verb_rows)} French verbs, {len(noun_rows)} nouns, {len(adjective_rows)} adjectives, "
           f"{len(readings)} English forms -> {OUT}")
     return 0
 
 
+# ------------------------------------------------------------------ the program's flat tables
+# programs/nlp/translate_en_fr.rasp reads flat key -> value tables (an @table is a dict of two
+# columns). They are derived from the lexicon tables above, so `--program` rewrites them
+# without lemminflect or verbecc.
+PROGRAM_PERSONS = {"1s": "je", "2": "tu", "3sm": "il", "3sf": "elle", "3sn": "it", "1p": "nous",
+                   "3p": "ils"}
+PROGRAM_SUBJECTS = {"je": "je", "tu": "tu", "il": "il", "elle": "elle", "it": "il", "nous": "nous",
+                    "ils": "ils"}
+PROGRAM_BE = {"1s": "am", "3s": "is", "2/p": "are"}
+PROGRAM_BETTER = "mieux"  # I'm better = je vais mieux
+VERB_ADVERBS = ("always", "often", "still", "already", "also")
+PROGRAM_MARKS = (".", "!", "?")
+# Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
+# the nouns table marks (at the hospital = à l'hôpital).
+PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
+                       "house", "car", "bed", "classroom", "shop", "store", "city", "village", "castle",
+                       "country", "forest", "lake", "river", "garage", "street", "building", "apartment")
+
+
+def read_table(name: str) -> list[list[str]]:
+    with open(OUT / name, encoding="utf-8") as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip() and not line.startswith("#")]
+
+
+def write_program_tables() -> None:
+    """Flat tables for translate_en_fr.rasp: each English form's role in the sentence and
+    its French forms, the present of être, avoir and aller, and the French words that elide."""
+    readings = {row[0]: [r.split(" ") for r in row[1].split(";")] for row in read_table("english_words.tsv")}
+    bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
+    cities = {row[0][2:] for row in read_table("bilingual.tsv") if row[0].startswith("P ") and "city" in row[2:][:1][0]}
+    adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
+    nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
+    noun_classes: dict[str, str] = {}
+    verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
+    roles: dict[str, str] = {}
+    persons: dict[str, str] = {}
+    french: dict[str, list[str]] = {}  # form -> [ms, fs, mp, fp]
+
+    def add(form: str, role: str, forms: list[str]) -> None:
+        roles[form] = role
+        french[form] = forms if len(forms) == 4 else forms * 4
+
+    for form, options in readings.items():
+        if "’" in form:
+            continue  # the tokenizer's words are written with '
+        by_category = {r[0]: r for r in options}
+        function = by_category.get("F")
+        if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
+            continue  # a verb in -ing after be is the progressive, outside this program's part
+        if function and function[1] == "unsupported":
+            continue
+        if function and function[1] == "aller":  # well, fine, OK: aller bien
+            add(form, "well", [function[2]])
+        elif form == "better":  # without than: aller mieux
+            add(form, "well", [PROGRAM_BETTER])
+        elif form == ",":  # before a name at the end: I'm hungry, Tom.
+            add(form, "comma", [form])
+        elif function and function[1] == "being":
+            add(form, "being", ["-"])
+        elif function and function[1] == "time" and form != "right":
+            add(form, "time", [" ".join(function[2:])])
+        elif function and function[1] in ("pronoun", "pronoun+be"):
+            persons[form] = PROGRAM_PERSONS[function[2]]
+            add(form, "subject" if function[1] == "pronoun" else "subject+be", [PROGRAM_SUBJECTS[persons[form]]])
+        elif function and function[1] == "be":
+            add(form, PROGRAM_BE[function[2]], ["-"])
+        elif function and function[1] == "be+not":
+            add(form, PROGRAM_BE[function[2]] + "+not", ["-"])
+        elif function and function[1] == "negation" and form in ("not", "never", "anymore"):
+            add(form, form, [function[2]])
+        elif form in ("a", "an"):
+            add(form, "a", ["un"])
+        elif form == "bit":
+            add(form, "bit", ["peu"])
+        elif form == "little":  # petit, or with a before it a degree adverb (a little = un peu)
+            add(form, "little", adjectives[bilingual["A little"]])
+        elif form == "all":
+            add(form, "all", ["tous", "toutes", "tous", "toutes"])
+        elif function and function[1] == "adverb":
+            add(form, "verb adverb" if form in VERB_ADVERBS else "degree", [" ".join(function[2:])])
+        elif function and function[1] == "mark" and form in PROGRAM_MARKS:
+            add(form, "mark", [form])
+        elif function and function[1] == "and":
+            add(form, "and", ["et"])
+        elif function and function[1] == "years":
+            add(form, form, [bilingual["N year"] + ("s" if form == "years" else "")])
+        elif "I" in by_category:
+            idiom = [bilingual["I " + by_category["I"][1]]]
+            adjective = by_category.get("A")
+            if adjective and adjective[2] == "JJ":
+                add(form, "idiom or adjective", idiom + adjectives[bilingual["A " + adjective[1]]][1:])
+                french[form] = idiom + adjectives[bilingual["A " + adjective[1]]][1:]
+            else:
+                add(form, "idiom", idiom)
+        elif "A" in by_category and by_category["A"][2] == "JJ":
+            add(form, "old" if form == "old" else "adjective", adjectives[bilingual["A " + by_category["A"][1]]])
+        elif "D" in by_category:
+            add(form, "one" if form == "one" else "number", [bilingual["D " + form]])
+        elif "L" in by_category:
+            add(form, "home" if form == "home" else "place", [bilingual["L " + form]])
+        elif form in ("at", "in", "the"):
+            add(form, form, ["-"])
+        elif "P" in by_category and "'" not in form:
+            add(form, "city" if form in cities else "name", [bilingual["P " + form]])
+        elif "N" in by_category:
+            lemma, tag = by_category["N"][1:3]
+            french_noun = bilingual.get("N " + lemma)
+            row = nouns.get(french_noun)
+            plural = tag == "NNS"
+            if row is not None and (row[7] == "1" or row[8] == "1" and plural):
+                # a profession (no article after be), a relation in the plural (we're friends):
+                # the noun agrees with the subject it names
+                masculine = [french_noun, row[1]]
+                feminine = [row[2] or french_noun, row[3] or row[1]]
+                forms = [masculine[0], feminine[0], masculine[1], feminine[1]]
+                add(form, ("professions" if row[7] == "1" else "relations") if plural else "profession",
+                    [f if not plural else f for f in forms])
+                continue
+            if row is None or (lemma not in PROGRAM_PLACE_NOUNS and row[10] != "1"):
+                continue
+            add(form, "noun", [row[1] if plural else french_noun])
+            noun_classes[form] = ("p" if plural else "e" if row[4] == "1" else row[0]) + (" à" if row[10] == "1" else "")
+    add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
+    # "idiom or adjective": the idiom's noun where the adjective's ms form would be
+    idiom_nouns = {form: forms[0] for form, forms in french.items() if roles[form] == "idiom or adjective"}
+    for form in idiom_nouns:
+        adjective = adjectives[bilingual["A " + next(r for r in readings[form] if r[0] == "A")[1]]]
+        french[form] = list(adjective)
+    rows = sorted(roles)
+    source = "Derived from english_words.tsv, bilingual.tsv and french_adjectives.tsv."
+    write("program_roles.tsv", f"translate_en_fr.rasp: each English form's role. {source}",
+          ["form", "role"], [[f, roles[f]] for f in rows])
+    for column, name in enumerate(("ms", "fs", "mp", "fp")):
+        write(f"program_french_{name}.tsv", f"translate_en_fr.rasp: each English form's French, {name} "
+              f"where it agrees ('-' where its chunk is the program's). {source}",
+              ["form", "french"], [[f, french[f][column]] for f in rows])
+    write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
+          f"that is also an idiom (cold = froid: avoir froid). {source}",
+          ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
+    write("program_nouns.tsv", "translate_en_fr.rasp: a place noun's class: m or f (singular), e "
+          "(singular, elides le/la), p (plural), with à where in the ... is à (an establishment). "
+          "Derived from french_nouns.tsv.", ["form", "class"], [[f, noun_classes.get(f, "none")] for f in rows])
+    write("program_persons.tsv", "translate_en_fr.rasp: the person of a subject pronoun (it: il, "
+          f"which never takes an avoir idiom). {source}", ["form", "person"],
+          [[f, persons.get(f, "none")] for f in rows])
+    conjugation = {}
+    for verb in ("être", "avoir", "aller"):
+        for person, form in zip(PERSONS, verbs[verb]):
+            conjugation[f"{verb} {person}"] = form
+        for person, same in (("elle", "il"), ("it", "il")):
+            conjugation[f"{verb} {person}"] = conjugation[f"{verb} {same}"]
+    write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être, avoir and aller by "
+          "person. Derived from french_verbs.tsv.", ["verb person", "form"],
+          [[k, v] for k, v in conjugation.items()])
+    words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"}
+    write("program_vowels.tsv", "translate_en_fr.rasp: 1 where a French word elides je, ne, de, le "
+          "before it (a vowel or a mute h), else 0.", ["french", "elides"],
+          [[w, str(int(elides(w)))] for w in sorted(words)])
+    write("program_elided.tsv", "translate_en_fr.rasp: the elided form of the French words that "
+          "elide.", ["french", "elided"], [[w, w[:-1] + "'"] for w in ("je", "ne", "de", "le", "la", "que", "me", "te", "ce")])
+    print(f"{len(roles)} English forms in the program's tables -> {OUT}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--program"]:
+        write_program_tables()
+        sys.exit(0)
     sys.exit(main())

@@ -65,3 +65,22 @@ def score(corpus: list[CorpusLine], translate: Callable[[str], str | None]) -> C
             misses.append((line.english, french, line.references))
     return CorpusScore(len(corpus), covered, exact, tuple(misses))
 
+
+UNTRANSLATABLE = "[untranslatable]"
+
+
+def join_chunks(chunks: list[str]) -> str | None:
+    """A compiled translator's output positions joined into a French sentence: its chunks
+    (a position may give several words or none) with French spacing (none after an elided
+    word such as j', none before . and ,; a space before ! and ?), the first letter in
+    capitals. None where the model refused the sentence (a chunk says UNTRANSLATABLE)."""
+    if UNTRANSLATABLE in chunks:
+        return None
+    text = ""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if text and not text.endswith("'") and chunk not in (".", ","):
+            text += " "
+        text += chunk
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,118 @@
+"""programs/nlp/translate_en_fr.rasp against the plain-Python reference translator
+(tests/support/french.py, written separately from the program) on sentences of the
+grammar's generator (tests/support/english_grammar.py): the compiled model's French
+equals the reference's on every sentence of the constructions the program covers, and
+the model equals the interpreter on every sentence, refused ones included.
+
+The program covers a subject pronoun and be with an adjective, an avoir idiom, an age
+in words, a place (here, at home, in Paris, at the station, in the kitchen ...), a
+profession (a doctor, doctors: no article in French) or well / fine (aller bien), with
+their negations, a time adverb and a name after a comma. Ages in digits are outside it: the model refuses them (every position
+says UNTRANSLATABLE), which the test checks too."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler import compile_program
+from rasp.interpreter import evaluate
+from rasp.stage import load_program
+from runtime.engine.forward import Runner
+from runtime.outputs import same_output
+from tests.support.english_grammar import generate_sentences
+from tests.support.french import translate
+from tests.support.french_corpus import UNTRANSLATABLE, join_chunks
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
+CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place")
+GENERATED = 3000  # sentences from the generator, all constructions in turn; the four above are 2/9 of them
+
+pytestmark = pytest.mark.slow  # compiling and running the model take about 25 s
+
+
+def outside_the_program(english: str) -> bool:
+    """The generator's sentences of the four constructions that the program leaves out."""
+    return any(w.isdigit() for w in english.rstrip(".!?").split())
+
+
+@pytest.fixture(scope="module")
+def program():
+    return load_program(str(PROGRAM))
+
+
+@pytest.fixture(scope="module")
+def model(program):
+    return compile_program(program)
+
+
+@pytest.fixture(scope="module")
+def sample(program, model):
+    """(English, tokens, interpreter's chunks, model's chunks) for the generated sentences
+    of the covered constructions."""
+    encoder = program.tokenizer.encoder(program.vocab)
+    sentences = [g.english for g in generate_sentences(GENERATED, seed=0) if g.construction in CONSTRUCTIONS]
+    tokens = [encoder.encode(english, model.config.max_len).tokens for english in sentences]
+    outputs = Runner(model).run(tokens)
+    return [(english, t, evaluate(program.names["french"], t), out)
+            for english, t, out in zip(sentences, tokens, outputs)]
+
+
+def test_model_equals_interpreter_on_every_sentence(sample):
+    assert len(sample) > 600
+    differ = [english for english, _, expected, got in sample if not same_output(expected, got)]
+    assert differ == []
+
+
+def test_model_french_equals_the_reference_translators(sample):
+    covered = [(english, join_chunks(got)) for english, _, _, got in sample if not outside_the_program(english)]
+    assert len(covered) > 550
+    wrong = [(english, ours, translate(english)) for english, ours in covered if ours != translate(english)]
+    assert wrong == []
+
+
+def test_sentences_outside_the_program_are_refused_never_half_translated(sample):
+    outside = [(english, got) for english, _, _, got in sample if outside_the_program(english)]
+    assert outside  # ages in digits
+    assert all(set(got) == {UNTRANSLATABLE} for _, got in outside)
+
+
+@pytest.mark.parametrize("english, french", [
+    ("She is not hungry.", "Elle n'a pas faim."),          # avoir idiom, ne before a vowel
+    ("I'm hungry and thirsty!", "J'ai faim et soif !"),    # j' before ai; French spacing of !
+    ("I am not tired.", "Je ne suis pas fatigué."),
+    ("They aren't happy anymore.", "Ils ne sont plus heureux."),
+    ("She's twenty years old.", "Elle a vingt ans."),
+    ("It's cold.", "Il est froid."),                         # it takes no avoir idiom
+    ("We're never late?", "Nous ne sommes jamais en retard ?"),
+    ("She's very beautiful.", "Elle est très belle."),
+    ("I'm at home.", "Je suis à la maison."),
+    ("We're at the park.", "Nous sommes au parc."),                # à le = au
+    ("He isn't in the hospital.", "Il n'est pas à l'hôpital."),   # in an establishment = à
+    ("I'm in the kitchen.", "Je suis dans la cuisine."),
+    ("They are in Paris.", "Ils sont à Paris."),
+    ("She's a teacher.", "Elle est professeure."),                 # a profession agrees, loses its article
+    ("We're not friends anymore.", "Nous ne sommes plus amis."),
+    ("They're all hungry.", "Ils ont tous faim."),
+    ("She's a bit shy.", "Elle est un peu timide."),
+    ("I'm very well.", "Je vais très bien."),                     # well, fine, OK: aller bien
+    ("I'm busy today.", "Je suis occupé aujourd'hui."),
+    ("You're being silly.", "Tu es idiot."),
+    ("I'm hungry, Tom.", "J'ai faim, Tom."),
+])
+def test_worked_sentences(program, model, english, french):
+    encoder = program.tokenizer.encoder(program.vocab)
+    tokens = encoder.encode(english, model.config.max_len).tokens
+    assert join_chunks(Runner(model).run([tokens])[0]) == french
+
+
+@pytest.mark.parametrize("english", ["It is hot.", "I is happy.", "She is a cat.", "I'm hungry and tired.",
+                                     "I'm not very hungry anymore never.", "I'm happy",
+                                     "I'm at the.", "She's in home.", "You're students.", "I'm doctors.",
+                                     "She's all happy.", "It's fine.", "I'm not fine.",
+                                     "We're all right now.", "We're together."])
+def test_sentences_outside_are_refused(program, model, english):
+    encoder = program.tokenizer.encoder(program.vocab)
+    tokens = encoder.encode(english, model.config.max_len).tokens
+    assert set(Runner(model).run([tokens])[0]) == {UNTRANSLATABLE}
