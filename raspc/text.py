@@ -31,6 +31,13 @@ The steps, in order, each switched on by an option:
    each, in the order ``marks`` lists them. Words keep their positions, and a word
    is never read as a mark: a word equal to a mark is unknown.
 
+And back, for a program whose output is text (a translator: each position gives a
+chunk of words, maybe none): ``join`` says how ``Tokenizer.detokenized`` joins the
+chunks: ``"french"`` with French spacing (no space after an elided ``j'``, none
+before ``.`` and ``,``, one before ``!``, ``?``, ``:`` and ``;``, the first letter in
+capitals); ``"none"`` (the default) leaves the output a sequence. ``refuse`` names the
+chunk by which the program declines a sentence: the joined text is then None.
+
     >>> tokenizer = Tokenizer.from_options({"strip_punctuation": True, "keep_short": 2,
     ...     "caps": True, "marks": "!", "unknown": "<unk>"})
     >>> encoder = tokenizer.encoder(["good", "movie", "<unk>", "!"])
@@ -50,6 +57,9 @@ import emoji
 from raspc.errors import InputError, RaspcError
 
 SPLITS = ("whitespace", "words")
+JOINS = ("none", "french")
+#: Marks French writes with no space before them (``!``, ``?``, ``:``, ``;`` take one).
+_NO_SPACE_BEFORE = (".", ",")
 EMOJI = ("keep", "names", "drop")
 _WORDS = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 
@@ -103,6 +113,8 @@ class Tokenizer:
     max_marks: int = 4
     unknown: str | None = None
     unknown_containing: tuple[tuple[str, str], ...] = ()
+    join: str = "none"
+    refuse: str | None = None
 
     @classmethod
     def from_options(cls, options: dict) -> "Tokenizer":
@@ -129,6 +141,26 @@ class Tokenizer:
         options = dict(record)
         options["unknown_containing"] = {k: v for k, v in record.get("unknown_containing", ())}
         return cls.from_options(options)
+
+    # ------------------------------------------------------------ output text
+
+    @property
+    def joins(self) -> bool:
+        """Whether the program's output is text to join (``join`` is not "none")."""
+        return self.join != "none"
+
+    def detokenized(self, chunks: Iterable[Any]) -> str | None:
+        """The output positions' chunks as one text (module docstring), or None where
+        a chunk is the ``refuse`` token."""
+        chunks = [str(chunk) for chunk in chunks]
+        if self.refuse is not None and self.refuse in chunks:
+            return None
+        text = ""
+        for chunk in (c for c in chunks if c):
+            if text and not text.endswith("'") and chunk not in _NO_SPACE_BEFORE:
+                text += " "
+            text += chunk
+        return text[:1].upper() + text[1:]
 
     # ------------------------------------------------------------ vocabulary
 
@@ -256,7 +288,9 @@ def _checked_option(key: str, value: Any) -> Any:
     elif key == "marks":
         need(isinstance(value, str) and len(set(value)) == len(value) and not any(c.isspace() for c in value),
              "a string of distinct characters")
-    elif key == "unknown":
+    elif key == "join":
+        need(value in JOINS, f"one of {', '.join(map(repr, JOINS))}")
+    elif key in ("unknown", "refuse"):
         need(value is None or (isinstance(value, str) and value != ""), "a non-empty string")
     elif key == "unknown_containing":
         need(isinstance(value, dict) and all(isinstance(k, str) and k and isinstance(v, str) and v

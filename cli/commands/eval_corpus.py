@@ -9,7 +9,9 @@ numbers; accuracy, MCC and the confusion matrix for categories. Then the worst
 errors with their text, and how many sentences the model and the interpreter
 answer differently (numbers within the output's declared tolerance, at least
 1e-4), which should be none. A sentence's answer is the output at every position
-when it holds one value there (a sentence-level s-op), else the whole sequence.
+when it holds one value there (a sentence-level s-op), else the whole sequence; a
+program whose ``@tokenizer`` joins its output (``"join": "french"``) answers the
+joined text, or null where it declines the sentence.
 """
 from __future__ import annotations
 
@@ -113,7 +115,8 @@ def evaluate_corpus(model: Model, program, encoder, lines: list[CorpusLine]) -> 
     started = time.perf_counter()
     outputs = Runner(model).run([line.tokens for line in covered]) if covered else []
     found.model_seconds = time.perf_counter() - started
-    found.answers = {line.number: sentence_answer(out) for line, out in zip(covered, outputs)}
+    answer = encoder.tokenizer.detokenized if encoder.tokenizer.joins else sentence_answer
+    found.answers = {line.number: answer(out) for line, out in zip(covered, outputs)}
     if program is None:
         found.reference_note = "no program beside the model file: the interpreter did not run"
         return found
@@ -127,7 +130,7 @@ def evaluate_corpus(model: Model, program, encoder, lines: list[CorpusLine]) -> 
             found.differing.append(line.number)
             found.references[line.number] = f"error: {error.message}"
             continue
-        found.references[line.number] = sentence_answer(expected)
+        found.references[line.number] = answer(expected)
         if not same_output(expected, out, tolerance):
             found.differing.append(line.number)
     found.reference_seconds = time.perf_counter() - started

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from cli.display import input_literal, json_atom, json_value, shown_atom, shown_sequence
@@ -29,6 +29,7 @@ from compiler import compile_expr
 from rasp import ir
 from rasp.interpreter import evaluate
 from raspc.errors import InputError, RaspcError
+from raspc.text import tokenizer_of
 from runtime.engine.encoding import encode
 from runtime.engine.forward import Runner
 from runtime.engine.small import small_pass
@@ -163,6 +164,8 @@ class Result:
     output: Any
     reference: Any
     note: str = ""
+    joins: bool = False  # the output is text the program's @tokenizer joins
+    text: str | None = None  # that text; None where the program refuses the input
 
     @property
     def matches(self) -> bool | None:
@@ -177,6 +180,8 @@ class Result:
             record["reference"] = json_value(self.reference)
         if self.note:
             record["note"] = self.note
+        if self.joins:
+            record["text"] = self.text
         return record
 
 
@@ -220,6 +225,16 @@ def print_result(result: Result, out) -> None:
     elif result.matches:
         line += "    (= interpreter)"
     print(line, file=out)
+    if result.joins:
+        print(f"  = {result.text}" if result.text is not None else "  (the program declines this input)", file=out)
+
+
+def joined(result: Result, tokenizer) -> Result:
+    """``result`` with its output joined into text, where ``tokenizer`` says the
+    program's output is text."""
+    if tokenizer is None or not tokenizer.joins:
+        return result
+    return replace(result, joins=True, text=tokenizer.detokenized(result.output))
 
 
 # ------------------------------------------------------------------ the command
@@ -250,7 +265,8 @@ def run(args: argparse.Namespace, out=None) -> int:
         name = args.output or program.output
         expr = program.output_expr(name)
         name = name or expr.label
-        results.append(run_example(targets, expr, f"{name}({input_literal(extra)})", name, extra, None))
+        result = run_example(targets, expr, f"{name}({input_literal(extra)})", name, extra, None)
+        results.append(joined(result, program.tokenizer) if args.text is not None else result)
     for result in results:
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), file=out)
@@ -269,6 +285,8 @@ def _run_model_file(args: argparse.Namespace, out) -> int:
     output = Runner(model).run([tokens])[0]
     name = model.output_name
     result = Result(f"{name}({input_literal(tokens)})", name, tokens, output, None)
+    if args.text is not None:
+        result = joined(result, tokenizer_of(model.settings))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False), file=out)
     else:

@@ -11,6 +11,7 @@ their negations, a time adverb and a name after a comma. Ages in digits are outs
 says UNTRANSLATABLE), which the test checks too."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from compiler import compile_program
 from rasp.interpreter import evaluate
 from rasp.stage import load_program
 from runtime.engine.forward import Runner
+from runtime.io import save_model
 from runtime.outputs import same_output
+from tests.support.cli import cli
 from tests.support.english_grammar import generate_sentences
 from tests.support.french import translate
 from tests.support.french_corpus import UNTRANSLATABLE, join_chunks
@@ -116,3 +119,18 @@ def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
     assert set(Runner(model).run([tokens])[0]) == {UNTRANSLATABLE}
+
+
+def test_the_commands_print_the_joined_french(model, tmp_path, capsys):
+    path = tmp_path / "translate.safetensors"
+    save_model(model, str(path))
+    status, out, _ = cli(capsys, "run", path, "--text", "She is not hungry.")
+    assert status == 0 and f"= {translate('She is not hungry.')}" in out
+    status, out, _ = cli(capsys, "run", path, "--text", "The dog eats.", "--json")
+    assert status == 0 and json.loads(out)["text"] is None             # outside the grammar: declined
+    corpus = tmp_path / "sentences.tsv"
+    corpus.write_text("I'm at home!\tJe suis à la maison !\nThe dog eats.\tLe chien mange.\n", encoding="utf-8")
+    status, out, _ = cli(capsys, "eval-corpus", path, corpus, "--text-column", "1", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert status == 0
+    assert [r["output"] for r in records[:2]] == [translate("I'm at home!"), None]

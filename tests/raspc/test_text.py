@@ -122,3 +122,15 @@ def test_words_match_vader_on_every_tweet():
         text = line.split("\t")[2]
         expected = vader.SentiText(text).words_and_emoticons
         assert tokenizer.words(tokenizer.clean(text)) == expected, text
+
+
+def test_chunks_join_with_french_spacing_worked_by_hand():
+    french = Tokenizer.from_options({"join": "french", "refuse": "[untranslatable]"})
+    assert french.joins and not Tokenizer().joins
+    assert french.detokenized(["elle n'a", "", "pas", "faim", "."]) == "Elle n'a pas faim."
+    assert french.detokenized(["je suis", "", "à la maison", "!"]) == "Je suis à la maison !"
+    assert french.detokenized(["j'", "ai", "froid", ",", "non", "?"]) == "J'ai froid, non ?"
+    assert french.detokenized(["[untranslatable]", "[untranslatable]"]) is None
+    with pytest.raises(TokenizerError, match="'join'"):
+        Tokenizer.from_options({"join": "german"})
+    assert Tokenizer.from_json(french.to_json()) == french
