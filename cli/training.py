@@ -3,6 +3,7 @@ data, train (resuming from a checkpoint if asked), write the model, report."""
 from __future__ import annotations
 
 import argparse
+import math
 import json
 import sys
 import time
@@ -32,6 +33,13 @@ def settings_of(args: argparse.Namespace) -> Settings:
                     target=None if args.no_early_stop else args.target, devices=args.devices,
                     attention_weight=args.attention_loss, freeze=tuple(args.freeze),
                     checkpoint_every=args.checkpoint_every)
+
+
+def _check_converging(curve, settings: Settings) -> None:
+    """Refuse to write a model whose training loss stopped being a number."""
+    if curve and not math.isfinite(curve[-1]["loss"]):
+        raise InputError(f"training diverged: the loss was {curve[-1]['loss']} by step {curve[-1]['step']}; "
+                         f"lower --lr (it was {settings.learning_rate:g}), or add --layer-norm; nothing was written")
 
 
 def dataset_of(args: argparse.Namespace, task: Task, shape):
@@ -104,6 +112,7 @@ def train_command(args: argparse.Namespace, out=None) -> int:
         print(f"interrupted: the run so far is in {checkpoint_path}; add --resume to continue", file=sys.stderr)
         raise
     bar.close()
+    _check_converging(outcome.state.curve, settings)
     seconds = time.perf_counter() - began
     outcome.model.stats.update({"seconds": seconds, "data_seconds": data_seconds})
     save_model(outcome.model, args.out)

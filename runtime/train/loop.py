@@ -14,6 +14,8 @@ with it the learning curve, is the one device's.
 """
 from __future__ import annotations
 
+import math
+
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -227,6 +229,8 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
                 if on_eval:
                     on_eval(state, state.curve[-1])
                 if settings.target is not None and state.curve[-1]["validation_accuracy"] >= settings.target:
+                    break
+                if not math.isfinite(state.curve[-1]["loss"]):  # diverged: no step can bring it back
                     break
             if state.step >= settings.steps:
                 break

@@ -126,6 +126,15 @@ def test_layer_norm_is_asked_for_and_recorded(capsys, tmp_path, program):
     assert not load_model(str(plain)).config.layer_norm
 
 
+def test_a_diverging_run_is_refused_and_writes_nothing(capsys, tmp_path, program):
+    out = tmp_path / "diverged.safetensors"
+    status, _, stderr = cli(capsys, "train", program, "-o", out, "--lr", "1e9", "--steps", "30", "--eval-every", "5",
+                            "--train-size", "60", "--val-size", "20", "--test-size", "20", "--no-progress",
+                            "--no-early-stop")
+    assert status == 2 and "training diverged" in stderr and "--lr" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+
+
 def test_sizes_shrink_to_the_distinct_inputs_there_are(capsys, tmp_path, program):
     # "abc" up to length 4: 3 + 9 + 27 + 81 = 120 inputs; validation and test keep a tenth
     # and a fifth of them (12 and 24), training the other 84.
