@@ -149,6 +149,8 @@ def declared_tolerances(lowered: Lowered, model: Model) -> list[dict]:
         if node.tolerance is not None and node.label in margins:
             found.append({"op": node.label, "error": node.tolerance.error,
                           "resolution": node.tolerance.resolution, "worst": margins[node.label]["value"],
+                          "fit": margins[node.label].get("parts", {}).get("fit"),
+                          "rounding": margins[node.label].get("parts", {}).get("float32 rounding"),
                           "reason": margins[node.label]["reason"]})
     return found
 

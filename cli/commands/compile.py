@@ -61,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     for name, value in rows:
         print(f"  {name:<15} {value}")
     for found in compiled.model.stats.get("tolerances", []):
-        print(f"  tolerance       {found['op']}: declared {found['error']:g}, stated worst {found['worst']:.3g}")
+        print(f"  tolerance       {found['op']}: declared {found['error']:g}; the fit's worst error "
+              f"{found['fit']:.3g}, float32 rounding at most {found['rounding']:.2g} more"
+              if found.get("fit") is not None else
+              f"  tolerance       {found['op']}: declared {found['error']:g}, stated worst {found['worst']:.3g}")
     if args.out is not None:
         print(f"  wrote {args.out}")
     else:

@@ -53,9 +53,11 @@ class OpMargin:
     layer: int
     value: float
     reason: str
+    parts: tuple[tuple[str, float], ...] = ()
 
     def to_json(self) -> dict:
-        return {"op": self.op, "layer": self.layer, "value": self.value, "reason": self.reason}
+        record = {"op": self.op, "layer": self.layer, "value": self.value, "reason": self.reason}
+        return record | ({"parts": dict(self.parts)} if self.parts else {})
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,8 @@ def build_blocks(lowered: Lowered, schedule: Schedule, plan: Plan, narrow: bool 
             layers[layer].heads.append(replace(head, source=source.text, place=source.place))
         else:
             raise CompileError(f"{node.label}: selector widths must be split before assembly")
-        margins.append(OpMargin(node.label, layer, float(margin.value), margin.reason))
+        margins.append(OpMargin(node.label, layer, float(margin.value), margin.reason,
+                                tuple((name, float(v)) for name, v in margin.parts)))
     for node_id, layer in plan.erase.items():
         layers[layer].mlps.append(eraser(plan.spaces[node_id]))
     return BuiltBlocks(layers, margins)

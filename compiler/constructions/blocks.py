@@ -150,3 +150,6 @@ class Margin:
 
     value: float
     reason: str
+    #: For a map built to a tolerance: its value split into the fit's own worst error
+    #: and the bound float32 rounding adds (``compile`` reports them apart).
+    parts: tuple[tuple[str, float], ...] = ()

@@ -248,7 +248,7 @@ def tolerant_units(fn, inputs: Sequence[Space], bounds: Sequence[tuple[float, fl
     reason = (f"tolerance {tolerance:g} on {', '.join(inputs[i].name for i in numeric)} in "
               f"{', '.join(f'[{lo:.6g}, {hi:.6g}]' for lo, hi in numeric_bounds)} ({len(units)} units): "
               f"worst error {worst:.3g}{jumps_text}{where}; float32 rounding adds at most {rounding:.2g}")
-    return units, Margin(worst + rounding, reason)
+    return units, Margin(worst + rounding, reason, (("fit", worst), ("float32 rounding", rounding)))
 
 
 def _affine_units(found, numeric: list[int], numeric_bounds, n_inputs: int, inputs, output) -> list[Unit]:

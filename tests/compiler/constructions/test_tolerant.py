@@ -111,6 +111,11 @@ def test_a_program_with_a_tolerance_agrees_with_the_interpreter():
     worst = max(abs(a - b) for tokens, out in zip(inputs, got)
                 for a, b in zip(evaluate(program.names["squashed"], tokens), out))
     assert worst <= 0.0001
+    [declared] = model.stats["tolerances"]
+    # The fit alone stays within what was declared; float32's bound comes on top of it.
+    assert declared["op"] == "squashed" and declared["error"] == 0.0001
+    assert 0 <= declared["fit"] <= 0.0001 and declared["rounding"] > 0
+    assert declared["worst"] == pytest.approx(declared["fit"] + declared["rounding"])
 
 
 def test_without_a_tolerance_the_error_says_to_declare_one():
