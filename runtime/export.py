@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +37,7 @@ import numpy as np
 from safetensors.numpy import load_file, save
 
 from runtime.errors import ModelFileError
+from runtime.io import write_atomically
 from runtime.model import HeadLabel, Layout, Model, ModelConfig, SourceName, full_token_embed
 
 WEIGHTS = "model.safetensors"
@@ -125,29 +125,13 @@ def to_transformer_lens(model: Model) -> Export:
                   transformer_lens_config(model), raspc)
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".export.", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def write_transformer_lens(model: Model, folder: str) -> Export:
     """Write the export of ``model`` into ``folder`` (created if missing)."""
     export = to_transformer_lens(model)
     os.makedirs(folder, exist_ok=True)
-    _write_atomically(os.path.join(folder, WEIGHTS), save(export.tensors, metadata={"format": "pt"}))
-    _write_atomically(os.path.join(folder, CONFIG), json.dumps(export.config, indent=1).encode())
-    _write_atomically(os.path.join(folder, RASPC), json.dumps(export.raspc, indent=1).encode())
+    write_atomically(os.path.join(folder, WEIGHTS), save(export.tensors, metadata={"format": "pt"}))
+    write_atomically(os.path.join(folder, CONFIG), json.dumps(export.config, indent=1).encode())
+    write_atomically(os.path.join(folder, RASPC), json.dumps(export.raspc, indent=1).encode())
     return export
 
 

@@ -115,7 +115,9 @@ def describe(model: Model) -> dict:
     } | ({"source_names": [n.to_json() for n in model.source_names]} if model.source_names else {})
 
 
-def _digest(description_text: str, tensors: dict[str, np.ndarray]) -> str:
+def content_digest(description_text: str, tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 of a file's JSON text and every tensor (name, dtype, shape, bytes), so
+    that any change to either is caught on reading (model files and checkpoints)."""
     digest = hashlib.sha256(description_text.encode("utf-8"))
     for name in sorted(tensors):
         array = tensors[name]
@@ -135,7 +137,7 @@ def serialize(model: Model) -> bytes:
         if array.dtype.type not in _FLOAT_DTYPES:
             raise ValueError(f"parameter {name} has dtype {array.dtype}; model files hold floats")
     text = json.dumps(describe(model), ensure_ascii=False, sort_keys=True, allow_nan=True)
-    metadata = {FORMAT_KEY: text, DIGEST_KEY: _digest(text, tensors)}
+    metadata = {FORMAT_KEY: text, DIGEST_KEY: content_digest(text, tensors)}
     return save(tensors, metadata=metadata)
 
 
@@ -186,9 +188,19 @@ def save_model(model: Model, path: str) -> None:
     if not os.path.isdir(folder):
         raise ModelFileError(f"cannot write the model to {path}: the folder {folder} does not exist")
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        write_atomically(path, data)
     except OSError as failure:
         raise ModelFileError(f"cannot write the model to {path}: {failure.strerror or failure}") from None
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new
+    one, never half of it: a temporary file beside it, fsync, rename (with the mode
+    ``open`` would give). Any failure removes the temporary file and goes on up
+    (an OSError for the caller to word)."""
+    target = Path(path)
+    folder = str(target.parent) if str(target.parent) else "."
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             _write_all(handle, data)
@@ -196,13 +208,11 @@ def save_model(model: Model, path: str) -> None:
             os.fsync(handle.fileno())
         os.chmod(temporary, _default_mode())
         os.replace(temporary, target)
-    except BaseException as failure:
+    except BaseException:
         try:
             os.unlink(temporary)
         except OSError:
             pass
-        if isinstance(failure, OSError):
-            raise ModelFileError(f"cannot write the model to {path}: {failure.strerror or failure}") from None
         raise
     _fsync_folder(folder)
 
@@ -386,7 +396,7 @@ def deserialize(data: bytes, path: str = "<bytes>") -> Model:
     header = _header(data, path)
     text, digest = _description(header, path)
     tensors = _tensors(data, path)
-    if _digest(text, tensors) != digest:
+    if content_digest(text, tensors) != digest:
         raise ModelFileError(f"{path} is damaged: its contents do not match the digest written with it")
     return _build_model(_parse_description(text, path), tensors, path)
 
@@ -404,5 +414,5 @@ def params_equal(a: dict, b: dict) -> bool:
         and left[k].tobytes() == right[k].tobytes() for k in left)
 
 
-__all__ = ["save_model", "load_model", "serialize", "deserialize", "describe", "flatten_params", "unflatten_params",
+__all__ = ["save_model", "write_atomically", "load_model", "serialize", "deserialize", "describe", "flatten_params", "unflatten_params",
            "is_model_file", "params_equal", "FORMAT_VERSION"]

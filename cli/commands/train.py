@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from runtime.train.settings import GROUPS, INITS, Settings
-from cli.programs import add_compile_options, add_program_options
+from cli.programs import add_compile_options, add_program_options, positive_int
 from cli.training import train_command
 
 EXAMPLES = """examples:
@@ -47,16 +47,16 @@ def register(subparsers) -> None:
     shape = parser.add_argument_group("shape (default: the compiled model's)")
     for flag, what in (("--layers", "layers"), ("--heads", "heads in every layer"), ("--d-model", "residual width"),
                        ("--d-head", "head width"), ("--d-mlp", "MLP width")):
-        shape.add_argument(flag, metavar="N", type=_positive_int, help=what)
+        shape.add_argument(flag, metavar="N", type=positive_int, help=what)
     shape.add_argument("--layer-norm", action="store_true",
                        help="a layer norm before each attention, each MLP and the unembedding (the compiled "
                             "model has none); recorded in the model file")
     data = parser.add_argument_group("data")
-    data.add_argument("--train-size", metavar="N", type=_positive_int, default=20000,
+    data.add_argument("--train-size", metavar="N", type=positive_int, default=20000,
                       help="training inputs (default 20000)")
-    data.add_argument("--val-size", metavar="N", type=_positive_int, default=1000,
+    data.add_argument("--val-size", metavar="N", type=positive_int, default=1000,
                       help="validation inputs (default 1000)")
-    data.add_argument("--test-size", metavar="N", type=_positive_int, default=2000,
+    data.add_argument("--test-size", metavar="N", type=positive_int, default=2000,
                       help="held-out test inputs (default 2000)")
     data.add_argument("--train-labels", choices=("model", "interpreter"), default="model",
                       help="who labels the training inputs: the model FILE compiles to (default: fast) or "
@@ -69,9 +69,9 @@ def register(subparsers) -> None:
     data.add_argument("--data-seed", metavar="N", type=int, help="seed of the data (default: --seed)")
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--seed", metavar="N", type=int, default=DEFAULTS.seed, help="seed (default 0)")
-    optim.add_argument("--steps", metavar="N", type=_positive_int, default=DEFAULTS.steps,
+    optim.add_argument("--steps", metavar="N", type=positive_int, default=DEFAULTS.steps,
                        help=f"optimiser steps (default {DEFAULTS.steps})")
-    optim.add_argument("--batch-size", metavar="N", type=_positive_int, default=DEFAULTS.batch_size,
+    optim.add_argument("--batch-size", metavar="N", type=positive_int, default=DEFAULTS.batch_size,
                        help=f"sequences per step, over all devices (default {DEFAULTS.batch_size})")
     optim.add_argument("--lr", metavar="X", type=float, default=DEFAULTS.learning_rate,
                        help=f"peak learning rate (default {DEFAULTS.learning_rate})")
@@ -79,13 +79,13 @@ def register(subparsers) -> None:
                        help=f"share of the steps spent warming up (default {DEFAULTS.warmup})")
     optim.add_argument("--weight-decay", metavar="X", type=float, default=DEFAULTS.weight_decay,
                        help=f"AdamW weight decay (default {DEFAULTS.weight_decay})")
-    optim.add_argument("--eval-every", metavar="N", type=_positive_int, default=DEFAULTS.eval_every,
+    optim.add_argument("--eval-every", metavar="N", type=positive_int, default=DEFAULTS.eval_every,
                        help=f"steps between validation scores (default {DEFAULTS.eval_every})")
     optim.add_argument("--target", metavar="ACC", type=float, default=DEFAULTS.target,
                        help="stop once the validation accuracy per sequence reaches this (0..1; default "
                             f"{DEFAULTS.target}: every validation input right)")
     optim.add_argument("--no-early-stop", action="store_true", help="train for all --steps whatever the accuracy")
-    optim.add_argument("--devices", metavar="N", type=_positive_int, default=1,
+    optim.add_argument("--devices", metavar="N", type=positive_int, default=1,
                        help="train data-parallel over N local JAX devices (default 1)")
     start = parser.add_argument_group("start and guidance")
     start.add_argument("--init", choices=INITS, default="random",
@@ -99,7 +99,7 @@ def register(subparsers) -> None:
     files = parser.add_argument_group("checkpoints")
     files.add_argument("--checkpoint", metavar="PATH",
                        help="the checkpoint file (default: the output file with .ckpt added)")
-    files.add_argument("--checkpoint-every", metavar="K", type=_positive_int, default=0,
+    files.add_argument("--checkpoint-every", metavar="K", type=positive_int, default=0,
                        help="write a checkpoint every K steps (one is written on Ctrl-C in any case)")
     files.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     add_program_options(parser)
@@ -107,16 +107,6 @@ def register(subparsers) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {value}")
-    return value
 
 
 def run(args: argparse.Namespace, out=None) -> int:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from typing import Any, Sequence
 
 import numpy as np
 
 from runtime.compare.comparison import Comparison
+from runtime.io import write_atomically
 
 
 def _pct(value: float | None) -> str:
@@ -180,16 +179,4 @@ def render_html(result: Comparison, a_name: str, b_name: str) -> str:
 
 def write_html(result: Comparison, path: str, a_name: str, b_name: str) -> None:
     """Write the page atomically."""
-    folder = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".compare.", suffix=".html", dir=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(render_html(result, a_name, b_name))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, render_html(result, a_name, b_name).encode("utf-8"))

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
+from runtime.io import write_atomically
 from runtime.lens.attribution import Attribution, attribution_heatmap
 from runtime.lens.logit_lens import logit_lens_heatmaps
 from runtime.lens.patching import PatchReport, patch_heatmaps
@@ -366,20 +366,8 @@ def render_html(report: LensReport, title: str | None = None) -> str:
 
 def write_text(text: str, path: str) -> None:
     """Write a page atomically: a reader never sees half of it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=".lens.", suffix=".html", dir=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomically(path, text.encode("utf-8"))
 
 
 def write_page(page: Page, path: str) -> None:

@@ -13,10 +13,7 @@ so an interruption while writing leaves the previous checkpoint whole.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ import jax
 import numpy as np
 
 from raspc.errors import RaspcError
-from runtime.io import flatten_params, unflatten_params
+from runtime.io import content_digest, flatten_params, unflatten_params, write_atomically
 from runtime.train.loop import State, optimizer
 from runtime.train.settings import Settings
 
@@ -47,15 +44,6 @@ class Checkpoint:
     run: dict
 
 
-def _digest(text: str, tensors: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256(text.encode("utf-8"))
-    for name in sorted(tensors):
-        array = tensors[name]
-        digest.update(f"\0{name}\0{array.dtype.str}\0{array.shape}\0".encode("utf-8"))
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
 def _tensors(state: State) -> dict[str, np.ndarray]:
     tensors = {f"params.{name}": array for name, array in flatten_params(jax.device_get(state.params)).items()}
     for index, leaf in enumerate(jax.tree_util.tree_leaves(state.opt_state)):
@@ -70,29 +58,16 @@ def checkpoint_bytes(state: State, settings: Settings, run: dict) -> bytes:
     text = json.dumps({"version": VERSION, "step": state.step, "curve": list(state.curve),
                        "pending": [float(loss) for loss in state.pending], "seconds": state.seconds,
                        "settings": settings.to_json(), "run": run}, sort_keys=True)
-    return save(tensors, metadata={CHECKPOINT_KEY: text, DIGEST_KEY: _digest(text, tensors)})
+    return save(tensors, metadata={CHECKPOINT_KEY: text, DIGEST_KEY: content_digest(text, tensors)})
 
 
 def save_checkpoint(state: State, settings: Settings, run: dict, path: str) -> None:
     """Write the state atomically (CheckpointError when the place cannot be written)."""
     data = checkpoint_bytes(state, settings, run)
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".tmp", dir=folder)
+        write_atomically(path, data)
     except OSError as failure:
         raise CheckpointError(f"cannot write the checkpoint {path}: {failure.strerror or failure}") from None
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException as failure:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        if isinstance(failure, OSError):
-            raise CheckpointError(f"cannot write the checkpoint {path}: {failure.strerror or failure}") from None
-        raise
 
 
 def _read(path: str) -> tuple[dict, dict[str, np.ndarray]]:
@@ -112,7 +87,7 @@ def _read(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     text, digest = metadata.get(CHECKPOINT_KEY), metadata.get(DIGEST_KEY)
     if not isinstance(text, str) or not isinstance(digest, str):
         raise CheckpointError(f"{path} is not a raspc training checkpoint")
-    if _digest(text, tensors) != digest:
+    if content_digest(text, tensors) != digest:
         raise CheckpointError(f"{damaged} (its contents do not match the digest written with it)")
     description = json.loads(text)
     if description.get("version") != VERSION:

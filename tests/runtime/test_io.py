@@ -187,7 +187,7 @@ def _rewrite_description(model, change) -> bytes:
     change(described)
     text = json.dumps(described)
     return save_safetensors(tensors, metadata={"raspc_format": text,
-                                               "raspc_sha256": io._digest(text, tensors)})
+                                               "raspc_sha256": io.content_digest(text, tensors)})
 
 
 @pytest.mark.parametrize("change, words", [
@@ -214,7 +214,7 @@ def test_metadata_that_is_not_json(tmp_path):
     text = "{not json"
     path = tmp_path / "m.safetensors"
     path.write_bytes(save_safetensors(tensors, metadata={"raspc_format": text,
-                                                          "raspc_sha256": io._digest(text, tensors)}))
+                                                          "raspc_sha256": io.content_digest(text, tensors)}))
     _refused(path, "not valid JSON")
 
 
@@ -252,7 +252,7 @@ def test_integer_tensors_are_refused(tmp_path):
     text = json.dumps(io.describe(model))
     path = tmp_path / "m.safetensors"
     path.write_bytes(save_safetensors(tensors, metadata={"raspc_format": text,
-                                                          "raspc_sha256": io._digest(text, tensors)}))
+                                                          "raspc_sha256": io.content_digest(text, tensors)}))
     _refused(path, "not floats")
 
 
