@@ -12,6 +12,7 @@ import importlib.util
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cli.display import shown_sequence
@@ -99,9 +100,15 @@ def _vader_beside(name: str, text: str) -> str:
     package is installed (a test dependency)."""
     if name != "nlp/sentiment" or importlib.util.find_spec("vaderSentiment") is None:
         return ""
+    return f"   vaderSentiment: {_vader_analyzer().polarity_scores(text)['compound']:.3f}"
+
+
+@lru_cache(maxsize=1)
+def _vader_analyzer():
+    """One analyzer for the demo (each reads VADER's lexicon file anew)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return f"   vaderSentiment: {SentimentIntensityAnalyzer().polarity_scores(text)['compound']:.3f}"
+    return SentimentIntensityAnalyzer()
 
 
 def table(outcomes: list[Outcome]) -> list[str]:

@@ -75,15 +75,15 @@ def run(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     model = model_from_args(args)
     tokens = extra_input(args)
-    if args.text is not None:
-        tokens = text_tokens(args, model_encoder(model, args.file), model.config.max_len)
+    encoder = model_encoder(model, args.file) if args.text is not None else None
+    if encoder is not None:
+        tokens = text_tokens(args, encoder, model.config.max_len)
     if tokens is None:  # pragma: no cover - argparse requires one
         raise InputError("give an input with --input, --words or --text")
     readings = [_study(args, model, tokens)]
     if args.compare is not None:
-        if args.text is not None:
-            second = text_tokens(argparse.Namespace(text=args.compare), model_encoder(model, args.file),
-                                 model.config.max_len)
+        if encoder is not None:
+            second = encoder.encode(args.compare, model.config.max_len).tokens
         else:
             second = parse_words(args.compare) if args.words is not None else parse_input(args.compare)
         readings.append(_study(args, model, second))
