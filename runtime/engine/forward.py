@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from runtime.engine.encoding import PAD, encode
-from runtime.engine.small import small_pass
+from runtime.engine.small import as_float64, small_pass
 from runtime.model import CATEGORICAL, Model, unembedded
 from runtime.outputs import decode
 
@@ -111,6 +111,7 @@ class Runner:
         self.config = model.config
         self.max_batch = max_batch
         self._chosen: LogitsPass | None = None
+        self._float64_params = None
         self._integral = self._integral_output()
 
     def _integral_output(self) -> bool:
@@ -131,8 +132,10 @@ class Runner:
         """Per input, the output logits at positions 1..n (BOS dropped)."""
         encoded = [encode(self.config, tokens) for tokens in batch]
         if len(encoded) <= SMALL_BATCH:
+            if self._float64_params is None:
+                self._float64_params = as_float64(self.model.params)
             attn_scale = float(self.config.attn_scale)
-            return [small_pass(self.model.params, ids[None], attn_scale).logits[0, 1:] for ids in encoded]
+            return [small_pass(self._float64_params, ids[None], attn_scale).logits[0, 1:] for ids in encoded]
         from runtime.engine.batching import SINGLE_LENGTH_BUCKET, bucket, in_shards, shard_count
 
         results: list[np.ndarray | None] = [None] * len(encoded)

@@ -28,6 +28,16 @@ class SmallPass:
     logits: np.ndarray
 
 
+def as_float64(params):
+    """The parameter pytree in float64, converted once for many small passes (the pass
+    reads float64 arrays as they are, anything else it converts on every call)."""
+    if isinstance(params, dict):
+        return {name: as_float64(value) for name, value in params.items()}
+    if isinstance(params, list):
+        return [as_float64(value) for value in params]
+    return np.asarray(params, np.float64)
+
+
 def _embedded(params, token_ids: np.ndarray) -> np.ndarray:
     table = np.asarray(params["token_embed"], np.float64)
     positions = np.asarray(params["pos_embed"], np.float64)
