@@ -61,6 +61,8 @@ class Lexicon:
     modifier: dict[str, str] = field(default_factory=dict)
     phi: dict[str, str] = field(default_factory=dict)
     frame: dict[str, str] = field(default_factory=dict)
+    #: the forms of ``verb`` an auxiliary selects (base, -ing, past participle)
+    selected: dict[str, str] = field(default_factory=dict)
 
 
 def read_word_lists(path: Path) -> dict[str, list[str]]:
@@ -170,6 +172,8 @@ def main() -> int:
     for table in (lexicon.kind, lexicon.noun, lexicon.verb, lexicon.modifier, lexicon.phi, lexicon.frame):
         table[UNKNOWN] = NONE
     lexicon.kind[UNKNOWN] = "unknown"
+    lexicon.selected = {word: "".join(letter for letter in "bgn" if letter in forms) or NONE
+                        for word, forms in lexicon.verb.items()}
     first = {}
     for word, key in classes.items():
         first.setdefault(key, word)
@@ -178,6 +182,8 @@ def main() -> int:
             ("kind", "kind", "each class's kind: a closed class, a name, or open"),
             ("noun", "noun", "readings as a noun: s singular, p plural, - none"),
             ("verb", "verb", "readings as a verb: b base, s third singular, d past, n past participle, g -ing"),
+            ("selected", "selected", "the verb forms an auxiliary selects that the class can be: "
+                                     "b base, g -ing, n past participle (- none)"),
             ("modifier", "modifier", "readings as a modifier: a adjective, r adverb"),
             ("phi", "phi", "person, number and gender (3sm: he, 3sf: she, 3s: either)"),
             ("frame", "frame", "the verb's arguments, where the word lists say")):
