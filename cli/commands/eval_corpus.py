@@ -255,6 +255,8 @@ def run(args: argparse.Namespace, out=None) -> int:
         if line.problem is not None:
             print(problem_text(args.data, line), file=sys.stderr)
     summary = _summary(args, model, found, scored)
+    if found.shown:
+        summary["by_value"] = by_value(found, [name for name in args.show])
     if args.covered:
         inside = {number for number, values in found.shown.items() if values[args.covered] is True}
         summary["covered"] = {"s-op": args.covered, "sentences": len(inside),
@@ -272,6 +274,27 @@ def run(args: argparse.Namespace, out=None) -> int:
     if any(line.malformed for line in found.lines):
         return 2
     return 1 if found.differing else 0
+
+
+def by_value(found: Evaluation, names: list[str]) -> dict:
+    """For each shown s-op, each sentence-level value it takes: how many sentences, and
+    how many of them carry each label (a grammar's rule: how often it fires, and how
+    often rightly)."""
+    labels = {line.number: line.label for line in found.lines}
+    table: dict = {}
+    for name in names:
+        rows: dict = {}
+        for number, values in found.shown.items():
+            value = values[name]
+            key = json.dumps(value) if isinstance(value, list) else str(value)
+            row = rows.setdefault(key, {"sentences": 0, "labels": {}})
+            row["sentences"] += 1
+            label = labels.get(number)
+            if label is not None:
+                label = str(_category(label)) if _is_number(label) else str(label)
+                row["labels"][label] = row["labels"].get(label, 0) + 1
+        table[name] = dict(sorted(rows.items(), key=lambda item: -item[1]["sentences"]))
+    return table
 
 
 def _summary(args, model: Model, found: Evaluation, scored: Scored) -> dict:
@@ -308,6 +331,11 @@ def _report(args, found: Evaluation, scored: Scored, summary: dict, out) -> None
         print("  confusion matrix:", file=out)
     for row in scored.table:
         print(row, file=out)
+    for name, rows in summary.get("by_value", {}).items():
+        print(f"  sentences by {name} (with their labels):", file=out)
+        for value, row in rows.items():
+            labels = ", ".join(f"{label}: {count:,}" for label, count in sorted(row["labels"].items()))
+            print(f"    {value:<24} {row['sentences']:7,}" + (f"   ({labels})" if labels else ""), file=out)
     if scored.worst:
         print("  worst errors:", file=out)
         for line, answer in scored.worst:

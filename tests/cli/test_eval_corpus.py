@@ -145,6 +145,8 @@ def test_a_zero_one_verdict_is_scored_as_categories_on_all_and_on_the_covered(tm
     summary = records[-1]["summary"]
     labels = [int(label) for _, label in VERDICT_CORPUS]
     assert summary["accuracy"] == pytest.approx(2 / 5) and summary["mcc"] == pytest.approx(mcc(VERDICTS, labels))
+    assert summary["by_value"]["reason"] == {"bad word": {"sentences": 3, "labels": {"0": 2, "1": 1}},
+                                             "-": {"sentences": 2, "labels": {"0": 1, "1": 1}}}
     inside = [0, 1, 2, 4]
     assert summary["covered"]["sentences"] == 4
     assert summary["covered"]["mcc"] == pytest.approx(mcc([VERDICTS[k] for k in inside], [labels[k] for k in inside]))
