@@ -42,7 +42,7 @@ ALL_FORMS = "bsdng"
 #: inner hyphens or apostrophes.
 PLAIN_WORD = re.compile(r"[a-z]+(?:[-'][a-z]+)*")
 #: Kinds whose words keep their open-class readings beside the kind.
-OPEN_TOO = {"particle", "so", "very", "number-one", "quantifier", "there", "place"}
+OPEN_TOO = {"particle", "so", "very", "number-one", "quantifier", "there", "place", "adverb", "negative"}
 #: The program's token for a word outside the vocabulary (its @tokenizer's "unknown"):
 #: a class of its own, of kind "unknown".
 UNKNOWN = "<unk>"
