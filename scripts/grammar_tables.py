@@ -110,7 +110,7 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
     for word in open_words:
         lexicon.kind[word] = "open"
     for kind, words in lists.items():
-        if kind.startswith("phi ") or kind in ARGUMENT_KINDS:
+        if kind.startswith("phi ") or kind in ARGUMENT_KINDS or kind == "participle-too":
             continue
         for word in words:
             lexicon.kind[word] = kind
@@ -134,6 +134,9 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
         if head.startswith("phi "):
             for word in words:
                 lexicon.phi[word] = head.split()[1]
+    for word in lists.get("participle-too", []):
+        forms = lexicon.verb[word] if lexicon.verb.get(word, NONE) != NONE else ""
+        lexicon.verb[word] = "".join(letter for letter in ALL_FORMS if letter in forms + "n")
     for kind in ARGUMENT_KINDS:
         for lemma in lists.get(kind, []):
             for form in verb_forms(lemma):
