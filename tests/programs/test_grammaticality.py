@@ -43,7 +43,7 @@ REJECTED = [
     ("i saw the .", "missing"),
     ("the will leave .", "missing"),
     ("he is is happy .", "doubled"),
-    ("she talked of of the war .", "doubled"),
+    ("he he left early .", "doubled"),
     ("john not will go .", "order"),
     ("i read three his books .", "order"),
     ("who would you prefer for to win ?", "order"),
