@@ -47,8 +47,8 @@ EXAMPLES = """examples:
   raspc eval-corpus sentiment.safetensors programs/nlp/tweets_sample.tsv --text-column 3 --label-column 2 --threshold 0.05
   raspc eval-corpus sentiment.safetensors programs/nlp/tweets_sample.tsv --text-column 3 --json > answers.jsonl
       one JSON object per line: {"line": 1, "text": "...", "output": 0.8316}, then {"summary": {...}}
-  raspc eval-corpus programs/nlp/grammaticality.rasp programs/nlp/cola_sample.tsv --text-column 4 --label-column 2 \\
-      --covered covered --show rule       MCC over all and on the covered sentences; the rule that fired
+  raspc eval-corpus programs/nlp/grammaticality.rasp programs/nlp/cola_sample.tsv --text-column 4 --label-column 2 --covered covered --show rule
+      MCC over all sentences and over the covered ones; each sentence's rule, and the sentences by rule
 """
 
 

@@ -162,3 +162,15 @@ def test_an_s_op_the_model_does_not_hold_is_named(tmp_path, capsys):
     assert main(["eval-corpus", str(model), data, "--text-column", "1", "--show", "reason"]) == 2
     err = capsys.readouterr().err
     assert "no s-op named 'reason'" in err and "--keep reason" in err and "Traceback" not in err
+
+
+def test_a_kept_s_op_is_read_from_a_model_file(tmp_path, capsys):
+    path = tmp_path / "verdict.rasp"
+    path.write_text(VERDICT)
+    model = tmp_path / "verdict.safetensors"
+    assert main(["compile", str(path), "-o", str(model), "--keep", "reason"]) == 0
+    data = corpus(tmp_path, [f"{text}\t{label}\n" for text, label in VERDICT_CORPUS])
+    capsys.readouterr()
+    assert main(["eval-corpus", str(model), data, "--text-column", "1", "--show", "reason", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()[:-1]]
+    assert [r["reason"] for r in records] == ["-", "bad word", "bad word", "bad word", "-"]
