@@ -31,6 +31,8 @@ LENS_PROGRAM, LENS_INPUT = "reverse", "abcd"
 #: Each language program with the sentences the demo gives it.
 LANGUAGE_PROGRAMS = (
     ("nlp/sentiment", ("Not bad at all!", "The ending was SO BAD!!", "I love this movie :)")),
+    ("nlp/grammaticality", ("The dogs are barking.", "The dogs is barking.", "Mary said that John hurt herself.")),
+    ("nlp/translate_en_fr", ("She is not hungry.", "We are very tired.", "I'm at home.")),
 )
 OUT_DIR = Path("demo_out")
 
@@ -89,10 +91,19 @@ def run_language_program(name: str, sentences: tuple[str, ...]) -> tuple[str, ..
     for text, tokens, answer in zip(sentences, inputs, outputs):
         reference = evaluate(output, tokens)
         same = same_output(reference, answer, float(model.stats.get("output_tolerance") or 1e-4))
-        lines.append(f"  {text!r} -> {shown_sequence(list(tokens))}: {program.output} {answer[-1]:.3f}"
-                     f"   interpreter: {reference[-1]:.3f}  {'ok' if same else 'DIFFERENT'}"
-                     + _vader_beside(name, text))
+        lines.append(f"  {text!r} -> {shown_sequence(list(tokens))}: {program.output} "
+                     f"{_answer(program, answer)}   interpreter: {_answer(program, reference)}  "
+                     f"{'ok' if same else 'DIFFERENT'}" + _vader_beside(name, text))
     return tuple(lines)
+
+
+def _answer(program, values) -> str:
+    """A sentence's answer as the demo shows it: a translator's joined text, a number
+    to three places, any other value as it is (the last position's)."""
+    if program.tokenizer.joins:
+        return repr(program.tokenizer.detokenized(values))
+    last = values[-1]
+    return f"{last:.3f}" if isinstance(last, float) else str(last)
 
 
 def _vader_beside(name: str, text: str) -> str:

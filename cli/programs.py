@@ -47,11 +47,13 @@ def add_program_options(parser: argparse.ArgumentParser, output_help: str | None
 
 
 def add_compile_options(parser: argparse.ArgumentParser) -> None:
-    """--max-params and --no-opt."""
+    """--max-params, --no-opt and --keep."""
     parser.add_argument("--max-params", metavar="N", type=positive_int, default=MAX_PARAMS,
                         help=f"refuse to build a model with more parameters than this (default {MAX_PARAMS:,})")
     parser.add_argument("--no-opt", metavar="NAME", nargs="+", action="extend", default=[],
                         choices=PASSES, help=f"switch off compiler passes: {', '.join(PASSES)}")
+    parser.add_argument("--keep", metavar="NAME", action="append", default=[],
+                        help="compute this s-op too and keep it readable in the final residual (repeatable)")
 
 
 def vocab_of(args: argparse.Namespace) -> tuple | None:
@@ -80,7 +82,8 @@ def compile_from_args(program: ir.Program, args: argparse.Namespace) -> Compiled
     model = compile_program(program, getattr(args, "output", None), vocab=vocab,
                             max_len=getattr(args, "max_len", None),
                             max_params=getattr(args, "max_params", MAX_PARAMS),
-                            disabled_passes=tuple(getattr(args, "no_opt", ()) or ()))
+                            disabled_passes=tuple(getattr(args, "no_opt", ()) or ()),
+                            keep=tuple(getattr(args, "keep", ()) or ()))
     output = getattr(args, "output", None) or program.output or model.output_name
     warn_unreachable_literals(program, tuple(model.config.vocab[1:]))
     return Compiled(model, output, tuple(model.config.vocab[1:]), model.config.max_len)

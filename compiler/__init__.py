@@ -163,14 +163,18 @@ def compile_expr(expr: ir.SOp, vocab, max_len, *, max_params: int = 50_000_000,
 
 
 def compile_program(program: ir.Program, output: str | None = None, *, vocab=None, max_len=None,
-                    max_params: int = 50_000_000, disabled_passes: tuple[str, ...] = ()) -> Model:
+                    max_params: int = 50_000_000, disabled_passes: tuple[str, ...] = (),
+                    keep: tuple[str, ...] = ()) -> Model:
     """Compile a staged program's output s-op (``output`` overrides the declared one;
-    ``vocab``/``max_len`` override the declarations)."""
+    ``vocab``/``max_len`` override the declarations). The s-ops named in ``keep`` are
+    computed too and hold their own directions to the last layer, so that a reader of
+    the final residual finds them (a grammar's rule that fired, beside its verdict)."""
     try:
         expr = program.output_expr(output)
+        kept = tuple(program.output_expr(name) for name in keep)
     except RaspcError as error:
         raise CompileError(error.message, error.location or SourceLocation(program.source_file, 1, 1)) from None
-    outputs: tuple[ir.SOp, ...] = (expr,)
+    outputs: tuple[ir.SOp, ...] = (expr,) + tuple(sop for sop in kept if sop is not expr)
     if "dead_code" in disabled_passes:
         # Every s-op the program names, but not the built-in views and the prelude's names:
         # tokens_int over a vocabulary of letters fails on every input, and no program

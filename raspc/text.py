@@ -15,7 +15,10 @@ The steps, in order, each switched on by an option:
    removes it, ``"keep"`` leaves it.
 3. ``split``: ``"whitespace"`` cuts at spaces only (punctuation stays on its word:
    ``good!``), ``"words"`` cuts runs of word characters (with inner apostrophes,
-   ``don't``) and each other mark on its own.
+   ``don't``) and each other mark on its own, ``"clitics"`` cuts as ``"words"`` and
+   then splits English clitics off the way the Penn Treebank (and CoLA) writes them:
+   ``don't`` is ``do n't``, ``can't`` is ``ca n't``, ``John's`` is ``John 's``,
+   ``I'm`` is ``I 'm``; a clitic written apart (``bill 's``) stays one token.
 4. ``strip_punctuation``: leading and trailing ASCII punctuation leaves each word,
    unless at most ``keep_short`` characters would remain, in which case the word
    stays as written: ``(good)`` is ``good`` but ``:)`` stays ``:)``.
@@ -56,12 +59,14 @@ import emoji
 
 from raspc.errors import InputError, RaspcError
 
-SPLITS = ("whitespace", "words")
+SPLITS = ("whitespace", "words", "clitics")
 JOINS = ("none", "french")
 #: Marks French writes with no space before them (``!``, ``?``, ``:``, ``;`` take one).
 _NO_SPACE_BEFORE = (".", ",")
 EMOJI = ("keep", "names", "drop")
 _WORDS = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+_CLITIC = r"(?:n['\u2019]t|['\u2019](?:s|m|re|ve|ll|d))\b"
+_CLITICS = re.compile(rf"\w+?(?={_CLITIC})|{_CLITIC}|\w+(?:['\u2019]\w+)*|[^\w\s]", re.IGNORECASE)
 
 
 class TokenizerError(RaspcError):
@@ -215,7 +220,8 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """Steps 3-4 on cleaned text: the words, punctuation stripped."""
-        pieces = text.split() if self.split == "whitespace" else _WORDS.findall(text)
+        pieces = text.split() if self.split == "whitespace" else (
+            _CLITICS if self.split == "clitics" else _WORDS).findall(text)
         if not self.strip_punctuation:
             return pieces
         return [piece if len(stripped := piece.strip(string.punctuation)) <= self.keep_short else stripped

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from runtime.model import CATEGORICAL, ModelConfig
+from runtime.model import CATEGORICAL, ModelConfig, Subspace
 
 #: How far a numerical reading may be from the interpreter's number and still match.
 TOLERANCE = 1e-4
@@ -88,3 +88,19 @@ def same_output(expected: Sequence[Any], got: Sequence[Any], tolerance: float = 
         elif not same_value(e, g, tolerance):
             return False
     return True
+
+
+def decode_subspace(subspace: Subspace, rows: np.ndarray) -> tuple[tuple, tuple]:
+    """The values a subspace holds in ``rows`` (positions, d_model), with confidences."""
+    block = np.asarray(rows, np.float64)[:, subspace.start:subspace.stop]
+    if subspace.encoding != CATEGORICAL:
+        values = tuple(float(v) for v in block[:, 0]) if block.shape[1] else ()
+        return values, tuple(None for _ in values)
+    if block.shape[1] == 0:
+        return (), ()
+    labels = subspace.values or tuple(range(block.shape[1]))
+    top = np.argmax(block, axis=1)
+    ordered = np.sort(block, axis=1)
+    runner_up = ordered[:, -2] if block.shape[1] > 1 else np.zeros(len(block))
+    confidence = ordered[:, -1] - runner_up
+    return tuple(labels[int(k)] for k in top), tuple(float(c) for c in confidence)

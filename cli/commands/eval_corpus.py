@@ -12,6 +12,12 @@ answer differently (numbers within the output's declared tolerance, at least
 when it holds one value there (a sentence-level s-op), else the whole sequence; a
 program whose ``@tokenizer`` joins its output (``"join": "french"``) answers the
 joined text, or null where it declines the sentence.
+
+``--show NAME`` adds the value of another s-op (read from the model's residual after
+its last layer) to each line's answer: the rule a grammar program says fired.
+``--covered NAME`` names a boolean s-op that says whether the program covers a
+sentence (every word in its lexicon): the report then gives the coverage and the
+score on the covered sentences beside the score over all of them.
 """
 from __future__ import annotations
 
@@ -34,13 +40,15 @@ from rasp.stage import load_file
 from runtime.io import is_model_file, load_model
 from raspc.errors import InputError, RaspcError
 from runtime.engine.forward import Runner
-from runtime.model import Model
+from runtime.model import CATEGORICAL, Model
 from runtime.outputs import TOLERANCE, same_output, same_value
 
 EXAMPLES = """examples:
   raspc eval-corpus sentiment.safetensors programs/nlp/tweets_sample.tsv --text-column 3 --label-column 2 --threshold 0.05
   raspc eval-corpus sentiment.safetensors programs/nlp/tweets_sample.tsv --text-column 3 --json > answers.jsonl
       one JSON object per line: {"line": 1, "text": "...", "output": 0.8316}, then {"summary": {...}}
+  raspc eval-corpus programs/nlp/grammaticality.rasp programs/nlp/cola_sample.tsv --text-column 4 --label-column 2 --covered covered --show rule
+      MCC over all sentences and over the covered ones; each sentence's rule, and the sentences by rule
 """
 
 
@@ -57,6 +65,11 @@ def register(subparsers) -> None:
     parser.add_argument("--threshold", type=float, default=0.0, metavar="T",
                         help="a numerical answer at or above T counts as positive (default 0)")
     parser.add_argument("--worst", type=int, default=5, metavar="N", help="how many worst errors to show")
+    parser.add_argument("--show", action="append", default=[], metavar="NAME",
+                        help="also give this s-op's value for each sentence (repeatable)")
+    parser.add_argument("--covered", metavar="NAME",
+                        help="a boolean s-op that says whether the program covers a sentence: report the "
+                             "coverage and the score on the covered sentences too")
     add_program_options(parser)
     add_compile_options(parser)
     parser.add_argument("--json", action="store_true",
@@ -74,6 +87,7 @@ class Evaluation:
     answers: dict[int, Any] = field(default_factory=dict)     # line number -> sentence answer
     references: dict[int, Any] = field(default_factory=dict)  # line number -> interpreter's answer
     differing: list[int] = field(default_factory=list)
+    shown: dict[int, dict[str, Any]] = field(default_factory=dict)  # line number -> s-op -> its value
     model_seconds: float = 0.0
     reference_seconds: float = 0.0
     reference_note: str = ""
@@ -103,18 +117,39 @@ def _program_and_model(args: argparse.Namespace):
         return model, program, model_encoder(model, args.file)
     program = load_staged(args).program
     encoder = program_encoder(program, args.file)
+    args.keep = list(dict.fromkeys(args.keep + args.show + ([args.covered] if args.covered else [])))
     return compile_from_args(program, args).model, program, encoder
 
 
-def evaluate_corpus(model: Model, program, encoder, lines: list[CorpusLine]) -> Evaluation:
+def check_names(model: Model, names: list[str]) -> None:
+    """Refuse, before anything runs, an s-op name the model does not hold."""
+    for name in names:
+        if name not in model.layout:
+            held = sorted(model.layout.names())
+            raise InputError(f"the model has no s-op named {name!r} (compile with --keep {name}; it has "
+                             f"{len(held)}: {', '.join(held[:12])}{', ...' if len(held) > 12 else ''})")
+        subspace = model.layout[name]
+        if any(other.name != name and other.start < subspace.stop and subspace.start < other.stop
+               for other in model.layout.subspaces):
+            raise InputError(f"the s-op {name!r} shares its directions with one computed later, so the final "
+                             f"residual does not hold it: compile with --keep {name}")
+
+
+def evaluate_corpus(model: Model, program, encoder, lines: list[CorpusLine],
+                    shown: list[str] = ()) -> Evaluation:
     """Tokens for every line, the model's answers (one batched run) and the
-    interpreter's beside them."""
+    interpreter's beside them; the ``shown`` s-ops' values as the model holds them."""
     lines = tokenized(lines, encoder, model.config.max_len)
     found = Evaluation(lines)
     covered = [line for line in lines if line.tokens is not None]
+    runner = Runner(model)
     started = time.perf_counter()
-    outputs = Runner(model).run([line.tokens for line in covered]) if covered else []
+    outputs = runner.run([line.tokens for line in covered]) if covered else []
     found.model_seconds = time.perf_counter() - started
+    if shown and covered:
+        readings = runner.read([line.tokens for line in covered], shown)
+        found.shown = {line.number: {name: sentence_answer(values[name]) for name in shown}
+                       for line, values in zip(covered, readings)}
     answer = encoder.tokenizer.detokenized if encoder.tokenizer.joins else sentence_answer
     found.answers = {line.number: answer(out) for line, out in zip(covered, outputs)}
     if program is None:
@@ -153,14 +188,18 @@ class Scored:
     table: list[str]
 
 
-def score(found: Evaluation, threshold: float, worst: int) -> Scored:
+def score(found: Evaluation, threshold: float, worst: int, categorical: bool = False,
+          only: set[int] | None = None) -> Scored:
+    """The answers against the labels: as numbers, or as categories where the output
+    is categorical (a 0/1 verdict is scored by accuracy and MCC, not Pearson's r);
+    ``only``: the line numbers to score (all by default)."""
     pairs = [(line, found.answers[line.number]) for line in found.lines
-             if line.number in found.answers and line.label is not None]
+             if line.number in found.answers and line.label is not None and (only is None or line.number in only)]
     if not pairs:
         return Scored("none", {}, [], [])
     answers = [a for _, a in pairs]
     labels = [line.label for line, _ in pairs]
-    if all(_is_number(a) for a in answers) and all(_is_number(x) for x in labels):
+    if not categorical and all(_is_number(a) for a in answers) and all(_is_number(x) for x in labels):
         return _score_numbers(pairs, answers, labels, threshold, worst)
     answers_text = [a if not isinstance(a, list) else str(a) for a in answers]
     labels_text = [label if isinstance(label, str) else _category(label) for label in labels]
@@ -207,15 +246,25 @@ def run(args: argparse.Namespace, out=None) -> int:
         raise InputError(f"cannot read {args.data}: {failure.strerror or failure}") from None
     lines = read_corpus(data, args.data, args.text_column, args.label_column)
     model, program, encoder = _program_and_model(args)
-    found = evaluate_corpus(model, program, encoder, lines)
-    scored = score(found, args.threshold, args.worst)
+    shown = list(dict.fromkeys(args.show + ([args.covered] if args.covered else [])))
+    check_names(model, shown)
+    found = evaluate_corpus(model, program, encoder, lines, shown)
+    categorical = model.config.output_encoding == CATEGORICAL
+    scored = score(found, args.threshold, args.worst, categorical)
     for line in found.lines:
         if line.problem is not None:
             print(problem_text(args.data, line), file=sys.stderr)
     summary = _summary(args, model, found, scored)
+    if found.shown:
+        summary["by_value"] = by_value(found, [name for name in args.show])
+    if args.covered:
+        inside = {number for number, values in found.shown.items() if values[args.covered] is True}
+        summary["covered"] = {"s-op": args.covered, "sentences": len(inside),
+                              **score(found, args.threshold, args.worst, categorical, inside).summary}
     if args.json:
         for line in found.lines:
-            record = {"line": line.number, "text": line.text, "output": found.answers.get(line.number)}
+            record = {"line": line.number, "text": line.text, "output": found.answers.get(line.number),
+                      **found.shown.get(line.number, {})}
             if line.problem is not None:
                 record["error"] = line.problem
             print(json.dumps(record, ensure_ascii=False), file=out)
@@ -225,6 +274,27 @@ def run(args: argparse.Namespace, out=None) -> int:
     if any(line.malformed for line in found.lines):
         return 2
     return 1 if found.differing else 0
+
+
+def by_value(found: Evaluation, names: list[str]) -> dict:
+    """For each shown s-op, each sentence-level value it takes: how many sentences, and
+    how many of them carry each label (a grammar's rule: how often it fires, and how
+    often rightly)."""
+    labels = {line.number: line.label for line in found.lines}
+    table: dict = {}
+    for name in names:
+        rows: dict = {}
+        for number, values in found.shown.items():
+            value = values[name]
+            key = json.dumps(value) if isinstance(value, list) else str(value)
+            row = rows.setdefault(key, {"sentences": 0, "labels": {}})
+            row["sentences"] += 1
+            label = labels.get(number)
+            if label is not None:
+                label = str(_category(label)) if _is_number(label) else str(label)
+                row["labels"][label] = row["labels"].get(label, 0) + 1
+        table[name] = dict(sorted(rows.items(), key=lambda item: -item[1]["sentences"]))
+    return table
 
 
 def _summary(args, model: Model, found: Evaluation, scored: Scored) -> dict:
@@ -253,14 +323,25 @@ def _report(args, found: Evaluation, scored: Scored, summary: dict, out) -> None
         print("  calibration:", file=out)
     elif scored.kind == "categories":
         print(f"  accuracy {summary['accuracy']:.4f}, MCC {summary['mcc']:.4f}", file=out)
+        covered = summary.get("covered")
+        if covered:
+            print(f"  covered ({covered['s-op']} is True): {covered['sentences']:,} sentences"
+                  + (f", accuracy {covered['accuracy']:.4f}, MCC {covered['mcc']:.4f}" if "mcc" in covered else ""),
+                  file=out)
         print("  confusion matrix:", file=out)
     for row in scored.table:
         print(row, file=out)
+    for name, rows in summary.get("by_value", {}).items():
+        print(f"  sentences by {name} (with their labels):", file=out)
+        for value, row in rows.items():
+            labels = ", ".join(f"{label}: {count:,}" for label, count in sorted(row["labels"].items()))
+            print(f"    {value:<24} {row['sentences']:7,}" + (f"   ({labels})" if labels else ""), file=out)
     if scored.worst:
         print("  worst errors:", file=out)
         for line, answer in scored.worst:
             shown = f"{answer:.4f}" if isinstance(answer, float) else str(answer)
-            print(f"    line {line.number}: answer {shown}, label {line.label}: {line.text[:100]}", file=out)
+            extra = "".join(f", {name} {value}" for name, value in found.shown.get(line.number, {}).items())
+            print(f"    line {line.number}: answer {shown}{extra}, label {line.label}: {line.text[:100]}", file=out)
     if found.references:
         print(f"  model and interpreter differ on {len(found.differing):,} sentences "
               f"(numbers within {summary['tolerance']:g})", file=out)

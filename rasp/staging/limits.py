@@ -17,7 +17,7 @@ from rasp.errors import RaspEvaluationError
 MAX_CALL_DEPTH = 150
 #: Units of work: one per statement, expression and comprehension item, and one per
 #: element of every list, string or dict built, copied, searched or compared.
-MAX_WORK = 500_000
+MAX_WORK = 2_000_000
 MAX_NODES = 200_000
 #: Work charged per s-op or selector built (building one costs as much as a few
 #: expressions).

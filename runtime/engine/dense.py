@@ -150,6 +150,12 @@ def _run_in_slices(params, token_ids, attn_scale: float):
 _run_in_slices_jit = jax.jit(_run_in_slices, static_argnames=("attn_scale",))
 
 
+def dense_residual(params, token_ids, attn_scale: float):
+    """The residual after the last layer of a batch (batch, positions, d_model), from
+    parameters already on the device (``to_jax``)."""
+    return _run_in_slices_jit(params, jnp.asarray(token_ids, jnp.int32), attn_scale=attn_scale)
+
+
 def forward(params, token_ids, config: ModelConfig) -> jnp.ndarray:
     """The residual after the last layer: (positions, d_model) for one input,
     (batch, positions, d_model) for a batch (pad with PAD)."""

@@ -38,9 +38,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from runtime.engine.encoding import PAD, encode
-from runtime.engine.small import as_float64, small_pass
+from runtime.engine.small import SmallPass, as_float64, small_pass
 from runtime.model import CATEGORICAL, Model, unembedded
-from runtime.outputs import decode
+from runtime.outputs import decode, decode_subspace
 
 __all__ = ["Runner", "LogitsPass", "chosen_pass", "dense_pass", "PAD", "Trace", "encode", "forward", "to_jax",
            "trace"]
@@ -72,14 +72,18 @@ class LogitsPass:
     name: str
     params: Any
     logits: Callable[[Any, Any], Any]
+    #: ``residual(params, token_ids)``: the residual after the last layer (batch,
+    #: positions, d_model), for reading s-ops other than the output.
+    residual: Callable[[Any, Any], Any]
 
 
 def dense_pass(model: Model) -> LogitsPass:
     """The dense pass over the whole parameter pytree."""
-    from runtime.engine.dense import dense_logits, to_jax
+    from runtime.engine.dense import dense_logits, dense_residual, to_jax
 
-    return LogitsPass(DENSE, to_jax(model.params),
-                      partial(dense_logits, attn_scale=float(model.config.attn_scale)))
+    scale = float(model.config.attn_scale)
+    return LogitsPass(DENSE, to_jax(model.params), partial(dense_logits, attn_scale=scale),
+                      partial(dense_residual, attn_scale=scale))
 
 
 def chosen_pass(model: Model) -> LogitsPass:
@@ -88,13 +92,14 @@ def chosen_pass(model: Model) -> LogitsPass:
     (a trained model, or one with layer norm, which the packed pass does not have)."""
     if model.config.layer_norm:
         return dense_pass(model)
-    from runtime.engine.packed import pack, packed_logits
+    from runtime.engine.packed import pack, packed_logits, packed_residual
 
     packed = pack(model.params)
     if not packed.worthwhile:
         return dense_pass(model)
-    return LogitsPass(PACKED, packed.arrays,
-                      partial(packed_logits, index=packed.index, attn_scale=float(model.config.attn_scale)))
+    scale = float(model.config.attn_scale)
+    return LogitsPass(PACKED, packed.arrays, partial(packed_logits, index=packed.index, attn_scale=scale),
+                      partial(packed_residual, index=packed.index, attn_scale=scale))
 
 
 class Runner:
@@ -130,12 +135,30 @@ class Runner:
 
     def logits(self, batch: Sequence[Sequence[Any]]) -> list[np.ndarray]:
         """Per input, the output logits at positions 1..n (BOS dropped)."""
+        return self._per_input(batch, "logits")
+
+    def residuals(self, batch: Sequence[Sequence[Any]]) -> list[np.ndarray]:
+        """Per input, the residual after the last layer at positions 1..n (positions,
+        d_model)."""
+        return self._per_input(batch, "residual")
+
+    def read(self, batch: Sequence[Sequence[Any]], names: Sequence[str]) -> list[dict[str, list[Any]]]:
+        """Per input, the values of the named s-ops at positions 1..n, decoded from the
+        residual after the last layer (every s-op keeps its subspace to the end)."""
+        return [{name: list(decode_subspace(self.model.layout[name], residual)[0]) for name in names}
+                for residual in self.residuals(batch)]
+
+    def _small(self, ids: np.ndarray) -> SmallPass:
+        if self._float64_params is None:
+            self._float64_params = as_float64(self.model.params)
+        return small_pass(self._float64_params, ids[None], float(self.config.attn_scale))
+
+    def _per_input(self, batch: Sequence[Sequence[Any]], what: str) -> list[np.ndarray]:
+        """``what`` ("logits" or "residual") of each input at positions 1..n: a few
+        inputs by the NumPy pass, more by the chosen JAX pass, a bucket at a time."""
         encoded = [encode(self.config, tokens) for tokens in batch]
         if len(encoded) <= SMALL_BATCH:
-            if self._float64_params is None:
-                self._float64_params = as_float64(self.model.params)
-            attn_scale = float(self.config.attn_scale)
-            return [small_pass(self._float64_params, ids[None], attn_scale).logits[0, 1:] for ids in encoded]
+            return [getattr(self._small(ids), what)[0, 1:] for ids in encoded]
         from runtime.engine.batching import SINGLE_LENGTH_BUCKET, bucket, in_shards, shard_count
 
         results: list[np.ndarray | None] = [None] * len(encoded)
@@ -144,7 +167,7 @@ class Runner:
         for k, ids in enumerate(encoded):
             length = full if full <= SINGLE_LENGTH_BUCKET else bucket(len(ids), full)
             by_length.setdefault(length, []).append(k)
-        run = partial(self.chosen.logits, self.chosen.params)
+        run = partial(getattr(self.chosen, what), self.chosen.params)
         for length, members in sorted(by_length.items()):
             for start in range(0, len(members), self.max_batch):
                 chunk = members[start:start + self.max_batch]

@@ -432,6 +432,12 @@ def packed_logits(arrays, token_ids, index: PackedIndex, attn_scale: float):
     return in_slices(lambda part: _run_packed_logits(arrays, part, index, attn_scale), token_ids, PACKED_SLICE)
 
 
+def packed_residual(arrays, token_ids, index: PackedIndex, attn_scale: float):
+    """The residual after the last layer of a batch (batch, positions, d_model), from
+    the packed arrays (``Packed.arrays``) and their index."""
+    return _packed_in_slices(arrays, jnp.asarray(token_ids, jnp.int32), index=index, attn_scale=attn_scale)
+
+
 def packed_forward(packed: Packed, token_ids, attn_scale: float) -> jnp.ndarray:
     """The residual after the last layer, as the dense pass's ``forward`` gives it:
     (batch, positions, d_model), or (positions, d_model) for one input."""

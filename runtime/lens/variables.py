@@ -33,6 +33,7 @@ from runtime.engine.batching import PAD, encode
 from runtime.engine.dense import Trace
 from runtime.engine.hooks import Cache, block_hook, run_with_cache
 from runtime.model import CATEGORICAL, Model, SourceName, Subspace, unembedded
+from runtime.outputs import decode_subspace
 
 #: Units whose activation never exceeds this are left out of the report's tables.
 ACTIVE = 1e-6
@@ -152,22 +153,6 @@ class LensReport:
 
 
 # ------------------------------------------------------------------ decoding
-
-def decode_subspace(subspace: Subspace, rows: np.ndarray) -> tuple[tuple, tuple]:
-    """The values a subspace holds in ``rows`` (positions, d_model), with confidences."""
-    block = np.asarray(rows, np.float64)[:, subspace.start:subspace.stop]
-    if subspace.encoding != CATEGORICAL:
-        values = tuple(float(v) for v in block[:, 0]) if block.shape[1] else ()
-        return values, tuple(None for _ in values)
-    if block.shape[1] == 0:
-        return (), ()
-    labels = subspace.values or tuple(range(block.shape[1]))
-    top = np.argmax(block, axis=1)
-    ordered = np.sort(block, axis=1)
-    runner_up = ordered[:, -2] if block.shape[1] > 1 else np.zeros(len(block))
-    confidence = ordered[:, -1] - runner_up
-    return tuple(labels[int(k)] for k in top), tuple(float(c) for c in confidence)
-
 
 def _point_order(points: Sequence[str]) -> dict[str, int]:
     return {point: k for k, point in enumerate(points)}

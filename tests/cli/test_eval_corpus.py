@@ -115,3 +115,62 @@ def test_text_needs_a_tokenizer(tmp_path, capsys):
     path.write_text('@vocab "ab";\n@max_len 3;\n@output t;\nt = tokens;\n')
     assert main(["run", str(path), "--text", "ab"]) == 2
     assert "declares no @tokenizer" in capsys.readouterr().err
+
+
+VERDICT = textwrap.dedent("""
+    @tokenizer {"unknown": "<unk>"};
+    @vocab ["good", "bad", "not", "<unk>"];
+    @max_len 6;
+    @output verdict;
+    covered = not ("<unk>" in tokens);
+    negative = ("bad" in tokens);
+    verdict = 0 if covered and negative else 1;
+    reason = "bad word" if negative else "-";
+""")
+#: text, label; the verdict worked by hand: 0 where a covered sentence holds "bad".
+VERDICT_CORPUS = [("good good", "1"), ("bad", "0"), ("not bad", "1"), ("bad zzz", "0"), ("good", "0")]
+VERDICTS = [1, 0, 0, 1, 1]
+
+
+def test_a_zero_one_verdict_is_scored_as_categories_on_all_and_on_the_covered(tmp_path, capsys):
+    path = tmp_path / "verdict.rasp"
+    path.write_text(VERDICT)
+    data = corpus(tmp_path, [f"{text}\t{label}\n" for text, label in VERDICT_CORPUS])
+    assert main(["eval-corpus", str(path), data, "--text-column", "1", "--label-column", "2",
+                 "--covered", "covered", "--show", "reason", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["output"] for r in records[:-1]] == VERDICTS
+    assert [r["covered"] for r in records[:-1]] == [True, True, True, False, True]
+    assert [r["reason"] for r in records[:-1]] == ["-", "bad word", "bad word", "bad word", "-"]
+    summary = records[-1]["summary"]
+    labels = [int(label) for _, label in VERDICT_CORPUS]
+    assert summary["accuracy"] == pytest.approx(2 / 5) and summary["mcc"] == pytest.approx(mcc(VERDICTS, labels))
+    assert summary["by_value"]["reason"] == {"bad word": {"sentences": 3, "labels": {"0": 2, "1": 1}},
+                                             "-": {"sentences": 2, "labels": {"0": 1, "1": 1}}}
+    inside = [0, 1, 2, 4]
+    assert summary["covered"]["sentences"] == 4
+    assert summary["covered"]["mcc"] == pytest.approx(mcc([VERDICTS[k] for k in inside], [labels[k] for k in inside]))
+
+
+def test_an_s_op_the_model_does_not_hold_is_named(tmp_path, capsys):
+    path = tmp_path / "verdict.rasp"
+    path.write_text(VERDICT)
+    model = tmp_path / "verdict.safetensors"
+    assert main(["compile", str(path), "-o", str(model)]) == 0
+    data = corpus(tmp_path, ["good\t1\n"])
+    capsys.readouterr()
+    assert main(["eval-corpus", str(model), data, "--text-column", "1", "--show", "reason"]) == 2
+    err = capsys.readouterr().err
+    assert "no s-op named 'reason'" in err and "--keep reason" in err and "Traceback" not in err
+
+
+def test_a_kept_s_op_is_read_from_a_model_file(tmp_path, capsys):
+    path = tmp_path / "verdict.rasp"
+    path.write_text(VERDICT)
+    model = tmp_path / "verdict.safetensors"
+    assert main(["compile", str(path), "-o", str(model), "--keep", "reason"]) == 0
+    data = corpus(tmp_path, [f"{text}\t{label}\n" for text, label in VERDICT_CORPUS])
+    capsys.readouterr()
+    assert main(["eval-corpus", str(model), data, "--text-column", "1", "--show", "reason", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()[:-1]]
+    assert [r["reason"] for r in records] == ["-", "bad word", "bad word", "bad word", "-"]

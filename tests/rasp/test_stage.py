@@ -466,3 +466,13 @@ def test_draw_statements_are_recorded_with_their_input():
 def test_draw_of_an_atom_is_a_type_error():
     error = error_of('draw(3, "ab");\n', RaspTypeError)
     assert "draw expects an s-op" in error.message
+
+
+def test_in_tests_a_dicts_keys_while_staging():
+    program = staged("""
+        TABLE = {"a": "bdn", "b": "s"};
+        x = tokens == "a" if ("b" in TABLE) and not ("c" in TABLE) else tokens == "b";
+        y = tokens == "a" if ("bdn" in TABLE) else tokens == "b";
+    """)
+    assert evaluate(program.names["x"], ("a", "b")) == [True, False]
+    assert evaluate(program.names["y"], ("a", "b")) == [False, True]  # keys, not values

@@ -36,7 +36,7 @@ CASES = [
     # Where the work bound is crossed depends on what was counted before: any column
     # of the right line will do (None).
     ("x = 0;\nfor i in range(100000) {\n  for j in range(100) { x = x + 1; }\n}", 3, None,
-     "more than 500000 steps of work"),
+     "more than 2000000 steps of work"),
     ("x = [[j for j in range(1000)] for i in range(1000)];", 1, None, "steps of work"),
     ("x = [0] * 99999;\nfor i in range(300) { y = 5 in x; }", 2, None, "steps of work"),
     (NESTED_40 + "z = [1];\nfor i in range(40) { z = [z, z]; }\ny = x == z;", 5, 5, "steps of work"),

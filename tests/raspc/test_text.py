@@ -31,6 +31,15 @@ def test_words_split_cuts_marks_off_and_keeps_contractions():
     assert tokenizer.words("I don't like it, really!") == ["I", "don't", "like", "it", ",", "really", "!"]
 
 
+def test_clitics_split_cuts_english_clitics_off_as_the_penn_treebank_does():
+    tokenizer = Tokenizer.from_options({"split": "clitics"})
+    assert tokenizer.words("I don't think John's car can't go; we're sure.") == [
+        "I", "do", "n't", "think", "John", "'s", "car", "ca", "n't", "go", ";", "we", "'re", "sure", "."]
+    # CoLA's own text, already cut, is cut the same way again.
+    assert tokenizer.words("bill 's friends wo n't go .") == ["bill", "'s", "friends", "wo", "n't", "go", "."]
+    assert tokenizer.words("won't rock'n'roll") == ["wo", "n't", "rock'n'roll"]
+
+
 def test_html_entities_are_decoded_before_splitting():
     found = encoder({"html": True, "unknown": "<unk>"}, ["<3", "you", "&", "<unk>"]).tokenize("&lt;3 you &amp; me")
     assert found.tokens == ("<3", "you", "&", "<unk>")
