@@ -363,6 +363,13 @@ PROGRAM_BE = {"1s": "am", "3s": "is", "2/p": "are"}
 PROGRAM_BETTER = "mieux"  # I'm better = je vais mieux
 VERB_ADVERBS = ("always", "often", "still", "already", "also")
 PROGRAM_MARKS = (".", "!", "?")
+# A determiner before a singular noun after be (he is my friend = c'est mon ami), in the four
+# columns of the French tables: before a masculine consonant, a feminine consonant, a
+# masculine vowel, a feminine vowel (ma amie = mon amie, ce ami = cet ami).
+PROGRAM_DETERMINERS = {"my": ["mon", "ma", "mon", "mon"], "your": ["ton", "ta", "ton", "ton"],
+                       "his": ["son", "sa", "son", "son"], "her": ["son", "sa", "son", "son"],
+                       "its": ["son", "sa", "son", "son"], "our": ["notre"] * 4, "their": ["leur"] * 4,
+                       "this": ["ce", "cette", "cet", "cette"], "that": ["ce", "cette", "cet", "cette"]}
 # Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
 # the nouns table marks (at the hospital = à l'hôpital).
 PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
@@ -421,8 +428,10 @@ def write_program_tables() -> None:
             add(form, PROGRAM_BE[function[2]] + "+not", ["-"])
         elif function and function[1] == "negation" and form in ("not", "never", "anymore"):
             add(form, form, [function[2]])
+        elif form in PROGRAM_DETERMINERS:
+            add(form, "determiner", PROGRAM_DETERMINERS[form])
         elif form in ("a", "an"):
-            add(form, "a", ["un"])
+            add(form, "a", ["un", "une", "un", "une"])
         elif form == "bit":
             add(form, "bit", ["peu"])
         elif form == "little":  # petit, or with a before it a degree adverb (a little = un peu)
@@ -460,6 +469,11 @@ def write_program_tables() -> None:
             french_noun = bilingual.get("N " + lemma)
             row = nouns.get(french_noun)
             plural = tag == "NNS"
+            if row is not None and not plural:
+                # a noun's class: e where it elides, m, f, or mf for a person noun that has a
+                # feminine (the subject's gender decides), à for an establishment
+                noun_classes[form] = ("e" if row[4] == "1" else "") + ("mf" if row[5] == "1" and row[2] else row[0]) \
+                    + (" à" if row[10] == "1" else "")
             if row is not None and (row[7] == "1" or row[8] == "1" and plural):
                 # a profession (no article after be), a relation in the plural (we're friends):
                 # the noun agrees with the subject it names
@@ -469,10 +483,15 @@ def write_program_tables() -> None:
                 add(form, ("professions" if row[7] == "1" else "relations") if plural else "profession",
                     [f if not plural else f for f in forms])
                 continue
+            if row is not None and not plural and row[5] == "1":
+                # a person noun after a determiner: the subject's gender where it has a feminine
+                add(form, "person", [french_noun, row[2] or french_noun, row[1], row[3] or row[1]])
+                continue
             if row is None or (lemma not in PROGRAM_PLACE_NOUNS and row[10] != "1"):
                 continue
             add(form, "noun", [row[1] if plural else french_noun])
-            noun_classes[form] = ("p" if plural else "e" if row[4] == "1" else row[0]) + (" à" if row[10] == "1" else "")
+            if plural:
+                noun_classes[form] = "p" + (" à" if row[10] == "1" else "")
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
     # "idiom or adjective": the idiom's noun where the adjective's ms form would be
     idiom_nouns = {form: forms[0] for form, forms in french.items() if roles[form] == "idiom or adjective"}
@@ -485,13 +504,15 @@ def write_program_tables() -> None:
           ["form", "role"], [[f, roles[f]] for f in rows])
     for column, name in enumerate(("ms", "fs", "mp", "fp")):
         write(f"program_french_{name}.tsv", f"translate_en_fr.rasp: each English form's French, {name} "
-              f"where it agrees ('-' where its chunk is the program's). {source}",
+              f"where it agrees (a determiner's: before a masculine or feminine consonant, ms and fs, "
+              f"before a masculine or feminine vowel, mp and fp; '-' where its chunk is the program's). {source}",
               ["form", "french"], [[f, french[f][column]] for f in rows])
     write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
           f"that is also an idiom (cold = froid: avoir froid). {source}",
           ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
-    write("program_nouns.tsv", "translate_en_fr.rasp: a place noun's class: m or f (singular), e "
-          "(singular, elides le/la), p (plural), with à where in the ... is à (an establishment). "
+    write("program_nouns.tsv", "translate_en_fr.rasp: a noun's class: m, f, or mf (a person noun with a "
+          "feminine: the subject's gender), after e where it elides le/la, or p (plural), with à where in "
+          "the ... is à (an establishment). "
           "Derived from french_nouns.tsv.", ["form", "class"], [[f, noun_classes.get(f, "none")] for f in rows])
     write("program_persons.tsv", "translate_en_fr.rasp: the person of a subject pronoun (it: il, "
           f"which never takes an avoir idiom). {source}", ["form", "person"],
