@@ -426,8 +426,8 @@ def write_program_tables() -> None:
             add(form, PROGRAM_BE[function[2]], ["-"])
         elif function and function[1] == "be+not":
             add(form, PROGRAM_BE[function[2]] + "+not", ["-"])
-        elif function and function[1] == "negation" and form in ("not", "never", "anymore"):
-            add(form, form, [function[2]])
+        elif function and function[1] == "negation" and form in ("not", "never", "anymore", "yet"):
+            add(form, form, [function[2]] if form != "yet" else ["-"])
         elif form in PROGRAM_DETERMINERS:
             add(form, "determiner", PROGRAM_DETERMINERS[form])
         elif form in ("a", "an"):
@@ -459,7 +459,7 @@ def write_program_tables() -> None:
         elif "D" in by_category:
             add(form, "one" if form == "one" else "number", [bilingual["D " + form]])
         elif "L" in by_category:
-            add(form, "home" if form == "home" else "place", [bilingual["L " + form]])
+            add(form, form if form in ("home", "here", "there") else "place", [bilingual["L " + form]])
         elif form in ("at", "in", "the"):
             add(form, form, ["-"])
         elif "P" in by_category and "'" not in form:
