@@ -394,6 +394,7 @@ def write_program_tables() -> None:
     verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
+    present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
     french: dict[str, list[str]] = {}  # form -> [ms, fs, mp, fp]
 
     def add(form: str, role: str, forms: list[str]) -> None:
@@ -406,7 +407,21 @@ def write_program_tables() -> None:
         by_category = {r[0]: r for r in options}
         function = by_category.get("F")
         if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
-            continue  # a verb in -ing after be is the progressive, outside this program's part
+            # a verb in -ing after be is the progressive: the French present (je mens), its
+            # forms for je, tu, il, nous (and ils in a table of its own). Read without an
+            # object, so the verb without a particle (looking alone is look at or look for:
+            # left out); left out too where the present's forms do not all elide je and ne
+            # alike.
+            plain = [r for r in options if r[0] == "V" and r[2] == "VBG" and " " not in r[1]]
+            if form == "going" or not plain:
+                continue
+            present = verbs[bilingual["V " + plain[0][1]]]
+            forms = [present[0], present[1], present[2], present[3], present[5]]
+            if len({elides(f) for f in forms}) > 1:
+                continue
+            add(form, "progressive", forms[:4])
+            present_ils[form] = forms[4]
+            continue
         if function and function[1] == "unsupported":
             continue
         if function and function[1] == "aller":  # well, fine, OK: aller bien
@@ -427,7 +442,7 @@ def write_program_tables() -> None:
         elif function and function[1] == "be+not":
             add(form, PROGRAM_BE[function[2]] + "+not", ["-"])
         elif function and function[1] == "negation" and form in ("not", "never", "anymore", "yet"):
-            add(form, form, [function[2]] if form != "yet" else ["-"])
+            add(form, form, [function[2]] if form != "yet" else ["pas encore"])
         elif form in PROGRAM_DETERMINERS:
             add(form, "determiner", PROGRAM_DETERMINERS[form])
         elif form in ("a", "an"):
@@ -507,6 +522,9 @@ def write_program_tables() -> None:
               f"where it agrees (a determiner's: before a masculine or feminine consonant, ms and fs, "
               f"before a masculine or feminine vowel, mp and fp; '-' where its chunk is the program's). {source}",
               ["form", "french"], [[f, french[f][column]] for f in rows])
+    write("program_present_ils.tsv", "translate_en_fr.rasp: the French present for ils of a verb in -ing "
+          f"(they're lying = ils mentent; '-' for the other forms). {source}", ["form", "present ils"],
+          [[f, present_ils.get(f, "-")] for f in rows])
     write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
           f"that is also an idiom (cold = froid: avoir froid). {source}",
           ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
@@ -526,7 +544,8 @@ def write_program_tables() -> None:
     write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être, avoir and aller by "
           "person. Derived from french_verbs.tsv.", ["verb person", "form"],
           [[k, v] for k, v in conjugation.items()])
-    words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"}
+    words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"} \
+        | set(present_ils.values())
     write("program_vowels.tsv", "translate_en_fr.rasp: 1 where a French word elides je, ne, de, le "
           "before it (a vowel or a mute h), else 0.", ["french", "elides"],
           [[w, str(int(elides(w)))] for w in sorted(words)])
