@@ -90,8 +90,12 @@ def main(argv: list[str] | None = None) -> int:
           f"({100 * result.coverage:.1f}%), exact match on those {result.exact} ({100 * result.exact_match:.1f}%), "
           f"{as_reference} as the reference translator; model and interpreter agree on {same}")
     print(f"chrF over all sentences: compiled model {ours:.1f}, reference translator {reference:.1f}")
+    started = time.perf_counter()
+    for line in corpus:
+        translate(line.english)
+    reference_seconds = time.perf_counter() - started
     print(f"throughput: {len(corpus) / seconds:.0f} sentences per second through the compiled model "
-          f"(batched, jit compile included)")
+          f"(batched, jit compile included); the reference translator {len(corpus) / reference_seconds:.0f}")
     for english, ours_french in [(s, f) for s, f in answered if f != translate(s)][: options.misses]:
         print(f"  generated, unlike the reference translator: {english}  ->  {ours_french}   | {translate(english)}")
     for english, ours_french, refs in result.misses[: options.misses]:
