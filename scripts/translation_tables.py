@@ -389,6 +389,8 @@ def write_program_tables() -> None:
     bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
     cities = {row[0][2:] for row in read_table("bilingual.tsv") if row[0].startswith("P ") and "city" in row[2:][:1][0]}
     adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
+    adjective_rows = {row[0]: row for row in read_table("french_adjectives.tsv")}
+    before_noun: dict[str, str] = {}  # an adjective French puts before its noun: its ms before a vowel
     nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
     noun_classes: dict[str, str] = {}
     verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
@@ -451,6 +453,7 @@ def write_program_tables() -> None:
             add(form, "bit", ["peu"])
         elif form == "little":  # petit, or with a before it a degree adverb (a little = un peu)
             add(form, "little", adjectives[bilingual["A little"]])
+            before_noun[form] = adjective_rows[bilingual["A little"]][4]
         elif form == "all":
             add(form, "all", ["tous", "toutes", "tous", "toutes"])
         elif function and function[1] == "adverb":
@@ -470,7 +473,11 @@ def write_program_tables() -> None:
             else:
                 add(form, "idiom", idiom)
         elif "A" in by_category and by_category["A"][2] == "JJ":
-            add(form, "old" if form == "old" else "adjective", adjectives[bilingual["A " + by_category["A"][1]]])
+            french_adjective = bilingual["A " + by_category["A"][1]]
+            add(form, "old" if form == "old" else "adjective", adjectives[french_adjective])
+            row = adjective_rows[french_adjective]
+            if row[5] == "1" and row[6] == "0" and "N" not in by_category:
+                before_noun[form] = row[4]
         elif "D" in by_category:
             add(form, "one" if form == "one" else "number", [bilingual["D " + form]])
         elif "L" in by_category:
@@ -525,6 +532,10 @@ def write_program_tables() -> None:
     write("program_present_ils.tsv", "translate_en_fr.rasp: the French present for ils of a verb in -ing "
           f"(they're lying = ils mentent; '-' for the other forms). {source}", ["form", "present ils"],
           [[f, present_ils.get(f, "-")] for f in rows])
+    write("program_before_noun.tsv", "translate_en_fr.rasp: an adjective French puts before its noun "
+          "(a good friend = un bon ami), with its masculine singular before a vowel (un bel homme); '-' "
+          f"for the other forms. {source}", ["form", "ms before a vowel"],
+          [[f, before_noun.get(f, "-")] for f in rows])
     write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
           f"that is also an idiom (cold = froid: avoir froid). {source}",
           ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
