@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     answered = [(s, join_chunks(o)) for s, o in zip(generated, outputs) if join_chunks(o) is not None]
     agree = sum(french == translate(s) for s, french in answered)
     print(f"generated: {len(generated)} sentences of {', '.join(COVERED_CONSTRUCTIONS)}; the model translates "
-          f"{len(answered)} (it refuses ages in digits, adjectives and plurals in noun phrases, and objects after a verb in -ing), "
+          f"{len(answered)} (it refuses ages in digits, plural noun phrases after be, and objects after a verb in -ing), "
           f"{agree} as the reference translator does; "
           f"model and interpreter agree on {same}")
 
