@@ -363,6 +363,13 @@ PROGRAM_BE = {"1s": "am", "3s": "is", "2/p": "are"}
 PROGRAM_BETTER = "mieux"  # I'm better = je vais mieux
 VERB_ADVERBS = ("always", "often", "still", "already", "also")
 PROGRAM_MARKS = (".", "!", "?")
+# A determiner before a singular noun after be (he is my friend = c'est mon ami), in the four
+# columns of the French tables: before a masculine consonant, a feminine consonant, a
+# masculine vowel, a feminine vowel (ma amie = mon amie, ce ami = cet ami).
+PROGRAM_DETERMINERS = {"my": ["mon", "ma", "mon", "mon"], "your": ["ton", "ta", "ton", "ton"],
+                       "his": ["son", "sa", "son", "son"], "her": ["son", "sa", "son", "son"],
+                       "its": ["son", "sa", "son", "son"], "our": ["notre"] * 4, "their": ["leur"] * 4,
+                       "this": ["ce", "cette", "cet", "cette"], "that": ["ce", "cette", "cet", "cette"]}
 # Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
 # the nouns table marks (at the hospital = à l'hôpital).
 PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
@@ -382,11 +389,14 @@ def write_program_tables() -> None:
     bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
     cities = {row[0][2:] for row in read_table("bilingual.tsv") if row[0].startswith("P ") and "city" in row[2:][:1][0]}
     adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
+    adjective_rows = {row[0]: row for row in read_table("french_adjectives.tsv")}
+    before_noun: dict[str, str] = {}  # an adjective French puts before its noun: its ms before a vowel
     nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
     noun_classes: dict[str, str] = {}
     verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
+    present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
     french: dict[str, list[str]] = {}  # form -> [ms, fs, mp, fp]
 
     def add(form: str, role: str, forms: list[str]) -> None:
@@ -399,7 +409,21 @@ def write_program_tables() -> None:
         by_category = {r[0]: r for r in options}
         function = by_category.get("F")
         if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
-            continue  # a verb in -ing after be is the progressive, outside this program's part
+            # a verb in -ing after be is the progressive: the French present (je mens), its
+            # forms for je, tu, il, nous (and ils in a table of its own). Read without an
+            # object, so the verb without a particle (looking alone is look at or look for:
+            # left out); left out too where the present's forms do not all elide je and ne
+            # alike.
+            plain = [r for r in options if r[0] == "V" and r[2] == "VBG" and " " not in r[1]]
+            if form == "going" or not plain:
+                continue
+            present = verbs[bilingual["V " + plain[0][1]]]
+            forms = [present[0], present[1], present[2], present[3], present[5]]
+            if len({elides(f) for f in forms}) > 1:
+                continue
+            add(form, "progressive", forms[:4])
+            present_ils[form] = forms[4]
+            continue
         if function and function[1] == "unsupported":
             continue
         if function and function[1] == "aller":  # well, fine, OK: aller bien
@@ -419,14 +443,17 @@ def write_program_tables() -> None:
             add(form, PROGRAM_BE[function[2]], ["-"])
         elif function and function[1] == "be+not":
             add(form, PROGRAM_BE[function[2]] + "+not", ["-"])
-        elif function and function[1] == "negation" and form in ("not", "never", "anymore"):
-            add(form, form, [function[2]])
+        elif function and function[1] == "negation" and form in ("not", "never", "anymore", "yet"):
+            add(form, form, [function[2]] if form != "yet" else ["pas encore"])
+        elif form in PROGRAM_DETERMINERS:
+            add(form, "determiner", PROGRAM_DETERMINERS[form])
         elif form in ("a", "an"):
-            add(form, "a", ["un"])
+            add(form, "a", ["un", "une", "un", "une"])
         elif form == "bit":
             add(form, "bit", ["peu"])
         elif form == "little":  # petit, or with a before it a degree adverb (a little = un peu)
             add(form, "little", adjectives[bilingual["A little"]])
+            before_noun[form] = adjective_rows[bilingual["A little"]][4]
         elif form == "all":
             add(form, "all", ["tous", "toutes", "tous", "toutes"])
         elif function and function[1] == "adverb":
@@ -446,11 +473,15 @@ def write_program_tables() -> None:
             else:
                 add(form, "idiom", idiom)
         elif "A" in by_category and by_category["A"][2] == "JJ":
-            add(form, "old" if form == "old" else "adjective", adjectives[bilingual["A " + by_category["A"][1]]])
+            french_adjective = bilingual["A " + by_category["A"][1]]
+            add(form, "old" if form == "old" else "adjective", adjectives[french_adjective])
+            row = adjective_rows[french_adjective]
+            if row[5] == "1" and row[6] == "0" and "N" not in by_category:
+                before_noun[form] = row[4]
         elif "D" in by_category:
             add(form, "one" if form == "one" else "number", [bilingual["D " + form]])
         elif "L" in by_category:
-            add(form, "home" if form == "home" else "place", [bilingual["L " + form]])
+            add(form, form if form in ("home", "here", "there") else "place", [bilingual["L " + form]])
         elif form in ("at", "in", "the"):
             add(form, form, ["-"])
         elif "P" in by_category and "'" not in form:
@@ -460,6 +491,11 @@ def write_program_tables() -> None:
             french_noun = bilingual.get("N " + lemma)
             row = nouns.get(french_noun)
             plural = tag == "NNS"
+            if row is not None and not plural:
+                # a noun's class: e where it elides, m, f, or mf for a person noun that has a
+                # feminine (the subject's gender decides), à for an establishment
+                noun_classes[form] = ("e" if row[4] == "1" else "") + ("mf" if row[5] == "1" and row[2] else row[0]) \
+                    + (" à" if row[10] == "1" else "")
             if row is not None and (row[7] == "1" or row[8] == "1" and plural):
                 # a profession (no article after be), a relation in the plural (we're friends):
                 # the noun agrees with the subject it names
@@ -469,10 +505,15 @@ def write_program_tables() -> None:
                 add(form, ("professions" if row[7] == "1" else "relations") if plural else "profession",
                     [f if not plural else f for f in forms])
                 continue
+            if row is not None and not plural and row[5] == "1":
+                # a person noun after a determiner: the subject's gender where it has a feminine
+                add(form, "person", [french_noun, row[2] or french_noun, row[1], row[3] or row[1]])
+                continue
             if row is None or (lemma not in PROGRAM_PLACE_NOUNS and row[10] != "1"):
                 continue
             add(form, "noun", [row[1] if plural else french_noun])
-            noun_classes[form] = ("p" if plural else "e" if row[4] == "1" else row[0]) + (" à" if row[10] == "1" else "")
+            if plural:
+                noun_classes[form] = "p" + (" à" if row[10] == "1" else "")
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
     # "idiom or adjective": the idiom's noun where the adjective's ms form would be
     idiom_nouns = {form: forms[0] for form, forms in french.items() if roles[form] == "idiom or adjective"}
@@ -485,13 +526,22 @@ def write_program_tables() -> None:
           ["form", "role"], [[f, roles[f]] for f in rows])
     for column, name in enumerate(("ms", "fs", "mp", "fp")):
         write(f"program_french_{name}.tsv", f"translate_en_fr.rasp: each English form's French, {name} "
-              f"where it agrees ('-' where its chunk is the program's). {source}",
+              f"where it agrees (a determiner's: before a masculine or feminine consonant, ms and fs, "
+              f"before a masculine or feminine vowel, mp and fp; '-' where its chunk is the program's). {source}",
               ["form", "french"], [[f, french[f][column]] for f in rows])
+    write("program_present_ils.tsv", "translate_en_fr.rasp: the French present for ils of a verb in -ing "
+          f"(they're lying = ils mentent; '-' for the other forms). {source}", ["form", "present ils"],
+          [[f, present_ils.get(f, "-")] for f in rows])
+    write("program_before_noun.tsv", "translate_en_fr.rasp: an adjective French puts before its noun "
+          "(a good friend = un bon ami), with its masculine singular before a vowel (un bel homme); '-' "
+          f"for the other forms. {source}", ["form", "ms before a vowel"],
+          [[f, before_noun.get(f, "-")] for f in rows])
     write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
           f"that is also an idiom (cold = froid: avoir froid). {source}",
           ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
-    write("program_nouns.tsv", "translate_en_fr.rasp: a place noun's class: m or f (singular), e "
-          "(singular, elides le/la), p (plural), with à where in the ... is à (an establishment). "
+    write("program_nouns.tsv", "translate_en_fr.rasp: a noun's class: m, f, or mf (a person noun with a "
+          "feminine: the subject's gender), after e where it elides le/la, or p (plural), with à where in "
+          "the ... is à (an establishment). "
           "Derived from french_nouns.tsv.", ["form", "class"], [[f, noun_classes.get(f, "none")] for f in rows])
     write("program_persons.tsv", "translate_en_fr.rasp: the person of a subject pronoun (it: il, "
           f"which never takes an avoir idiom). {source}", ["form", "person"],
@@ -505,7 +555,8 @@ def write_program_tables() -> None:
     write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être, avoir and aller by "
           "person. Derived from french_verbs.tsv.", ["verb person", "form"],
           [[k, v] for k, v in conjugation.items()])
-    words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"}
+    words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"} \
+        | set(present_ils.values())
     write("program_vowels.tsv", "translate_en_fr.rasp: 1 where a French word elides je, ne, de, le "
           "before it (a vowel or a mute h), else 0.", ["french", "elides"],
           [[w, str(int(elides(w)))] for w in sorted(words)])
