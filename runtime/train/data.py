@@ -50,9 +50,16 @@ class Split:
 
 @dataclass(frozen=True)
 class Dataset:
+    """Three disjoint sets. ``balance_lengths``: whether training batches draw
+    every input length equally often (inputs sampled over the vocabulary, where a
+    short length holds few distinct inputs), or every training input equally often
+    (a corpus of sentences, whose lengths are the language's own: 3,117 tweets hold
+    one of length 1 and thousands of lengths 8 to 20)."""
+
     train: Split
     validation: Split
     test: Split
+    balance_lengths: bool = True
 
     @property
     def digest(self) -> str:
@@ -262,4 +269,5 @@ def inputs_dataset(config: ModelConfig, inputs: Sequence[tuple], label: Labeller
     (``labelled_dataset``): a corpus of sentences whose outputs the program gives."""
     sets = split_inputs(inputs, sizes, seed)
     labellers = [label_train or label, label, label]
-    return Dataset(*(encode_split(config, members, by(members)) for members, by in zip(sets, labellers)))
+    return Dataset(*(encode_split(config, members, by(members)) for members, by in zip(sets, labellers)),
+                   balance_lengths=False)

@@ -2,7 +2,8 @@
 
 ``train`` takes a ``State`` (parameters, optimiser state, the step reached, the
 learning curve so far) and carries it on to ``Settings.steps``. Batches draw every
-input length equally often (``length_balance``). Everything random is fixed by the
+input length equally often (``length_balance``), or, for a corpus of
+sentences, every input equally often. Everything random is fixed by the
 seed: the batch of step k is drawn by a generator seeded with (seed, k), so a run
 resumed from a checkpoint at step k draws the batches that the uninterrupted run
 would have drawn, and follows the same curve.
@@ -207,6 +208,15 @@ def length_balance(split: Split) -> np.ndarray:
     return np.cumsum(weights / weights.sum())
 
 
+def drawing_weights(data: Dataset) -> np.ndarray:
+    """Cumulative drawing weights over the training rows: every length equally
+    often (``length_balance``), or every row where the data says its lengths are
+    the corpus's own (``Dataset.balance_lengths``)."""
+    if data.balance_lengths:
+        return length_balance(data.train)
+    return np.arange(1, len(data.train) + 1) / len(data.train)
+
+
 def batch_rows(seed: int, step: int, cumulative: np.ndarray, batch_size: int) -> np.ndarray:
     """The training rows of one step, drawn with replacement by the cumulative
     weights (``length_balance``) with a generator seeded with (seed, step), so that
@@ -236,7 +246,7 @@ def train(state: State, data: Dataset, objective: Objective, settings: Settings,
                     opt_state=_put(state.opt_state, where.replicated))
     train_set = data.train
     width = used_width(train_set)
-    balance = length_balance(train_set)
+    balance = drawing_weights(data)
     started = time.perf_counter() - state.seconds
     saved_at = state.step
     try:
