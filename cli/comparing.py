@@ -13,7 +13,7 @@ import numpy as np
 
 from rasp import ir
 from raspc.errors import InputError
-from runtime.compare.comparison import (Evidence, Interchange, compare, encode_all, fit_variable_probes,
+from runtime.compare.comparison import (Evidence, Interchange, compare, encode_all, fit_all_probes,
                                         probe_targets, variables_of)
 from runtime.compare.lens import FittedProbes, probed_report
 from runtime.compare.render import format_text, write_html
@@ -81,9 +81,9 @@ def fitted_probes(task: Task, model: Model, count: int = 600, seed: int = 0) -> 
     evidence = gather_evidence(task, task.model, count, 0, seed)
     ids = encode_all(model, evidence.inputs)
     traced = trace(model.params, ids, model.config)
-    probes, scores = {}, {}
-    for variable in evidence.variables:
-        probes[variable.name], scores[variable.name] = fit_variable_probes(variable, traced, ids)
+    fitted = fit_all_probes(evidence.variables, traced, ids)
+    probes = {name: found[0] for name, found in fitted.items()}
+    scores = {name: found[1] for name, found in fitted.items()}
     return FittedProbes({v.name: v.encoding for v in evidence.variables},
                         {v.name: v.writer for v in evidence.variables}, probes, scores)
 
