@@ -40,14 +40,19 @@ def patched_logits(params, base_ids, source_ids, basis, point, attn_scale: float
     """Logits of the base run with the ``basis`` directions (d, r; orthonormal
     columns, zero columns allowed) of residual point ``point`` taken from the
     source run, at every real position. ``point`` is traced, so one compilation
-    serves every point and every s-op of a model."""
+    serves every point and every s-op of a model with a basis of that width; the
+    patch is computed at that point alone (``lax.cond``), not at every point and
+    thrown away."""
     _, source_residuals, _, _ = run_dense(params, source_ids, attn_scale, keep=True)
     source = jnp.stack(source_residuals)[point]
     real = (base_ids >= 0).at[:, 0].set(False)[..., None]
 
+    def patch(residual):
+        coordinates = jnp.einsum("btd,dr->btr", source - residual, basis)
+        return jnp.where(real, residual + jnp.einsum("btr,er->bte", coordinates, basis), residual)
+
     def edit(index, residual):
-        moved = jnp.einsum("btd,dr,er->bte", source - residual, basis, basis)
-        return jnp.where(real & (index == point), residual + moved, residual)
+        return jax.lax.cond(index == point, patch, lambda unchanged: unchanged, residual)
 
     return unembed_logits(params, run_dense(params, base_ids, attn_scale, edit=edit))
 
@@ -62,6 +67,16 @@ def _padded(ids: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
+def basis_width(rank: int, d_model: int) -> int:
+    """The width a basis of ``rank`` columns is padded to: the next power of two
+    (at least 8, at most d_model), so that a few compilations serve every s-op and
+    a rank-2 patch of a 1,025-wide residual costs 8 columns, not 1,025."""
+    width = 8
+    while width < rank:
+        width *= 2
+    return min(width, d_model)
+
+
 def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndarray, basis: np.ndarray,
                          point: int, expected: Sequence[Sequence[Any]], tolerance: float) -> float:
     """The share of pairs (rows of ``base_ids`` and ``source_ids``, one length per
@@ -69,7 +84,7 @@ def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndar
     if len(expected) == 0:
         return float("nan")
     d = model.config.d_model
-    square = np.zeros((d, d), np.float32)
+    square = np.zeros((d, basis_width(basis.shape[1], d)), np.float32)
     square[:, :basis.shape[1]] = basis
     rows = -(-len(expected) // PAIR_ROWS) * PAIR_ROWS
     logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids, rows), _padded(source_ids, rows),
