@@ -29,11 +29,14 @@ def _differing(values_a: list, values_b: list) -> bool:
     return any(type(x) is not type(y) or x != y for x, y in zip(values_a, values_b))
 
 
-def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, seed: int) -> Interchange:
+def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, seed: int,
+                      values: list | None = None) -> Interchange:
     """Up to ``count`` pairs of distinct inputs of one length whose values of s-op
     ``name`` differ, with the program's counterfactual output on each (pairs where
-    it is undefined are dropped)."""
+    it is undefined are dropped). ``values``: the s-op's values on each input,
+    where the caller has them already (else the interpreter computes them)."""
     rng = np.random.default_rng(seed)
+    known = {tokens: value for tokens, value in zip(inputs, values)} if values is not None else {}
     by_length: dict[int, list[tuple]] = {}
     for tokens in inputs:
         by_length.setdefault(len(tokens), []).append(tokens)
@@ -45,8 +48,8 @@ def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, se
         group = groups[int(rng.integers(len(groups)))]
         i, j = rng.choice(len(group), size=2, replace=False)
         base, source = group[int(i)], group[int(j)]
-        values = task.values([base, source], [name])[name]
-        if not _differing(values[0], values[1]):
+        pair = [known[base], known[source]] if known else task.values([base, source], [name])[name]
+        if not _differing(pair[0], pair[1]):
             continue
         output = task.counterfactual(base, source, name)
         if output is None:
@@ -69,8 +72,10 @@ def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int) -> 
         return Evidence(tuple(inputs), tuple(truth))
     names = [name for name in probe_targets(a)
              if name in task.sops and not isinstance(task.sops[name], ir.Constant)]
-    variables = variables_of(a, task.values(inputs, names))
-    changes = tuple(interchange_pairs(task, inputs, name, pairs, seed + k + 1) for k, name in enumerate(names))
+    values = task.values(inputs, names)
+    variables = variables_of(a, values)
+    changes = tuple(interchange_pairs(task, inputs, name, pairs, seed + k + 1, values[name])
+                    for k, name in enumerate(names))
     return Evidence(tuple(inputs), tuple(truth), variables, changes)
 
 
