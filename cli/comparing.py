@@ -22,7 +22,9 @@ from runtime.io import is_model_file, load_model
 from runtime.lens import LensReport
 from runtime.model import Model
 from runtime.train.data import sample_inputs
+from cli.corpus import corpus_sentences
 from cli.task import Task, load_task
+from cli.text import model_encoder
 
 
 def _differing(values_a: list, values_b: list) -> bool:
@@ -60,13 +62,33 @@ def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, se
     return Interchange(name, tuple(bases), tuple(sources), tuple(expected))
 
 
-def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int) -> Evidence:
-    """Fresh inputs and everything the interpreter says about them."""
-    if count < 10:
-        raise InputError(f"--inputs {count}: compare needs at least 10 inputs")
-    vocab = a.config.vocab[1:]
-    available = sum(len(vocab) ** n for n in range(1, a.config.max_len + 1))
-    inputs = sample_inputs(vocab, a.config.max_len, (min(count, available),), seed)[0]
+def corpus_inputs(args: argparse.Namespace, task: Task) -> list[tuple] | None:
+    """``--corpus FILE --text-column K``: up to ``--inputs`` distinct sentences of
+    the corpus, cut by the program's tokenizer and drawn by ``--seed`` (None
+    without --corpus)."""
+    if args.corpus is None:
+        if args.text_column is not None:
+            raise InputError("--text-column names a column of the --corpus file; give --corpus")
+        return None
+    if args.text_column is None:
+        raise InputError("--corpus needs --text-column: the column of the text (from 1)")
+    lines = corpus_sentences(args.corpus, args.text_column, model_encoder(task.model, args.file),
+                             task.model.config.max_len)
+    distinct = list(dict.fromkeys(line.tokens for line in lines))
+    order = np.random.default_rng(args.seed).permutation(len(distinct))[:args.inputs]
+    return [distinct[int(k)] for k in order]
+
+
+def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int,
+                    inputs: list[tuple] | None = None) -> Evidence:
+    """Fresh inputs (or the given ones) and everything the interpreter says about them."""
+    if count < 10 or (inputs is not None and len(inputs) < 10):
+        raise InputError(f"--inputs {count}: compare needs at least 10 inputs" if count < 10 else
+                         f"the corpus holds {len(inputs)} distinct sentences: compare needs at least 10")
+    if inputs is None:
+        vocab = a.config.vocab[1:]
+        available = sum(len(vocab) ** n for n in range(1, a.config.max_len + 1))
+        inputs = sample_inputs(vocab, a.config.max_len, (min(count, available),), seed)[0]
     truth = task.label(inputs, "interpreter")
     if not task.has_program:
         return Evidence(tuple(inputs), tuple(truth))
@@ -103,7 +125,7 @@ def compare_command(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     task = load_task(args)
     b = load_model(args.other) if is_model_file(args.other) else load_task(args, args.other).model
-    evidence = gather_evidence(task, task.model, args.inputs, args.pairs, args.seed)
+    evidence = gather_evidence(task, task.model, args.inputs, args.pairs, args.seed, corpus_inputs(args, task))
     result = compare(task.model, b, evidence, seed=args.seed)
     if args.html:
         try:

@@ -29,7 +29,7 @@ EXAMPLES = """examples:
   raspc train programs/reverse.rasp -o r.safetensors --init compiled --noise 0.1 --freeze attention
   raspc train programs/sort.rasp -o s.safetensors --checkpoint-every 500   then, after Ctrl-C: ... --resume
   raspc train programs/hist.rasp -o h.safetensors --corpus pairs.tsv     (input<TAB>output per line)
-  raspc train programs/nlp/sentiment.rasp -o s.safetensors --corpus programs/nlp/tweets_sample.tsv --text-column 3
+  raspc train programs/nlp/sentiment.rasp -o sentiment_trained.safetensors --corpus tweets.tsv --text-column 3
       sentences cut by the program's @tokenizer, labelled by the program (programs/nlp/README.md)
 """
 

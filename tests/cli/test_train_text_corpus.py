@@ -87,3 +87,17 @@ def test_bad_corpora_are_named_by_line(capsys, tmp_path, files, lines, flags, me
                             *SMALL)
     assert status == 2 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "t.safetensors").exists()
+
+
+def test_compare_runs_on_the_corpus_sentences(capsys, tmp_path, files):
+    program, corpus = files
+    trained = tmp_path / "trained.safetensors"
+    assert cli(capsys, "train", program, "-o", trained, "--corpus", corpus, "--text-column", "2", *SMALL)[0] == 0
+    status, stdout, _ = cli(capsys, "compare", program, trained, "--corpus", corpus, "--text-column", "2",
+                            "--inputs", "100", "--pairs", "3", "--json")
+    assert status == 0
+    record = json.loads(stdout)
+    assert record["inputs"] == 21                      # every distinct sentence of the corpus, no more
+    assert record["behaviour"]["a_accuracy"] == 1.0    # the compiled model computes the program
+    status, _, stderr = cli(capsys, "compare", program, trained, "--corpus", corpus)
+    assert status == 2 and "--text-column" in stderr
