@@ -32,7 +32,7 @@ from runtime.engine.batching import PAD, encode
 from runtime.engine.dense import Trace, trace
 from runtime.engine.forward import Runner
 from runtime.model import CATEGORICAL, Model, Subspace
-from runtime.outputs import same_output
+from runtime.outputs import TOLERANCE, same_output
 from runtime.train.shape import random_params, shape_of, trained_config, trained_model
 
 #: The share of the inputs that probes are fitted on; the rest scores them.
@@ -157,9 +157,14 @@ def encode_all(model: Model, inputs: Sequence[tuple]) -> np.ndarray:
 
 
 def output_tolerance(model: Model, truth: Sequence[list]) -> float:
-    """Numerical outputs: half the smallest gap between true values (at most 0.5)."""
+    """Numerical outputs: the tolerance the program declared for its output, where
+    the model records one (at least ``runtime.outputs.TOLERANCE``), as training
+    scores it; else half the smallest gap between true values (at most 0.5)."""
     if model.config.output_encoding == CATEGORICAL:
         return 0.0
+    declared = model.stats.get("output_tolerance")
+    if declared:
+        return max(TOLERANCE, float(declared))
     values = np.unique([float(v) for out in truth for v in out])
     return float(min(0.5, np.diff(values).min() / 2)) if len(values) > 1 else 0.5
 
