@@ -57,8 +57,11 @@ def patched_logits(params, base_ids, source_ids, basis, point, attn_scale: float
     return unembed_logits(params, run_dense(params, base_ids, attn_scale, edit=edit))
 
 
-#: Pairs run in batches of a multiple of this many rows (fewer compiled shapes).
-PAIR_ROWS = 64
+#: Pairs run in batches of a multiple of this many rows, and of a multiple of
+#: this many positions (cut to the longest pair: fewer compiled shapes, and a
+#: tweet of 35 tokens is not run over a max_len of 64).
+PAIR_ROWS = 16
+PAIR_POSITIONS = 8
 
 
 def _padded(ids: np.ndarray, rows: int) -> np.ndarray:
@@ -87,8 +90,11 @@ def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndar
     square = np.zeros((d, basis_width(basis.shape[1], d)), np.float32)
     square[:, :basis.shape[1]] = basis
     rows = -(-len(expected) // PAIR_ROWS) * PAIR_ROWS
-    logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids, rows), _padded(source_ids, rows),
-                                       square, np.int32(point), attn_scale=float(model.config.attn_scale)))
+    longest = int(max(np.sum(base_ids >= 0, axis=1).max(), np.sum(source_ids >= 0, axis=1).max()))
+    width = min(base_ids.shape[1], -(-longest // PAIR_POSITIONS) * PAIR_POSITIONS)
+    logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids[:, :width], rows),
+                                       _padded(source_ids[:, :width], rows), square, np.int32(point),
+                                       attn_scale=float(model.config.attn_scale)))
     hits = 0
     for row, want in enumerate(expected):
         got = decode(model.config, logits[row, 1:len(want) + 1]).values
