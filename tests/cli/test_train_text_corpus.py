@@ -7,8 +7,11 @@ import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from cli.text import model_encoder
+from runtime.engine.forward import Runner
 from runtime.io import load_model
 from tests.support.cli import cli
 
@@ -101,3 +104,21 @@ def test_compare_runs_on_the_corpus_sentences(capsys, tmp_path, files):
     assert record["behaviour"]["a_accuracy"] == 1.0    # the compiled model computes the program
     status, _, stderr = cli(capsys, "compare", program, trained, "--corpus", corpus)
     assert status == 2 and "--text-column" in stderr
+
+
+def test_eval_corpus_reads_a_trained_model_once_per_sentence(capsys, tmp_path, files):
+    """The program answers once per sentence; the trained model, a little differently
+    at every position: its sentence's answer is their mean."""
+    program, corpus = files
+    trained = tmp_path / "trained.safetensors"
+    assert cli(capsys, "train", program, "-o", trained, "--corpus", corpus, "--text-column", "2", *SMALL)[0] == 0
+    status, stdout, _ = cli(capsys, "eval-corpus", trained, corpus, "--text-column", "2", "--label-column", "1",
+                            "--json")
+    assert status == 1      # the trained model and the interpreter differ, as eval-corpus says by its status
+    records = [json.loads(line) for line in stdout.splitlines()]
+    model = load_model(str(trained))
+    encoder = model_encoder(model, str(trained))
+    per_position = Runner(model).run([encoder.encode(text, 6).tokens for text in SENTENCES])
+    assert [r["output"] for r in records[:-1]] == pytest.approx([float(np.mean(out)) for out in per_position],
+                                                                abs=1e-5)
+    assert isinstance(records[-1]["summary"]["pearson_r"], float)
