@@ -70,8 +70,13 @@ def dataset_of(args: argparse.Namespace, task: Task, shape) -> TrainingData:
     if not args.corpus:
         sizes = feasible_sizes(sizes, len(config.vocab) - 1, config.max_len)
     seed = args.seed if args.data_seed is None else args.data_seed
-    by_interpreter = lambda inputs: task.label(inputs, "interpreter")  # noqa: E731
-    by_choice = lambda inputs: task.label(inputs, args.train_labels)  # noqa: E731
+
+    def by_interpreter(inputs):
+        return task.label(inputs, "interpreter")
+
+    def by_choice(inputs):
+        return task.label(inputs, args.train_labels)
+
     if args.corpus and args.text_column is not None:
         lines = corpus_sentences(args.corpus, args.text_column, model_encoder(task.model, args.file), config.max_len)
         data = inputs_dataset(config, [line.tokens for line in lines], by_interpreter, sizes, seed,
