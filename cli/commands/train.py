@@ -6,8 +6,8 @@ widths (each can be overridden), no normalisation unless ``--layer-norm``. Input
 vocabulary with lengths spread over 1..max_len and cut into disjoint training,
 validation and test sets (the held-out ones labelled by the reference interpreter,
 the training set by the compiled model unless asked otherwise); or a TSV corpus of
-(input, output) pairs gives them, or a TSV corpus of sentences the inputs alone. AdamW with a warm-up and a cosine decay to zero,
-stopping once the validation set is all right; the trained model is written in the
+(input, output) pairs gives them, or a TSV corpus of sentences the inputs alone.
+AdamW with a warm-up and a cosine decay to zero, stopping once the validation set is all right; the trained model is written in the
 compiled models' file format, with the settings, the seed, the data digest and the
 learning curve in its metadata.
 """
