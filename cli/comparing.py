@@ -13,7 +13,7 @@ import numpy as np
 
 from rasp import ir
 from raspc.errors import InputError
-from runtime.compare.comparison import (Evidence, Interchange, compare, encode_all, fit_variable_probes,
+from runtime.compare.comparison import (Evidence, Interchange, compare, encode_all, fit_all_probes,
                                         probe_targets, variables_of)
 from runtime.compare.lens import FittedProbes, probed_report
 from runtime.compare.render import format_text, write_html
@@ -22,18 +22,23 @@ from runtime.io import is_model_file, load_model
 from runtime.lens import LensReport
 from runtime.model import Model
 from runtime.train.data import sample_inputs
+from cli.corpus import corpus_sentences
 from cli.task import Task, load_task
+from cli.text import model_encoder
 
 
 def _differing(values_a: list, values_b: list) -> bool:
     return any(type(x) is not type(y) or x != y for x, y in zip(values_a, values_b))
 
 
-def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, seed: int) -> Interchange:
+def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, seed: int,
+                      values: list | None = None) -> Interchange:
     """Up to ``count`` pairs of distinct inputs of one length whose values of s-op
     ``name`` differ, with the program's counterfactual output on each (pairs where
-    it is undefined are dropped)."""
+    it is undefined are dropped). ``values``: the s-op's values on each input,
+    where the caller has them already (else the interpreter computes them)."""
     rng = np.random.default_rng(seed)
+    known = {tokens: value for tokens, value in zip(inputs, values)} if values is not None else {}
     by_length: dict[int, list[tuple]] = {}
     for tokens in inputs:
         by_length.setdefault(len(tokens), []).append(tokens)
@@ -45,8 +50,8 @@ def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, se
         group = groups[int(rng.integers(len(groups)))]
         i, j = rng.choice(len(group), size=2, replace=False)
         base, source = group[int(i)], group[int(j)]
-        values = task.values([base, source], [name])[name]
-        if not _differing(values[0], values[1]):
+        pair = [known[base], known[source]] if known else task.values([base, source], [name])[name]
+        if not _differing(pair[0], pair[1]):
             continue
         output = task.counterfactual(base, source, name)
         if output is None:
@@ -57,20 +62,42 @@ def interchange_pairs(task: Task, inputs: list[tuple], name: str, count: int, se
     return Interchange(name, tuple(bases), tuple(sources), tuple(expected))
 
 
-def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int) -> Evidence:
-    """Fresh inputs and everything the interpreter says about them."""
-    if count < 10:
-        raise InputError(f"--inputs {count}: compare needs at least 10 inputs")
-    vocab = a.config.vocab[1:]
-    available = sum(len(vocab) ** n for n in range(1, a.config.max_len + 1))
-    inputs = sample_inputs(vocab, a.config.max_len, (min(count, available),), seed)[0]
+def corpus_inputs(args: argparse.Namespace, task: Task) -> list[tuple] | None:
+    """``--corpus FILE --text-column K``: up to ``--inputs`` distinct sentences of
+    the corpus, cut by the program's tokenizer and drawn by ``--seed`` (None
+    without --corpus)."""
+    if args.corpus is None:
+        if args.text_column is not None:
+            raise InputError("--text-column names a column of the --corpus file; give --corpus")
+        return None
+    if args.text_column is None:
+        raise InputError("--corpus needs --text-column: the column of the text (from 1)")
+    lines = corpus_sentences(args.corpus, args.text_column, model_encoder(task.model, args.file),
+                             task.model.config.max_len)
+    distinct = list(dict.fromkeys(line.tokens for line in lines))
+    order = np.random.default_rng(args.seed).permutation(len(distinct))[:args.inputs]
+    return [distinct[int(k)] for k in order]
+
+
+def gather_evidence(task: Task, a: Model, count: int, pairs: int, seed: int,
+                    inputs: list[tuple] | None = None) -> Evidence:
+    """Fresh inputs (or the given ones) and everything the interpreter says about them."""
+    if count < 10 or (inputs is not None and len(inputs) < 10):
+        raise InputError(f"--inputs {count}: compare needs at least 10 inputs" if count < 10 else
+                         f"the corpus holds {len(inputs)} distinct sentences: compare needs at least 10")
+    if inputs is None:
+        vocab = a.config.vocab[1:]
+        available = sum(len(vocab) ** n for n in range(1, a.config.max_len + 1))
+        inputs = sample_inputs(vocab, a.config.max_len, (min(count, available),), seed)[0]
     truth = task.label(inputs, "interpreter")
     if not task.has_program:
         return Evidence(tuple(inputs), tuple(truth))
     names = [name for name in probe_targets(a)
              if name in task.sops and not isinstance(task.sops[name], ir.Constant)]
-    variables = variables_of(a, task.values(inputs, names))
-    changes = tuple(interchange_pairs(task, inputs, name, pairs, seed + k + 1) for k, name in enumerate(names))
+    values = task.values(inputs, names)
+    variables = variables_of(a, values)
+    changes = tuple(interchange_pairs(task, inputs, name, pairs, seed + k + 1, values[name])
+                    for k, name in enumerate(names))
     return Evidence(tuple(inputs), tuple(truth), variables, changes)
 
 
@@ -81,9 +108,9 @@ def fitted_probes(task: Task, model: Model, count: int = 600, seed: int = 0) -> 
     evidence = gather_evidence(task, task.model, count, 0, seed)
     ids = encode_all(model, evidence.inputs)
     traced = trace(model.params, ids, model.config)
-    probes, scores = {}, {}
-    for variable in evidence.variables:
-        probes[variable.name], scores[variable.name] = fit_variable_probes(variable, traced, ids)
+    fitted = fit_all_probes(evidence.variables, traced, ids)
+    probes = {name: found[0] for name, found in fitted.items()}
+    scores = {name: found[1] for name, found in fitted.items()}
     return FittedProbes({v.name: v.encoding for v in evidence.variables},
                         {v.name: v.writer for v in evidence.variables}, probes, scores)
 
@@ -98,7 +125,7 @@ def compare_command(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     task = load_task(args)
     b = load_model(args.other) if is_model_file(args.other) else load_task(args, args.other).model
-    evidence = gather_evidence(task, task.model, args.inputs, args.pairs, args.seed)
+    evidence = gather_evidence(task, task.model, args.inputs, args.pairs, args.seed, corpus_inputs(args, task))
     result = compare(task.model, b, evidence, seed=args.seed)
     if args.html:
         try:

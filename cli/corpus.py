@@ -92,3 +92,23 @@ def tokenized(lines: list[CorpusLine], encoder: TextEncoder, max_len: int) -> li
 def problem_text(source: str, line: CorpusLine) -> str:
     """A problem as the command prints it: ``data.tsv:12: error: ...``."""
     return f"{source}:{line.number}: error: {line.problem}"
+
+
+def corpus_sentences(path: str, text_column: int, encoder: TextEncoder, max_len: int) -> list[CorpusLine]:
+    """Every line of a corpus file cut into tokens, for training on it: a line
+    that cannot be read or cut (``read_corpus``, ``tokenized``) is refused with
+    its number, since a training set silently missing some sentences would not be
+    the corpus that was named."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as failure:
+        raise InputError(f"cannot read the corpus {path}: {failure.strerror or failure}") from None
+    lines = tokenized(read_corpus(data, path, text_column), encoder, max_len)
+    problems = [line for line in lines if line.problem is not None]
+    if problems:
+        more = f" (and {len(problems) - 1} more line{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        raise InputError(f"{path}:{problems[0].number}: {problems[0].problem}{more}")
+    if not lines:
+        raise InputError(f"the corpus {path} holds no sentences")
+    return lines

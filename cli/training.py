@@ -7,18 +7,21 @@ import math
 import json
 import sys
 import time
+from dataclasses import dataclass
 
 from tqdm import tqdm
 
 from raspc.errors import InputError
 from runtime.io import save_model
 from runtime.train.checkpoint import CheckpointError, describe_run, load_checkpoint, save_checkpoint
-from runtime.train.data import corpus_dataset, feasible_sizes, labelled_dataset
+from runtime.train.data import Dataset, corpus_dataset, feasible_sizes, inputs_dataset, labelled_dataset
 from runtime.train.fit import Start, check_start, fit
 from runtime.train.loop import placement
 from runtime.train.settings import Settings
 from runtime.train.shape import overridden, shape_of, trained_config
+from cli.corpus import corpus_sentences
 from cli.task import Task, load_task, read_corpus
+from cli.text import model_encoder
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -42,16 +45,51 @@ def _check_converging(curve, settings: Settings) -> None:
                          f"lower --lr (it was {settings.learning_rate:g}), or add --layer-norm; nothing was written")
 
 
-def dataset_of(args: argparse.Namespace, task: Task, shape):
+@dataclass(frozen=True)
+class TrainingData:
+    """The data of a run, and for a corpus of sentences (``--text-column``) the
+    numbers of the lines each held-out set took (a tweet and its line, for whoever
+    scores the held-out answers against the corpus's own labels)."""
+
+    dataset: Dataset
+    held_out_lines: dict[str, list[int]] | None = None
+
+
+def _check_corpus_flags(args: argparse.Namespace) -> None:
+    if args.text_column is not None and not args.corpus:
+        raise InputError("--text-column names a column of the --corpus file; give --corpus")
+    if args.text_column is not None and args.corpus_words:
+        raise InputError("--corpus-words reads (input, output) pairs; --text-column reads sentences: "
+                         "give one of them")
+
+
+def dataset_of(args: argparse.Namespace, task: Task, shape) -> TrainingData:
+    _check_corpus_flags(args)
     config = trained_config(task.model.config, shape)
     sizes = (args.train_size, args.val_size, args.test_size)
     if not args.corpus:
         sizes = feasible_sizes(sizes, len(config.vocab) - 1, config.max_len)
     seed = args.seed if args.data_seed is None else args.data_seed
+
+    def by_interpreter(inputs):
+        return task.label(inputs, "interpreter")
+
+    def by_choice(inputs):
+        return task.label(inputs, args.train_labels)
+
+    if args.corpus and args.text_column is not None:
+        lines = corpus_sentences(args.corpus, args.text_column, model_encoder(task.model, args.file), config.max_len)
+        data = inputs_dataset(config, [line.tokens for line in lines], by_interpreter, sizes, seed,
+                              label_train=by_choice)
+        numbers: dict[tuple, list[int]] = {}
+        for line in lines:
+            numbers.setdefault(line.tokens, []).append(line.number)
+        held = {name: sorted(n for tokens in split.inputs for n in numbers[tokens])
+                for name, split in (("validation", data.validation), ("test", data.test))}
+        return TrainingData(data, held)
     if args.corpus:
-        return corpus_dataset(config, read_corpus(args.corpus, args.corpus_words), sizes, seed)
-    return labelled_dataset(config, lambda inputs: task.label(inputs, "interpreter"), sizes, seed,
-                            label_train=lambda inputs: task.label(inputs, args.train_labels))
+        return TrainingData(corpus_dataset(config, read_corpus(args.corpus, args.corpus_words), sizes, seed))
+    return TrainingData(labelled_dataset(config, by_interpreter, sizes, seed, label_train=by_choice))
 
 
 def _progress(args: argparse.Namespace, settings: Settings, first_step: int):
@@ -83,14 +121,18 @@ def train_command(args: argparse.Namespace, out=None) -> int:
                        layer_norm=True if args.layer_norm else None)
     check_start(task.model, shape, Start(args.init, args.noise))
     placement(settings.devices, settings.batch_size)  # refuses a device count or batch that cannot work
-    data = dataset_of(args, task, shape)
+    training_data = dataset_of(args, task, shape)
+    data = training_data.dataset
     data_seconds = time.perf_counter() - began
     truth = "interpreter" if task.has_program else "model"
-    labels = "corpus" if args.corpus else {"train": truth if args.train_labels == "interpreter" else "model",
-                                           "held_out": truth}
+    labelled = {"train": truth if args.train_labels == "interpreter" else "model", "held_out": truth}
+    labels = "corpus" if args.corpus and args.text_column is None else labelled
+    text = {"text_column": args.text_column} if args.text_column is not None else {}
+    if task.model.settings.get("tokenizer"):
+        text["tokenizer"] = task.model.settings["tokenizer"]  # so that --text reads the trained model too
     run_facts = describe_run(source=args.file, output=task.model.config.output, labels=labels,
                              corpus=args.corpus, shape=shape.to_json(), init=args.init, noise=args.noise,
-                             data_digest=data.digest)
+                             data_digest=data.digest, **text)
     resume = None
     if args.resume:
         resume = load_checkpoint(checkpoint_path)
@@ -115,10 +157,13 @@ def train_command(args: argparse.Namespace, out=None) -> int:
     _check_converging(outcome.state.curve, settings)
     seconds = time.perf_counter() - began
     outcome.model.stats.update({"seconds": seconds, "data_seconds": data_seconds})
+    if training_data.held_out_lines is not None:
+        outcome.model.stats["held_out_lines"] = training_data.held_out_lines
     save_model(outcome.model, args.out)
     curve = outcome.state.curve
     record = {"test_accuracy": outcome.test.sequence_accuracy, "test_token_accuracy": outcome.test.token_accuracy,
               "test_accuracy_by_length": {n: a for n, _, a in outcome.test.by_length},
+              "test_mean_abs_error": outcome.test.mean_abs_error, "tolerance": outcome.tolerance,
               "validation_accuracy": outcome.validation.sequence_accuracy, "steps": outcome.state.step,
               "seconds": round(seconds, 3), "data_seconds": round(data_seconds, 3),
               "train_seconds": round(outcome.state.seconds, 3), "stopped_early": outcome.state.step < settings.steps,
@@ -131,6 +176,9 @@ def train_command(args: argparse.Namespace, out=None) -> int:
           f"d_model {shape.d_model}, d_head {shape.d_head}, d_mlp {shape.d_mlp}", file=out)
     print(f"  test accuracy   {outcome.test.sequence_accuracy:.2%} per sequence, "
           f"{outcome.test.token_accuracy:.2%} per token ({outcome.test.sequences} held-out inputs)", file=out)
+    if outcome.test.mean_abs_error is not None:
+        print(f"  test error      {outcome.test.mean_abs_error:.4g} mean absolute error per position "
+              f"(right: within {outcome.tolerance:g})", file=out)
     print(f"  data            {data.sizes()['train']:,} training, {data.sizes()['validation']:,} validation, "
           f"{data.sizes()['test']:,} test inputs", file=out)
     print(f"  steps           {outcome.state.step}" + (" (stopped early)" if record["stopped_early"] else ""),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.programs import add_compile_options, add_program_options
+from cli.programs import add_compile_options, add_program_options, positive_int
 from cli.comparing import compare_command
 
 EXAMPLES = """examples:
@@ -21,6 +21,8 @@ EXAMPLES = """examples:
   raspc compare programs/reverse.rasp reverse_trained.safetensors --html reverse_compare.html
   raspc train programs/sort.rasp -o sort_trained.safetensors --attention-loss 1
   raspc compare programs/sort.rasp sort_trained.safetensors --inputs 1000 --json
+  raspc compare programs/nlp/sentiment.rasp sentiment_trained.safetensors --corpus tweets.tsv --text-column 3
+      on tweets rather than words drawn over the vocabulary (programs/nlp/README.md)
 """
 
 
@@ -35,6 +37,10 @@ def register(subparsers) -> None:
     parser.add_argument("--pairs", metavar="N", type=int, default=200,
                         help="interchange pairs per s-op (default 200)")
     parser.add_argument("--seed", metavar="N", type=int, default=0, help="seed of the inputs (default 0)")
+    parser.add_argument("--corpus", metavar="DATA.tsv",
+                        help="compare on sentences of this corpus (cut by the program's @tokenizer) instead of "
+                             "inputs drawn over the vocabulary: --inputs of them, drawn by --seed")
+    parser.add_argument("--text-column", metavar="K", type=positive_int, help="the corpus's text column (from 1)")
     parser.add_argument("--html", metavar="REPORT.html", help="also write the comparison as one HTML page")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_program_options(parser)

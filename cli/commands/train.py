@@ -6,8 +6,8 @@ widths (each can be overridden), no normalisation unless ``--layer-norm``. Input
 vocabulary with lengths spread over 1..max_len and cut into disjoint training,
 validation and test sets (the held-out ones labelled by the reference interpreter,
 the training set by the compiled model unless asked otherwise); or a TSV corpus of
-(input, output) pairs gives them. AdamW with a warm-up and a cosine decay to zero,
-stopping once the validation set is all right; the trained model is written in the
+(input, output) pairs gives them, or a TSV corpus of sentences the inputs alone.
+AdamW with a warm-up and a cosine decay to zero, stopping once the validation set is all right; the trained model is written in the
 compiled models' file format, with the settings, the seed, the data digest and the
 learning curve in its metadata.
 """
@@ -29,6 +29,8 @@ EXAMPLES = """examples:
   raspc train programs/reverse.rasp -o r.safetensors --init compiled --noise 0.1 --freeze attention
   raspc train programs/sort.rasp -o s.safetensors --checkpoint-every 500   then, after Ctrl-C: ... --resume
   raspc train programs/hist.rasp -o h.safetensors --corpus pairs.tsv     (input<TAB>output per line)
+  raspc train programs/nlp/sentiment.rasp -o sentiment_trained.safetensors --corpus tweets.tsv --text-column 3
+      sentences cut by the program's @tokenizer, labelled by the program (programs/nlp/README.md)
 """
 
 #: Defaults measured on the standard programs at max_len 10 (README, "Training").
@@ -66,6 +68,10 @@ def register(subparsers) -> None:
                       help="train on these (input, output) pairs instead of sampled inputs")
     data.add_argument("--corpus-words", action="store_true",
                       help="the corpus inputs are whitespace-separated words")
+    data.add_argument("--text-column", metavar="K", type=positive_int,
+                      help="the corpus is a TSV of sentences (raspc eval-corpus's format): column K (from 1) is "
+                           "cut into tokens by the program's @tokenizer, and the outputs are labelled as sampled "
+                           "inputs are (see --train-labels)")
     data.add_argument("--data-seed", metavar="N", type=int, help="seed of the data (default: --seed)")
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--seed", metavar="N", type=int, default=DEFAULTS.seed, help="seed (default 0)")

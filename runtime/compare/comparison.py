@@ -26,13 +26,13 @@ import numpy as np
 from raspc.errors import InputError
 from runtime.compare.attention import HeadMatch, match_heads, query_mask
 from runtime.compare.interventions import interchange_accuracy, point_index, subspace_basis
-from runtime.compare.probes import Probe, fit_probe, flat_values, position_rows
+from runtime.compare.probes import Probe, fit_probe, flat_values, position_rows, ridge_system
 from runtime.compare.similarity import cka_matrix
 from runtime.engine.batching import PAD, encode
 from runtime.engine.dense import Trace, trace
 from runtime.engine.forward import Runner
 from runtime.model import CATEGORICAL, Model, Subspace
-from runtime.outputs import same_output
+from runtime.outputs import TOLERANCE, same_output
 from runtime.train.shape import random_params, shape_of, trained_config, trained_model
 
 #: The share of the inputs that probes are fitted on; the rest scores them.
@@ -157,9 +157,14 @@ def encode_all(model: Model, inputs: Sequence[tuple]) -> np.ndarray:
 
 
 def output_tolerance(model: Model, truth: Sequence[list]) -> float:
-    """Numerical outputs: half the smallest gap between true values (at most 0.5)."""
+    """Numerical outputs: the tolerance the program declared for its output, where
+    the model records one (at least ``runtime.outputs.TOLERANCE``), as training
+    scores it; else half the smallest gap between true values (at most 0.5)."""
     if model.config.output_encoding == CATEGORICAL:
         return 0.0
+    declared = model.stats.get("output_tolerance")
+    if declared:
+        return max(TOLERANCE, float(declared))
     values = np.unique([float(v) for out in truth for v in out])
     return float(min(0.5, np.diff(values).min() / 2)) if len(values) > 1 else 0.5
 
@@ -185,19 +190,24 @@ def behaviour(inputs: Sequence[tuple], truth: Sequence[list], a_out: Sequence[li
     return Behaviour(float(np.mean(a_right)), float(np.mean(b_right)), float(np.mean(agree)), tuple(by_length))
 
 
-def fit_variable_probes(variable: Variable, traced: Trace,
-                        ids: np.ndarray) -> tuple[dict[str, Probe], dict[str, float]]:
-    """A probe for one variable at every point of a traced model, fitted on the
-    first FIT_SHARE of the inputs, and its score on the others."""
+def fit_all_probes(variables: Sequence[Variable], traced: Trace,
+                   ids: np.ndarray) -> dict[str, tuple[dict[str, Probe], dict[str, float]]]:
+    """For every variable, a probe at every point of a traced model, fitted on the
+    first FIT_SHARE of the inputs, and its score on the others: point by point,
+    every variable's probe sharing the point's ridge system."""
     cut = max(1, int(len(ids) * FIT_SHARE))
-    fit_values, held_values = flat_values(variable.values[:cut]), flat_values(variable.values[cut:])
-    probes, scores = {}, {}
+    fit_values = {v.name: flat_values(v.values[:cut]) for v in variables}
+    held_values = {v.name: flat_values(v.values[cut:]) for v in variables}
+    found: dict[str, tuple[dict[str, Probe], dict[str, float]]] = {v.name: ({}, {}) for v in variables}
     for point, residual in zip(traced.points, traced.residuals):
-        probe = fit_probe(variable.name, point, variable.encoding, position_rows(residual[:cut], ids[:cut]),
-                          fit_values)
-        probes[point] = probe
-        scores[point] = probe.score(position_rows(residual[cut:], ids[cut:]), held_values)
-    return probes, scores
+        system = ridge_system(position_rows(residual[:cut], ids[:cut]))
+        held_rows = position_rows(residual[cut:], ids[cut:])
+        for variable in variables:
+            probe = fit_probe(variable.name, point, variable.encoding, None, fit_values[variable.name], system)
+            probes, scores = found[variable.name]
+            probes[point] = probe
+            scores[point] = probe.score(held_rows, held_values[variable.name])
+    return found
 
 
 def _pair_ids(model: Model, change: Interchange) -> tuple[np.ndarray, np.ndarray]:
@@ -220,9 +230,11 @@ def compare(a: Model, b: Model, evidence: Evidence, seed: int = 0) -> Comparison
     heads = match_heads(a_trace.patterns, b_trace.patterns, query_mask(ids))
     changes = {change.name: change for change in evidence.interchanges}
     reports, probes = [], {}
+    b_probes = fit_all_probes(evidence.variables, b_trace, ids)
+    control_probes = fit_all_probes(evidence.variables, control_trace, ids)
     for variable in evidence.variables:
-        fitted, scores = fit_variable_probes(variable, b_trace, ids)
-        _, control_scores = fit_variable_probes(variable, control_trace, ids)
+        fitted, scores = b_probes[variable.name]
+        _, control_scores = control_probes[variable.name]
         probes[variable.name] = fitted
         change = changes.get(variable.name)
         b_iia = a_iia = None

@@ -40,26 +40,44 @@ def patched_logits(params, base_ids, source_ids, basis, point, attn_scale: float
     """Logits of the base run with the ``basis`` directions (d, r; orthonormal
     columns, zero columns allowed) of residual point ``point`` taken from the
     source run, at every real position. ``point`` is traced, so one compilation
-    serves every point and every s-op of a model."""
+    serves every point and every s-op of a model with a basis of that width; the
+    patch is computed at that point alone (``lax.cond``), not at every point and
+    thrown away."""
     _, source_residuals, _, _ = run_dense(params, source_ids, attn_scale, keep=True)
     source = jnp.stack(source_residuals)[point]
     real = (base_ids >= 0).at[:, 0].set(False)[..., None]
 
+    def patch(residual):
+        coordinates = jnp.einsum("btd,dr->btr", source - residual, basis)
+        return jnp.where(real, residual + jnp.einsum("btr,er->bte", coordinates, basis), residual)
+
     def edit(index, residual):
-        moved = jnp.einsum("btd,dr,er->bte", source - residual, basis, basis)
-        return jnp.where(real & (index == point), residual + moved, residual)
+        return jax.lax.cond(index == point, patch, lambda unchanged: unchanged, residual)
 
     return unembed_logits(params, run_dense(params, base_ids, attn_scale, edit=edit))
 
 
-#: Pairs run in batches of a multiple of this many rows (fewer compiled shapes).
-PAIR_ROWS = 64
+#: Pairs run in batches of a multiple of this many rows, and of a multiple of
+#: this many positions (cut to the longest pair: fewer compiled shapes, and a
+#: tweet of 35 tokens is not run over a max_len of 64).
+PAIR_ROWS = 16
+PAIR_POSITIONS = 8
 
 
 def _padded(ids: np.ndarray, rows: int) -> np.ndarray:
     out = np.full((rows, ids.shape[1]), -1, np.int32)
     out[:len(ids)] = ids
     return out
+
+
+def basis_width(rank: int, d_model: int) -> int:
+    """The width a basis of ``rank`` columns is padded to: the next power of two
+    (at least 8, at most d_model), so that a few compilations serve every s-op and
+    a rank-2 patch of a 1,025-wide residual costs 8 columns, not 1,025."""
+    width = 8
+    while width < rank:
+        width *= 2
+    return min(width, d_model)
 
 
 def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndarray, basis: np.ndarray,
@@ -69,11 +87,14 @@ def interchange_accuracy(model: Model, base_ids: np.ndarray, source_ids: np.ndar
     if len(expected) == 0:
         return float("nan")
     d = model.config.d_model
-    square = np.zeros((d, d), np.float32)
+    square = np.zeros((d, basis_width(basis.shape[1], d)), np.float32)
     square[:, :basis.shape[1]] = basis
     rows = -(-len(expected) // PAIR_ROWS) * PAIR_ROWS
-    logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids, rows), _padded(source_ids, rows),
-                                       square, np.int32(point), attn_scale=float(model.config.attn_scale)))
+    longest = int(max(np.sum(base_ids >= 0, axis=1).max(), np.sum(source_ids >= 0, axis=1).max()))
+    width = min(base_ids.shape[1], -(-longest // PAIR_POSITIONS) * PAIR_POSITIONS)
+    logits = np.asarray(patched_logits(to_jax(model.params), _padded(base_ids[:, :width], rows),
+                                       _padded(source_ids[:, :width], rows), square, np.int32(point),
+                                       attn_scale=float(model.config.attn_scale)))
     hits = 0
     for row, want in enumerate(expected):
         got = decode(model.config, logits[row, 1:len(want) + 1]).values

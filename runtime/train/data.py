@@ -4,7 +4,8 @@ Inputs are sampled over the model's vocabulary with lengths spread evenly over
 1..max_len, every input distinct, and cut into training, validation and test sets
 that share no input. Labels come from a function the caller passes (the
 reference interpreter, a compiled model): this module never evaluates a program.
-A corpus of given (input, output) pairs is cut the same way (``split_pairs``).
+A corpus of given (input, output) pairs is cut the same way (``split_pairs``),
+and so is a corpus of inputs alone, labelled like sampled ones (``inputs_dataset``).
 
 A set is held as arrays ready for the forward pass: ``ids`` (BOS, then the
 tokens, then PAD), ``targets`` (the index of each position's output value for a
@@ -49,9 +50,16 @@ class Split:
 
 @dataclass(frozen=True)
 class Dataset:
+    """Three disjoint sets. ``balance_lengths``: whether training batches draw
+    every input length equally often (inputs sampled over the vocabulary, where a
+    short length holds few distinct inputs), or every training input equally often
+    (a corpus of sentences, whose lengths are the language's own: 3,117 tweets hold
+    one of length 1 and thousands of lengths 8 to 20)."""
+
     train: Split
     validation: Split
     test: Split
+    balance_lengths: bool = True
 
     @property
     def digest(self) -> str:
@@ -166,13 +174,25 @@ def split_pairs(pairs: Sequence[tuple[tuple, list]], sizes: Sequence[int], seed:
     unique: dict[tuple, tuple[tuple, list]] = {}
     for tokens, output in pairs:
         unique.setdefault(tuple(tokens), (tuple(tokens), list(output)))
-    members = list(unique.values())
+    return _cut(list(unique.values()), sizes, seed)
+
+
+def split_inputs(inputs: Sequence[tuple], sizes: Sequence[int], seed: int) -> list[list[tuple]]:
+    """Given inputs (a corpus of sentences as tokens, no outputs) cut into
+    disjoint sets as ``split_pairs`` cuts pairs: repeats kept once, shuffled by
+    ``seed``, held-out sets first."""
+    return _cut(list(dict.fromkeys(tuple(tokens) for tokens in inputs)), sizes, seed)
+
+
+def _cut(members: list, sizes: Sequence[int], seed: int) -> list[list]:
+    """Distinct ``members`` shuffled by ``seed`` and dealt: the held-out sets
+    (``sizes[1:]``) take their sizes first, the training set what remains up to
+    ``sizes[0]``; too small a corpus holds out a fifth, shared as asked."""
     order = np.random.default_rng(seed).permutation(len(members))
     members = [members[int(k)] for k in order]
     train_size, *held_sizes = sizes
     held_total = sum(held_sizes)
     if held_total >= len(members):
-        # Too small a corpus for the asked sizes: hold out a fifth, shared as asked.
         held_sizes = _apportion(max(len(members) // 5, len(held_sizes)), held_sizes)
     cut, start = [], 0
     for size in held_sizes:
@@ -241,3 +261,13 @@ def corpus_dataset(config: ModelConfig, pairs: Sequence[tuple[tuple, list]], siz
     """A corpus of (input, output) pairs as three Splits (``split_pairs``)."""
     sets = split_pairs(pairs, sizes, seed)
     return Dataset(*(encode_split(config, [p[0] for p in s], [p[1] for p in s]) for s in sets))
+
+
+def inputs_dataset(config: ModelConfig, inputs: Sequence[tuple], label: Labeller, sizes: Sequence[int],
+                   seed: int, label_train: Labeller | None = None) -> Dataset:
+    """Given inputs (``split_inputs``) labelled as sampled ones are
+    (``labelled_dataset``): a corpus of sentences whose outputs the program gives."""
+    sets = split_inputs(inputs, sizes, seed)
+    labellers = [label_train or label, label, label]
+    return Dataset(*(encode_split(config, members, by(members)) for members, by in zip(sets, labellers)),
+                   balance_lengths=False)

@@ -17,6 +17,7 @@ import numpy as np
 
 from raspc.errors import InputError
 from runtime.model import CATEGORICAL, Model
+from runtime.outputs import TOLERANCE
 from runtime.train.checkpoint import Checkpoint
 from runtime.train.data import Dataset
 from runtime.train.loop import Score, State, initial_state, score, train
@@ -36,19 +37,28 @@ class Start:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A finished run: the trained model, its last state, its held-out scores and
-    the wall time of the whole run (data excluded)."""
+    """A finished run: the trained model, its last state, its held-out scores,
+    the wall time of the whole run (data excluded), and how near its target a
+    numerical reading had to be to count as right (``numerical_tolerance``; None
+    for a categorical output)."""
 
     model: Model
     state: State
     test: Score
     validation: Score
     seconds: float
+    tolerance: float | None = None
 
 
-def numerical_tolerance(data: Dataset) -> float:
-    """Half the smallest gap between two target values (at most 0.5): a numerical
-    reading nearer its target than that names the right value."""
+def numerical_tolerance(data: Dataset, declared: float | None = None) -> float:
+    """How near its target a numerical reading must be to count as right: the
+    tolerance the program declared for its output (``@tolerance``, recorded in the
+    compiled model's stats; at least ``runtime.outputs.TOLERANCE``), where there is
+    one: its values are not a short list to tell apart (VADER's compound score);
+    else half the smallest gap between two target values (at most 0.5), so that
+    a reading nearer its target than that names the right value."""
+    if declared:
+        return max(TOLERANCE, float(declared))
     values = np.unique(data.train.targets[data.train.mask])
     gaps = np.diff(values)
     return float(min(0.5, gaps.min() / 2)) if len(gaps) else 0.5
@@ -58,7 +68,7 @@ def objective_for(reference: Model, shape: Shape, data: Dataset, settings: Setti
     config = trained_config(reference.config, shape)
     categorical = config.output_encoding == CATEGORICAL
     return Objective(config.attn_scale, categorical, settings.attention_weight,
-                     0.5 if categorical else numerical_tolerance(data))
+                     0.5 if categorical else numerical_tolerance(data, reference.stats.get("output_tolerance")))
 
 
 def check_start(reference: Model, shape: Shape, start: Start) -> None:
@@ -114,4 +124,6 @@ def fit(reference: Model, data: Dataset, shape: Shape, settings: Settings, start
                 "init": start.init, "noise": start.noise, "data_digest": data.digest, "data_sizes": data.sizes()}
     stats = {"steps": state.step, "train_seconds": state.seconds, "test": test.to_json(),
              "validation": validation.to_json(), "learning_curve": list(state.curve)}
-    return Outcome(trained_model(state.params, config, recorded, stats), state, test, validation, seconds)
+    stats["tolerance"] = None if objective.categorical else objective.tolerance
+    return Outcome(trained_model(state.params, config, recorded, stats), state, test, validation, seconds,
+                   stats["tolerance"])

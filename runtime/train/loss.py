@@ -88,17 +88,22 @@ def total_loss(params, batch: Batch, objective: Objective):
 
 
 def correct(params, ids, targets, mask, objective: Objective):
-    """Per sequence, whether every real position is right, and per sequence the
-    number of right positions. A row with no real position (padding) is neither."""
+    """Per sequence, whether every real position is right, the number of right
+    positions, and (numerical outputs; 0 for categorical) the sum of the absolute
+    errors over its real positions. A row with no real position (padding) is
+    neither right nor wrong."""
     logits, _ = run_model(params, ids, objective.attn_scale)
     if objective.categorical:
         right = jnp.argmax(logits, axis=-1) == targets
+        error = jnp.zeros(ids.shape[0])
     else:
-        right = jnp.abs(logits[..., 0] - targets) <= objective.tolerance
+        miss = jnp.abs(logits[..., 0] - targets)
+        right = miss <= objective.tolerance
+        error = jnp.sum(jnp.where(mask, miss, 0.0), axis=1)
     right = right & mask
     real = jnp.any(mask, axis=1)
     whole = real & jnp.all(right | ~mask, axis=1)
-    return whole, jnp.sum(right, axis=1)
+    return whole, jnp.sum(right, axis=1), error
 
 
 correct_jit = jax.jit(correct, static_argnames=("objective",))

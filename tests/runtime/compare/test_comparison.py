@@ -13,7 +13,7 @@ from scipy.stats import ortho_group
 
 from cli.comparing import gather_evidence
 from cli.task import load_task
-from runtime.compare.comparison import compare, random_twin
+from runtime.compare.comparison import compare, output_tolerance, random_twin
 from runtime.compare.render import render_html
 from runtime.model import full_token_embed
 from runtime.train.shape import overridden, random_params, shape_of, trained_config, trained_model
@@ -126,3 +126,14 @@ def test_a_model_without_layers_is_compared_without_heads_to_match():
     assert [h["matched"] for h in record["heads"]] == [None] and record["heads"][0]["closest"] is None
     assert result.b_points == ("embed",)
     assert "<svg" in render_html(result, "A", "B")
+
+
+def test_a_declared_output_tolerance_is_the_one_answers_are_compared_within():
+    found = task("frac_prevs")
+    truth = [[0.0, 0.5, 1 / 3]]       # the smallest gap, 1/6, would allow 1/12
+    assert output_tolerance(found.model, truth) == pytest.approx(1 / 12)
+    declared = copy.copy(found.model)
+    declared.stats = {**found.model.stats, "output_tolerance": 0.001}
+    assert output_tolerance(declared, truth) == 0.001
+    declared.stats["output_tolerance"] = 1e-9
+    assert output_tolerance(declared, truth) == 1e-4   # never below the runtime's own

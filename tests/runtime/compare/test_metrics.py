@@ -8,7 +8,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import ortho_group
 
 from runtime.compare.attention import argmax_agreement, js_divergence, match_heads
-from runtime.compare.probes import fit_probe
+from runtime.compare.probes import RIDGE, fit_probe, ridge_system
 from runtime.compare.similarity import linear_cka
 
 
@@ -85,3 +85,20 @@ def test_cka_known_values():
     assert linear_cka(x, x) == pytest.approx(1.0)
     assert linear_cka(x, 2.5 * x @ ortho_group.rvs(6, random_state=2)) == pytest.approx(1.0)
     assert linear_cka(x, rng.normal(size=(500, 6))) < 0.1
+
+
+def test_probes_sharing_a_ridge_system_are_the_ridge_solution():
+    """One factorisation per residual point serves every s-op's probe there."""
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(200, 6))
+    numbers = rows @ np.arange(1.0, 7.0) + 0.1 * rng.normal(size=200)
+    labels = list(np.where(rows[:, 0] > 0, "up", "down"))
+    system = ridge_system(rows)
+    centred = rows - rows.mean(axis=0)
+    gram = centred.T @ centred
+    regularised = gram + RIDGE * np.trace(gram) / 6 * np.eye(6)
+    shared = fit_probe("n", "p", "numerical", None, list(numbers), system)
+    expected = np.linalg.solve(regularised, centred.T @ (numbers - numbers.mean()))
+    np.testing.assert_allclose(shared.weights[:, 0], expected, rtol=1e-9)
+    alone = fit_probe("c", "p", "categorical", rows, labels)
+    np.testing.assert_allclose(fit_probe("c", "p", "categorical", None, labels, system).weights, alone.weights)

@@ -8,8 +8,9 @@ import pytest
 
 from raspc.errors import InputError
 from runtime.model import CATEGORICAL, NUMERICAL, ModelConfig
-from runtime.train.data import encode_split, feasible_sizes, sample_inputs, split_pairs, value_index
-from runtime.train.loop import batch_rows, length_balance
+from runtime.train.data import (encode_split, feasible_sizes, inputs_dataset, sample_inputs, split_inputs, split_pairs,
+                                value_index)
+from runtime.train.loop import batch_rows, drawing_weights, length_balance
 
 
 def config(values=(0, 1, 2), encoding=CATEGORICAL) -> ModelConfig:
@@ -67,6 +68,28 @@ def test_corpus_pairs_are_deduplicated_and_held_out_first():
     assert len(set(inputs)) == 6
 
 
+def test_given_inputs_are_deduplicated_held_out_first_and_seeded():
+    inputs = [("a",), ("b",), ("a",)] + [(c, d) for c in "ab" for d in "ab"] + [("b", "b")]
+    train, validation, test = split_inputs(inputs, (100, 1, 2), seed=0)
+    assert len(validation) == 1 and len(test) == 2 and len(train) == 3
+    assert sorted(train + validation + test) == sorted({("a",), ("b",), ("a", "a"), ("a", "b"), ("b", "a"),
+                                                        ("b", "b")})
+    assert split_inputs(inputs, (100, 1, 2), seed=0) == [train, validation, test]
+    assert split_inputs(inputs, (2, 1, 2), seed=0)[0] == train[:2]
+
+
+def test_given_inputs_are_labelled_like_sampled_ones():
+    """The held-out sets by the reference labeller, the training set by its own."""
+    inputs = [(c,) for c in "ab"] + [(c, d) for c in "ab" for d in "ab"]
+    reference = lambda rows: [[2] * len(row) for row in rows]  # noqa: E731
+    fast = lambda rows: [[1] * len(row) for row in rows]  # noqa: E731
+    data = inputs_dataset(config(), inputs, reference, (4, 1, 1), seed=0, label_train=fast)
+    assert data.sizes() == {"train": 4, "validation": 1, "test": 1}
+    assert set(data.train.targets[data.train.mask].tolist()) == {value_index(config(), 1)}
+    for split in (data.validation, data.test):
+        assert set(split.targets[split.mask].tolist()) == {value_index(config(), 2)}
+
+
 def test_encoding_by_hand():
     split = encode_split(config(), [("a", "b"), ("b",)], [[2, 0], [1]])
     np.testing.assert_array_equal(split.ids, [[0, 1, 2, -1], [0, 2, -1, -1]])
@@ -94,3 +117,15 @@ def test_batches_draw_every_length_equally_often():
     for length in (1, 2, 3):
         assert abs(counts[length] / len(rows) - 1 / 3) < 0.03
     assert (batch_rows(4, 7, length_balance(split), 50) == batch_rows(4, 7, length_balance(split), 50)).all()
+
+
+def test_a_corpus_of_sentences_draws_every_sentence_equally_often():
+    """Its lengths are the corpus's own: each of the 29 training sentences (31
+    less two held out) is drawn about 1 time in 29, whatever its length."""
+    cfg = ModelConfig(("<BOS>", "a", "b", "c"), 3, 4, 2, 1, "out", CATEGORICAL, ("a", "b", "c"))
+    inputs = [("a",)] + [("a", t) for t in "abc"] + [(x, y, z) for x in "abc" for y in "abc" for z in "abc"]
+    data = inputs_dataset(cfg, inputs, lambda rows: [list(t) for t in rows], (100, 1, 1), seed=0)
+    assert not data.balance_lengths and len(data.train) == 29
+    rows = np.concatenate([batch_rows(0, step, drawing_weights(data), 300) for step in range(20)])
+    drawn = Counter(int(r) for r in rows)
+    assert len(drawn) == 29 and all(abs(count / len(rows) - 1 / 29) < 0.01 for count in drawn.values())
