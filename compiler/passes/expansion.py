@@ -67,8 +67,14 @@ def merge(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> Expansion:
     getters = [_getter(part, pick) for part, pick in zip(parts, picks)]
     outer = node.fn
 
-    def fused(*args):
-        return outer(*[get(args) for get in getters])
+    if len(getters) == 1:
+        only = getters[0]
+
+        def fused(*args):
+            return outer(only(args))
+    else:
+        def fused(*args):
+            return outer(*[get(args) for get in getters])
 
     texts = []
     for part, pick in zip(parts, picks):
@@ -92,6 +98,8 @@ def _getter(part: Expansion, pick: tuple[int, ...]) -> Callable[[tuple], Any]:
     if part.fn is _identity:
         return itemgetter(pick[0])
     fn, seen = part.fn, {}
+    if len(pick) == 1:
+        return _one_argument_getter(fn, pick[0], seen)
 
     def get(args: tuple) -> Any:
         own = [args[k] for k in pick]
@@ -103,6 +111,23 @@ def _getter(part: Expansion, pick: tuple[int, ...]) -> Callable[[tuple], Any]:
             return result
         except TypeError:  # an unhashable argument: computed each time
             return fn(*own)
+
+    return get
+
+
+def _one_argument_getter(fn: Callable, at: int, seen: dict) -> Callable[[tuple], Any]:
+    """``_getter``'s ``get`` for a part of one operand, the common case (a lookup of
+    ``tokens`` in a large vocabulary), without building a tuple per call."""
+    def get(args: tuple) -> Any:
+        value = args[at]
+        key = (type(value), value)
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = result = fn(value)
+            return result
+        except TypeError:
+            return fn(value)
 
     return get
 
