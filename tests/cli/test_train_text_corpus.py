@@ -13,6 +13,7 @@ import pytest
 from cli.text import model_encoder
 from runtime.engine.forward import Runner
 from runtime.io import load_model
+from scripts.held_out_corpus import held_out_text
 from tests.support.cli import cli
 
 PROGRAM = textwrap.dedent("""
@@ -122,3 +123,13 @@ def test_eval_corpus_reads_a_trained_model_once_per_sentence(capsys, tmp_path, f
     assert [r["output"] for r in records[:-1]] == pytest.approx([float(np.mean(out)) for out in per_position],
                                                                 abs=1e-5)
     assert isinstance(records[-1]["summary"]["pearson_r"], float)
+
+
+def test_the_held_out_corpus_script_writes_the_test_lines_as_they_are(capsys, tmp_path, files):
+    program, corpus = files
+    out = tmp_path / "trained.safetensors"
+    status, _, _ = cli(capsys, "train", program, "-o", out, "--corpus", corpus, "--text-column", "2", *SMALL)
+    assert status == 0
+    test_lines = sorted(load_model(str(out)).stats["held_out_lines"]["test"])
+    expected = "".join(f"{n}\t{SENTENCES[n - 1]}\n" for n in test_lines)
+    assert held_out_text(str(out)) == expected
