@@ -169,11 +169,15 @@ def compile_program(program: ir.Program, output: str | None = None, *, vocab=Non
     ``vocab``/``max_len`` override the declarations). The s-ops named in ``keep`` are
     computed too and hold their own directions to the last layer, so that a reader of
     the final residual finds them (a grammar's rule that fired, beside its verdict)."""
+    where = SourceLocation(program.source_file, 1, 1)
     try:
         expr = program.output_expr(output)
-        kept = tuple(program.output_expr(name) for name in keep)
     except RaspcError as error:
-        raise CompileError(error.message, error.location or SourceLocation(program.source_file, 1, 1)) from None
+        raise CompileError(error.message, error.location or where) from None
+    unknown = [name for name in keep if not isinstance(program.names.get(name), ir.SOp)]
+    if unknown:
+        raise CompileError(f"cannot keep {unknown[0]!r}: it is not an s-op defined in {program.source_file}", where)
+    kept = tuple(program.output_expr(name) for name in keep)
     outputs: tuple[ir.SOp, ...] = (expr,) + tuple(sop for sop in kept if sop is not expr)
     if "dead_code" in disabled_passes:
         # Every s-op the program names, but not the built-in views and the prelude's names:

@@ -174,3 +174,13 @@ def test_a_kept_s_op_is_read_from_a_model_file(tmp_path, capsys):
     assert main(["eval-corpus", str(model), data, "--text-column", "1", "--show", "reason", "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()[:-1]]
     assert [r["reason"] for r in records] == ["-", "bad word", "bad word", "bad word", "-"]
+
+
+def test_keeping_a_name_that_is_no_s_op_is_one_line_naming_it(tmp_path, capsys):
+    path = tmp_path / "verdict.rasp"
+    path.write_text(VERDICT)
+    assert main(["compile", str(path), "-o", str(tmp_path / "v.safetensors"), "--keep", "nothing_here"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot keep 'nothing_here'" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "v.safetensors").exists()
+
