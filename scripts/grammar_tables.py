@@ -61,8 +61,13 @@ class Lexicon:
     modifier: dict[str, str] = field(default_factory=dict)
     phi: dict[str, str] = field(default_factory=dict)
     frame: dict[str, str] = field(default_factory=dict)
-    #: the forms of ``verb`` an auxiliary selects (base, -ing, past participle)
-    selected: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def selected(self) -> dict[str, str]:
+        """Which of the forms an auxiliary selects (b base, g -ing, n past participle)
+        each word's verb readings hold."""
+        return {word: "".join(letter for letter in "bgn" if letter in forms) or NONE
+                for word, forms in self.verb.items()}
 
 
 def read_word_lists(path: Path) -> dict[str, list[str]]:
@@ -175,8 +180,6 @@ def main() -> int:
     for table in (lexicon.kind, lexicon.noun, lexicon.verb, lexicon.modifier, lexicon.phi, lexicon.frame):
         table[UNKNOWN] = NONE
     lexicon.kind[UNKNOWN] = "unknown"
-    lexicon.selected = {word: "".join(letter for letter in "bgn" if letter in forms) or NONE
-                        for word, forms in lexicon.verb.items()}
     first = {}
     for word, key in classes.items():
         first.setdefault(key, word)

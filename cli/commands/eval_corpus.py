@@ -119,8 +119,13 @@ def _program_and_model(args: argparse.Namespace):
         return model, program, model_encoder(model, args.file)
     program = load_staged(args).program
     encoder = program_encoder(program, args.file)
-    args.keep = list(dict.fromkeys(args.keep + args.show + ([args.covered] if args.covered else [])))
+    args.keep = list(dict.fromkeys(args.keep + shown_names(args)))
     return compile_from_args(program, args).model, program, encoder
+
+
+def shown_names(args: argparse.Namespace) -> list[str]:
+    """The s-ops read besides the output: --show's, then --covered's, each once."""
+    return list(dict.fromkeys(args.show + ([args.covered] if args.covered else [])))
 
 
 def check_names(model: Model, names: list[str]) -> None:
@@ -254,7 +259,7 @@ def run(args: argparse.Namespace, out=None) -> int:
         raise InputError(f"cannot read {args.data}: {failure.strerror or failure}") from None
     lines = read_corpus(data, args.data, args.text_column, args.label_column)
     model, program, encoder = _program_and_model(args)
-    shown = list(dict.fromkeys(args.show + ([args.covered] if args.covered else [])))
+    shown = shown_names(args)
     check_names(model, shown)
     found = evaluate_corpus(model, program, encoder, lines, shown)
     categorical = model.config.output_encoding == CATEGORICAL
@@ -264,7 +269,7 @@ def run(args: argparse.Namespace, out=None) -> int:
             print(problem_text(args.data, line), file=sys.stderr)
     summary = _summary(args, model, found, scored)
     if found.shown:
-        summary["by_value"] = by_value(found, [name for name in args.show])
+        summary["by_value"] = by_value(found, args.show)
     if args.covered:
         inside = {number for number, values in found.shown.items() if values[args.covered] is True}
         summary["covered"] = {"s-op": args.covered, "sentences": len(inside),

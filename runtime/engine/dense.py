@@ -160,7 +160,7 @@ def forward(params, token_ids, config: ModelConfig) -> jnp.ndarray:
     """The residual after the last layer: (positions, d_model) for one input,
     (batch, positions, d_model) for a batch (pad with PAD)."""
     ids, single = _batched(token_ids)
-    out = _run_in_slices_jit(to_jax(params), ids, attn_scale=float(config.attn_scale))
+    out = dense_residual(to_jax(params), ids, attn_scale=float(config.attn_scale))
     return out[0] if single else out
 
 

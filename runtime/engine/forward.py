@@ -31,8 +31,9 @@ one module gives the whole engine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
+from itertools import accumulate
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -137,28 +138,39 @@ class Runner:
         """Per input, the output logits at positions 1..n (BOS dropped)."""
         return self._per_input(batch, "logits")
 
-    def residuals(self, batch: Sequence[Sequence[Any]]) -> list[np.ndarray]:
+    def residuals(self, batch: Sequence[Sequence[Any]], columns: np.ndarray | None = None) -> list[np.ndarray]:
         """Per input, the residual after the last layer at positions 1..n (positions,
-        d_model)."""
-        return self._per_input(batch, "residual")
+        d_model), or only its ``columns`` (positions, len(columns)), which is all a
+        large batch then keeps."""
+        return self._per_input(batch, "residual", columns)
 
     def read(self, batch: Sequence[Sequence[Any]], names: Sequence[str]) -> list[dict[str, list[Any]]]:
         """Per input, the values of the named s-ops at positions 1..n, decoded from the
-        residual after the last layer (every s-op keeps its subspace to the end)."""
-        return [{name: list(decode_subspace(self.model.layout[name], residual)[0]) for name in names}
-                for residual in self.residuals(batch)]
+        residual after the last layer (every s-op keeps its subspace to the end); only
+        their directions are kept from each batch."""
+        subspaces = [self.model.layout[name] for name in names]
+        starts = accumulate((s.width for s in subspaces), initial=0)
+        columns = np.concatenate([np.arange(s.start, s.stop) for s in subspaces] + [np.zeros(0, np.int64)])
+        packed = [replace(s, start=start, stop=start + s.width) for s, start in zip(subspaces, starts)]
+        return [{s.name: list(decode_subspace(s, rows)[0]) for s in packed}
+                for rows in self.residuals(batch, columns)]
 
     def _small(self, ids: np.ndarray) -> SmallPass:
         if self._float64_params is None:
             self._float64_params = as_float64(self.model.params)
         return small_pass(self._float64_params, ids[None], float(self.config.attn_scale))
 
-    def _per_input(self, batch: Sequence[Sequence[Any]], what: str) -> list[np.ndarray]:
-        """``what`` ("logits" or "residual") of each input at positions 1..n: a few
-        inputs by the NumPy pass, more by the chosen JAX pass, a bucket at a time."""
+    def _per_input(self, batch: Sequence[Sequence[Any]], what: str,
+                   columns: np.ndarray | None = None) -> list[np.ndarray]:
+        """``what`` ("logits" or "residual") of each input at positions 1..n (only its
+        ``columns`` where given): a few inputs by the NumPy pass, more by the chosen
+        JAX pass, a bucket at a time."""
+        def kept(rows: np.ndarray) -> np.ndarray:
+            return rows if columns is None else rows[:, columns]
+
         encoded = [encode(self.config, tokens) for tokens in batch]
         if len(encoded) <= SMALL_BATCH:
-            return [getattr(self._small(ids), what)[0, 1:] for ids in encoded]
+            return [kept(getattr(self._small(ids), what)[0, 1:]) for ids in encoded]
         from runtime.engine.batching import SINGLE_LENGTH_BUCKET, bucket, in_shards, shard_count
 
         results: list[np.ndarray | None] = [None] * len(encoded)
@@ -178,7 +190,7 @@ class Runner:
                 shards = in_shards(run, ids, shard_count(rows))
                 out = np.concatenate([np.asarray(part) for part in shards])
                 for row, k in enumerate(chunk):
-                    results[k] = out[row, 1:len(encoded[k])]
+                    results[k] = kept(out[row, 1:len(encoded[k])])
         return results  # type: ignore[return-value]
 
     def _decode_logits(self, logits: np.ndarray) -> list[Any]:

@@ -443,6 +443,5 @@ def packed_forward(packed: Packed, token_ids, attn_scale: float) -> jnp.ndarray:
     (batch, positions, d_model), or (positions, d_model) for one input."""
     ids = jnp.asarray(token_ids, jnp.int32)
     single = ids.ndim == 1
-    out = _packed_in_slices(packed.arrays, ids[None] if single else ids, index=packed.index,
-                            attn_scale=float(attn_scale))
+    out = packed_residual(packed.arrays, ids[None] if single else ids, packed.index, float(attn_scale))
     return out[0] if single else out

@@ -62,3 +62,17 @@ def test_runner_answers_alike_below_and_above_the_small_batch(name):
     for tokens, small, large in zip(inputs, one_at_a_time, all_at_once):
         expected = evaluate(output, tokens)
         assert same_output(expected, small) and same_output(expected, large)
+
+
+def test_runner_reads_kept_s_ops_alike_on_both_sides_of_the_threshold():
+    program = load_file(str(ROOT / "programs" / "sort.rasp")).program
+    names = ["smaller", "first_copy"]
+    model = compile_program(program, max_len=6, keep=tuple(names))
+    rng = random.Random(3)
+    inputs = [tuple(rng.choice(model.config.vocab[1:]) for _ in range(rng.randint(1, 6)))
+              for _ in range(SMALL_BATCH + 3)]
+    runner = Runner(model)
+    for batch in (inputs[:2], inputs):
+        for tokens, read in zip(batch, runner.read(batch, names)):
+            for name in names:
+                assert same_output(evaluate(program.names[name], tokens), read[name]), (name, tokens)
