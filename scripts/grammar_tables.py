@@ -48,7 +48,11 @@ OPEN_TOO = {"particle", "so", "very", "number-one", "quantifier", "there", "plac
 UNKNOWN = "<unk>"
 #: What a table says of a word it has nothing on.
 NONE = "-"
-ARGUMENT_KINDS = ("intransitive", "transitive", "no-double-object", "needs-place")
+#: The hand-written lists of verbs by their arguments. A verb may be in several; its
+#: frame in the tables is the names of its lists, sorted and joined by spaces (no name
+#: is part of another, so the program tests one by ``"name" in FRAME[c]``).
+ARGUMENT_KINDS = ("no-object", "needs-object", "no-double-object", "needs-place", "middle", "no-bare-infinitive",
+                  "controls-subject", "controls-object")
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Lexicon:
     modifier: dict[str, str] = field(default_factory=dict)
     phi: dict[str, str] = field(default_factory=dict)
     frame: dict[str, str] = field(default_factory=dict)
+    #: Open words the rules name (``easily``): the word itself, else NONE.
+    named: dict[str, str] = field(default_factory=dict)
 
     @property
     def selected(self) -> dict[str, str]:
@@ -115,7 +121,7 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
     for word in open_words:
         lexicon.kind[word] = "open"
     for kind, words in lists.items():
-        if kind.startswith("phi ") or kind in ARGUMENT_KINDS or kind == "participle-too":
+        if kind.startswith("phi ") or kind in ARGUMENT_KINDS or kind in ("participle-too", "mass", "named"):
             continue
         for word in words:
             lexicon.kind[word] = kind
@@ -128,6 +134,9 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
             lexicon.noun[word] = lexicon.verb[word] = lexicon.modifier[word] = NONE
         lexicon.phi[word] = NONE
         lexicon.frame[word] = NONE
+        lexicon.named[word] = NONE
+    for word in lists.get("named", []):
+        lexicon.named[word] = word
     for word, kind in lexicon.kind.items():
         if kind == "name-masculine":
             lexicon.phi[word] = "3sm"
@@ -142,12 +151,28 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
     for word in lists.get("participle-too", []):
         forms = lexicon.verb[word] if lexicon.verb.get(word, NONE) != NONE else ""
         lexicon.verb[word] = "".join(letter for letter in ALL_FORMS if letter in forms + "n")
+    frames: dict[str, set[str]] = {}
     for kind in ARGUMENT_KINDS:
         for lemma in lists.get(kind, []):
             for form in verb_forms(lemma):
                 if lexicon.kind.get(form) == "open" and lexicon.verb.get(form, NONE) != NONE:
-                    lexicon.frame[form] = kind
+                    frames.setdefault(form, set()).add(kind)
+    for form, kinds in frames.items():
+        lexicon.frame[form] = " ".join(sorted(kinds))
+    for lemma in lists.get("mass", []):
+        mark_mass(lexicon, lemma)
     return lexicon
+
+
+def mark_mass(lexicon: Lexicon, lemma: str) -> None:
+    """A mass noun reads as "m" (singular, and no count determiner before it: *a
+    furniture*, *many information*); its plural forms, where they are no verb too, as
+    "q" (*equipments*)."""
+    if lexicon.kind.get(lemma) == "open" and "s" in lexicon.noun.get(lemma, NONE):
+        lexicon.noun[lemma] = lexicon.noun[lemma].replace("s", "m")
+    for plural in set(getInflection(lemma, "NNS")) - {lemma}:
+        if lexicon.kind.get(plural) == "open" and lexicon.verb.get(plural, NONE) == NONE:
+            lexicon.noun[plural] = "q"
 
 
 def word_class(lexicon: Lexicon, word: str) -> str:
@@ -160,7 +185,7 @@ def word_class(lexicon: Lexicon, word: str) -> str:
     if kind != "open":
         return word
     return " ".join([kind, lexicon.noun[word], lexicon.verb[word], lexicon.modifier[word], lexicon.phi[word],
-                     lexicon.frame[word]])
+                     lexicon.frame[word], lexicon.named[word]])
 
 
 def write_table(name: str, column: str, table: dict[str, str], about: str, source: str) -> None:
@@ -177,7 +202,8 @@ def main() -> int:
     both = f"scripts/grammar_words.txt and lemminflect {version('lemminflect')} (MIT)"
     classes = {word: word_class(lexicon, word) for word in lexicon.kind}
     classes[UNKNOWN] = "unknown"
-    for table in (lexicon.kind, lexicon.noun, lexicon.verb, lexicon.modifier, lexicon.phi, lexicon.frame):
+    for table in (lexicon.kind, lexicon.noun, lexicon.verb, lexicon.modifier, lexicon.phi, lexicon.frame,
+                  lexicon.named):
         table[UNKNOWN] = NONE
     lexicon.kind[UNKNOWN] = "unknown"
     first = {}
@@ -186,13 +212,14 @@ def main() -> int:
     write_table("words.tsv", "class", classes, "each word's class (the words the tables say the same of)", both)
     for name, column, about in (
             ("kind", "kind", "each class's kind: a closed class, a name, or open"),
-            ("noun", "noun", "readings as a noun: s singular, p plural, - none"),
+            ("noun", "noun", "readings as a noun: s singular, p plural, m mass, q plural of a mass noun, - none"),
             ("verb", "verb", "readings as a verb: b base, s third singular, d past, n past participle, g -ing"),
             ("selected", "selected", "the verb forms an auxiliary selects that the class can be: "
                                      "b base, g -ing, n past participle (- none)"),
             ("modifier", "modifier", "readings as a modifier: a adjective, r adverb"),
             ("phi", "phi", "person, number and gender (3sm: he, 3sf: she, 3s: either)"),
-            ("frame", "frame", "the verb's arguments, where the word lists say")):
+            ("frame", "frame", "the verb's arguments, where the word lists say: their names, space-separated"),
+            ("named", "named", "the open word itself where the rules name it, else -")):
         table = getattr(lexicon, name)
         write_table(f"class_{name}.tsv", column, {key: table[word] for key, word in first.items()}, about, both)
     print(f"{len(classes):,} words in {len(first):,} classes written to {OUT}")

@@ -303,13 +303,18 @@ class ExpressionEvaluator(SopBuilder):
                 return any(not isinstance(v, ir.RaspExpr) and v == item for v in container)
             if isinstance(container, dict):
                 return item in container
+            if isinstance(container, str):
+                if not isinstance(item, str):
+                    raise RaspTypeError(f"'atom in string' expects a string before 'in', got "
+                                        f"{describe_value(item, 40)}", node.loc)
+                return item in container
             if isinstance(container, ir.SOp):
                 hits = self.map1(container, lambda value, _a=item: int(value == _a),
                                  f"int({{0}} == {literal(item)})", "s-op")
                 full = self.full_selector()
                 share = self.aggregate(full, hits, None, node.loc)
                 return self.map1(share, lambda value: value > 0, "{0} > 0", "( s-op > 0 )")
-            raise RaspTypeError(f"'atom in X' expects X to be a list, a dict or an s-op, got a "
+            raise RaspTypeError(f"'atom in X' expects X to be a list, a dict, a string or an s-op, got a "
                                 f"{type_name(container)}", node.loc)
         raise RaspTypeError(f"'A in X' expects A to be an s-op or an atom, got a {type_name(item)}", node.loc)
 

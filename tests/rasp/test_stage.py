@@ -476,3 +476,17 @@ def test_in_tests_a_dicts_keys_while_staging():
     """)
     assert evaluate(program.names["x"], ("a", "b")) == [True, False]
     assert evaluate(program.names["y"], ("a", "b")) == [False, True]  # keys, not values
+
+
+def test_in_tests_a_substring_of_a_string_while_staging():
+    program = staged("""
+        FRAMES = {"hit": "needs-object middle", "sleep": "no-object"};
+        MIDDLE = {w: ("middle" in FRAMES[w]) for w in FRAMES};
+        x = MIDDLE[tokens];
+    """)
+    assert evaluate(program.names["x"], ("hit", "sleep")) == [True, False]
+
+
+def test_a_number_in_a_string_is_a_type_error():
+    error = error_of('x = tokens == "a" if 3 in "abc" else tokens == "b";\n', RaspTypeError)
+    assert "'atom in string' expects a string" in error.message
