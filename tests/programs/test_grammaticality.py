@@ -85,6 +85,17 @@ REJECTED = [
     ("she was kissed him .", "arguments"),
     ("the guest was arrived .", "arguments"),
     ("they eager to leave .", "missing"),
+    ("what did john wonder who would win ?", "island"),
+    ("which cake did you see the man who baked ?", "island"),
+    ("who did you wonder whether came ?", "island"),
+    ("who do you believe that invited sara ?", "extraction"),
+    ("mary runs often the marathon .", "order"),
+    ("he figured out it .", "order"),
+    ("patrick to leave is likely .", "case"),
+    ("there was him in the garden .", "case"),
+    ("she does n't believe much story .", "determiner"),
+    ("mary is fond him .", "arguments"),
+    ("this building is than that one .", "missing"),
 ]
 
 #: Sentences no rule may reject, many of them near misses of a rule above.
@@ -169,6 +180,21 @@ ACCEPTED = [
     "she was kissed .",
     "the guest has arrived .",
     "they are eager to leave .",
+    "who wondered what john bought ?",
+    "what did john say that mary bought ?",
+    "who saw what ?",
+    "what did you buy and where did you go ?",
+    "who will be offended if we leave ?",
+    "who do you believe invited sara ?",
+    "which cake did you see the man bake ?",
+    "mary often runs the marathon .",
+    "he figured it out .",
+    "for patrick to leave is likely .",
+    "there was a man in the garden .",
+    "she does n't drink much water .",
+    "mary is fond of him .",
+    "john is unlike him .",
+    "this building is taller than that one .",
 ]
 
 
