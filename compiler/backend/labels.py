@@ -114,8 +114,7 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
     sites: dict[int, Site] = {}
     for node in ir.ancestors(lowered):
         if node.id in plan.spaces and node.id in schedule.kind:
-            sites[node.id] = Site(plan.spaces[node.id].name, writer(schedule.kind[node.id],
-                                                                     schedule.layer[node.id]))
+            sites[node.id] = Site(plan.spaces[node.id].name, writer(schedule.kind[node.id], schedule.layer[node.id]))
     compiled = {n.id: n for n in ir.ancestors(lowered)}
     reach = {sites[i].subspace: found for i, found in intervention_reach(lowered, sites).items()}
     by_name = {compiled[i].name: site for i, site in sites.items() if compiled[i].name}
