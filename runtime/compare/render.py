@@ -57,12 +57,12 @@ def reach_notes(variables: Sequence[VariableReport]) -> list[str]:
     fused = [v for v in variables if v.a_fused_in]
     if fused:
         notes += ["fused: A computes these s-ops again inside operations that also read other values, so no patch "
-                  "of their subspaces", "gives the program's intervention; A's IIA is not measured for them:"]
+                  "of their subspaces gives the program's intervention; A's IIA is not measured for them:"]
         notes += [f"  {v.name}: computed again in {', '.join(v.a_fused_in)}" for v in fused]
     copied = [v for v in variables if v.a_copies and not v.a_fused_in]
     if copied:
         notes += ["A's IIA also patched, each at the point where it is written, the subspaces where A holds a "
-                  "function of the s-op alone", "that readers read in its place:"]
+                  "function of the s-op alone that readers read in its place:"]
         notes += [f"  {v.name}: {_listed(v.a_copies)}" for v in copied]
     return [""] + notes if notes else []
 
