@@ -213,6 +213,12 @@ class RaspExpr:
     location: Any = field(default=None, kw_only=True, repr=False)
     #: ``@tolerance``: how far the compiled map may be from exact (None: exact).
     tolerance: "Tolerance | None" = field(default=None, kw_only=True)
+    # What a compiler pass folded into this node (labels of s-ops): ``inlined``, the
+    # s-ops it computes from their own operands instead of reading them;
+    # ``function_of``, the s-ops of which it is, position by position, a function
+    # alone. An interchange intervention on an inlined s-op must reach this node too.
+    inlined: frozenset = field(default=frozenset(), kw_only=True, repr=False, compare=False)
+    function_of: frozenset = field(default=frozenset(), kw_only=True, repr=False, compare=False)
     id: int = field(default_factory=lambda: next(_next_id), init=False)
 
     @property
@@ -242,6 +248,8 @@ class RaspExpr:
             self.encoding_hint = old.encoding_hint
         if old.tolerance is not None:
             self.tolerance = old.tolerance
+        self.inlined = self.inlined | old.inlined
+        self.function_of = self.function_of | old.function_of
         return self
 
     def __hash__(self) -> int:

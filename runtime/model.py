@@ -149,7 +149,13 @@ class SourceName:
     in the model computes it, a value folded into a constant). A subspace the
     compiler named (``constant_NN``, ``*_scratch``: ``internal`` True) is described by
     the source expression it comes from. ``source`` is that expression as the program
-    wrote it, ``place`` its ``file:line``."""
+    wrote it, ``place`` its ``file:line``.
+
+    Where the compiler also computed an s-op with a subspace inside other operations,
+    an interchange intervention on it must reach them: ``copies`` names the subspaces
+    that hold a function of it alone, read in its place (patched with it, they carry
+    the intervention), ``fused_in`` the sublayers that compute it inside an operation
+    reading other values too (no patch of subspaces carries it there)."""
 
     name: str
     source: str
@@ -157,6 +163,8 @@ class SourceName:
     subspace: str = ""
     computed_in: str = ""
     internal: bool = False
+    copies: tuple[str, ...] = ()
+    fused_in: tuple[str, ...] = ()
 
     @property
     def shown(self) -> str:
@@ -167,13 +175,19 @@ class SourceName:
         return self.name
 
     def to_json(self) -> dict:
-        return {"name": self.name, "source": self.source, "place": self.place, "subspace": self.subspace,
-                "computed_in": self.computed_in, "internal": self.internal}
+        record = {"name": self.name, "source": self.source, "place": self.place, "subspace": self.subspace,
+                  "computed_in": self.computed_in, "internal": self.internal}
+        if self.copies:
+            record["copies"] = list(self.copies)
+        if self.fused_in:
+            record["fused_in"] = list(self.fused_in)
+        return record
 
     @staticmethod
     def from_json(data: dict) -> "SourceName":
         return SourceName(data["name"], data.get("source", ""), data.get("place", ""), data.get("subspace", ""),
-                          data.get("computed_in", ""), bool(data.get("internal", False)))
+                          data.get("computed_in", ""), bool(data.get("internal", False)),
+                          tuple(data.get("copies", ())), tuple(data.get("fused_in", ())))
 
 
 @dataclass(frozen=True)

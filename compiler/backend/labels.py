@@ -9,11 +9,13 @@ the program wrote instead, recovered from the location staging gave the selector
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
 from compiler.analysis.refusals import user_label
 from compiler.backend.layout import Plan, writer
+from compiler.backend.reach import Reach, Site, intervention_reach
 from compiler.backend.schedule import ATTN, Schedule
 from compiler.passes.nodes import WidthScratch
 from rasp import ir
@@ -88,14 +90,6 @@ def head_source(node: ir.RaspExpr, selector: ir.RaspExpr, counts: bool) -> Sourc
 
 # ------------------------------------------------------------------ s-ops
 
-@dataclass(frozen=True)
-class _Site:
-    """A compiled operation with a subspace: its subspace and the sublayer writing it."""
-
-    subspace: str
-    writer: str
-
-
 def _literal(value) -> str:
     """A constant as a RASP literal: strings in double quotes."""
     return json.dumps(value) if isinstance(value, str) else str(value)
@@ -117,17 +111,17 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
     same place (or failing that, the first on the same line) computes it; failing
     that, the nearest operation that reads it does. ``aliases`` are the program's
     names for s-ops that carry another name (``y = tokens;``)."""
-    sites: dict[int, _Site] = {}
+    sites: dict[int, Site] = {}
     for node in ir.ancestors(lowered):
         if node.id in plan.spaces and node.id in schedule.kind:
-            sites[node.id] = _Site(plan.spaces[node.id].name, writer(schedule.kind[node.id],
-                                                                     schedule.layer[node.id]))
+            sites[node.id] = Site(plan.spaces[node.id].name, writer(schedule.kind[node.id], schedule.layer[node.id]))
     compiled = {n.id: n for n in ir.ancestors(lowered)}
+    reach = {sites[i].subspace: found for i, found in intervention_reach(lowered, sites).items()}
     by_name = {compiled[i].name: site for i, site in sites.items() if compiled[i].name}
     by_name.update({site.subspace: site for site in sites.values() if site.subspace not in by_name})
-    by_line: dict[tuple, list[tuple[int, _Site]]] = {}
-    by_column: dict[tuple, _Site] = {}
-    heads_by_line: dict[tuple, list[tuple[int, _Site]]] = {}
+    by_line: dict[tuple, list[tuple[int, Site]]] = {}
+    by_column: dict[tuple, Site] = {}
+    heads_by_line: dict[tuple, list[tuple[int, Site]]] = {}
     for node_id, site in sites.items():
         node = compiled[node_id]
         key = _place_key(node)
@@ -144,7 +138,7 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
         for child in node.children:
             readers.setdefault(child.id, []).append(node)
 
-    def found(node: ir.RaspExpr) -> _Site | None:
+    def found(node: ir.RaspExpr) -> Site | None:
         if node.name and node.name in by_name:
             return by_name[node.name]
         key = _place_key(node)
@@ -192,12 +186,15 @@ def source_names(program: tuple[ir.SOp, ...], lowered: tuple[ir.SOp, ...], sched
         label = source_label(node)
         if node.id in resolved:  # another name of an s-op already placed
             first = resolved[node.id]
-            names.append(SourceName(name, first.source, first.place, first.subspace, first.computed_in))
+            names.append(dataclasses.replace(first, name=name))
             user_names[name] = names[-1]
             continue
         site = by_name.get(node.name) or by_name.get(name)
         if site is not None:
-            names.append(SourceName(name, label.text, label.place, subspace=site.subspace))
+            found_reach = reach.get(site.subspace, Reach())
+            names.append(SourceName(name, label.text, label.place, subspace=site.subspace,
+                                    copies=tuple(c.subspace for c in found_reach.copies),
+                                    fused_in=found_reach.fused_in))
         else:
             site = found(node)
             names.append(SourceName(name, label.text, label.place,

@@ -224,8 +224,12 @@ def _sign_only(node: ir.Map, aggregate: ir.Aggregate, source_set: ValueSet, max_
     counted.location = aggregate.location
     width = ir.SelectorWidth(selector=counted, location=aggregate.location)
     width.name = f"{aggregate.label}_ones"
+    # The mean is computed again here, by the width, not read: an intervention on it reaches this map only if
+    # this map is patched too (it is a function of the mean alone).
     return ir.Map(fn=lambda w: when_some if w > 0 else when_none, inner=width,
-                  description="{0} > 0 ? " + _shown(when_some) + " : " + _shown(when_none))
+                  description="{0} > 0 ? " + _shown(when_some) + " : " + _shown(when_none),
+                  inlined=frozenset({aggregate.label}) | aggregate.inlined,
+                  function_of=frozenset({aggregate.label}) | aggregate.function_of)
 
 
 def sign_tests_as_widths(graph: Graph) -> Graph:

@@ -28,6 +28,10 @@ class Expansion:
     frontier: tuple[ir.SOp, ...]
     fn: Callable[..., Any]
     text: str  # a format string over {i}, the frontier's labels
+    #: Labels of the s-ops computed inside the function (not read from the frontier).
+    inside: frozenset[str] = frozenset()
+    #: Labels of the s-ops the function is a function of alone; None for a constant.
+    through: frozenset[str] | None = None
 
 
 def _identity(value: Any) -> Any:
@@ -36,7 +40,7 @@ def _identity(value: Any) -> Any:
 
 def leaf(sop: ir.SOp) -> Expansion:
     """An s-op read as it is: the identity of itself."""
-    return Expansion((sop,), _identity, "{0}")
+    return Expansion((sop,), _identity, "{0}", through=frozenset({sop.label}) | sop.function_of)
 
 
 def constant(sop: ir.Constant) -> Expansion:
@@ -87,7 +91,24 @@ def merge(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> Expansion:
         text = node.description.format(*texts)
     except (IndexError, KeyError, ValueError):
         text = f"{node.label}(" + ", ".join(texts) + ")"
-    return Expansion(tuple(frontier), fused, text)
+    return Expansion(tuple(frontier), fused, text, *_provenance(node, parts))
+
+
+def _provenance(node: ir.Map | ir.SequenceMap, parts: list[Expansion]) -> tuple[frozenset[str], frozenset[str] | None]:
+    """What the expansion of ``node`` computes inside (each operand expanded rather
+    than read, and what its own expansion or an earlier pass put inside it) and the
+    s-ops it is a function of alone (those every operand is a function of)."""
+    inside: set[str] = set()
+    through: frozenset[str] | None = None
+    for child, part in zip(node.children, parts):
+        if isinstance(child, ir.Constant):
+            continue
+        read = len(part.frontier) == 1 and part.frontier[0] is child and part.fn is _identity
+        if not read:
+            inside |= part.inside | child.inlined | {child.label}
+        own = frozenset({child.label}) | child.function_of | (part.through or frozenset())
+        through = own if through is None else through & own
+    return frozenset(inside), through
 
 
 def _getter(part: Expansion, pick: tuple[int, ...]) -> Callable[[tuple], Any]:
@@ -140,7 +161,10 @@ def as_node(original: ir.SOp, expansion: Expansion) -> ir.SOp:
         node = ir.Map(fn=expansion.fn, inner=expansion.frontier[0], description=expansion.text)
     else:
         node = ir.SequenceMap(fn=expansion.fn, inputs=expansion.frontier, description=expansion.text)
-    return node.replacing(original)
+    node = node.replacing(original)
+    node.inlined = node.inlined | expansion.inside
+    node.function_of = node.function_of | (expansion.through or frozenset())
+    return node
 
 
 def drop_position_operands(expansion: Expansion, sets: list[ValueSet], max_len: int) -> Expansion:
@@ -194,4 +218,4 @@ def drop_position_operands(expansion: Expansion, sets: list[ValueSet], max_len: 
         text = text.format(*("{%d}" % free.index(k) if k in free else "_" for k in range(len(frontier))))
     except (IndexError, KeyError, ValueError):
         text = "f(" + ", ".join("{%d}" % k for k in range(len(kept))) + ")"
-    return Expansion(kept, looked_up, text)
+    return Expansion(kept, looked_up, text, expansion.inside, expansion.through)

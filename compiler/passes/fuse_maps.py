@@ -200,6 +200,8 @@ class _Fusion:
             twin = width_decode(scratch)
             twin.name = f"{decode.label}_number"
             twin.encoding_hint = ir.Encoding.NUMERICAL
+            twin.inlined = frozenset({decode.label}) | decode.inlined   # the width again, as a number
+            twin.function_of = frozenset({decode.label}) | decode.function_of
             self.twins[scratch.id] = twin
             self.origin[twin.id] = self.origin.get(decode.id, decode.id)
         return self.twins[scratch.id]

@@ -11,8 +11,13 @@ counterfactual outputs of interchange pairs) and ``compare`` measures:
 * attention: A's heads matched to B's (``runtime.compare.attention``);
 * variables: a linear probe for every s-op on B's residual after every step,
   beside the same probe on a randomly initialised model of B's shape (control);
-* causal use: interchange-intervention accuracy of B on its probe's subspace and
-  of A on its own layout subspace, at the point where A writes the s-op;
+* causal use: interchange-intervention accuracy of B on its probe's subspace, at
+  the point where A writes the s-op, and of A on its own layout subspace there
+  and on the other subspaces where A holds a function of the s-op alone that its
+  readers read in its place (``Variable.copies``). Where A computes the s-op again
+  inside an operation that reads other values too (a fused map), no patch of
+  subspaces carries the program's intervention: A's IIA is not measured and the
+  report names those sublayers (``fused_in``);
 * similarity: linear CKA between A's and B's residuals at every pair of points.
 """
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 
 from raspc.errors import InputError
 from runtime.compare.attention import HeadMatch, match_heads, query_mask
-from runtime.compare.interventions import interchange_accuracy, point_index, subspace_basis
+from runtime.compare.interventions import Patch, interchange_accuracy, point_index, subspace_basis
 from runtime.compare.probes import Probe, fit_probe, flat_values, position_rows, ridge_system
 from runtime.compare.similarity import cka_matrix
 from runtime.engine.batching import PAD, encode
@@ -42,13 +47,18 @@ FIT_SHARE = 0.7
 @dataclass(frozen=True)
 class Variable:
     """One s-op of the program: its values on every input (one list per input),
-    where A writes it (a residual point) and A's subspace for it."""
+    where A writes it (a residual point), A's subspace for it, the other
+    subspaces of A an intervention on it must patch too (``copies``) and the
+    sublayers of A that compute it inside operations reading other values too
+    (``fused_in``: there, no patch of subspaces carries an intervention on it)."""
 
     name: str
     encoding: str
     writer: str
     subspace: Subspace | None
     values: tuple[list, ...]
+    copies: tuple[Subspace, ...] = ()
+    fused_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,9 @@ class Behaviour:
 @dataclass(frozen=True)
 class VariableReport:
     """Probe scores per B point (accuracy or R^2) beside the control's, and the
-    IIA of B (probe subspace) and of A (own subspace) with the number of pairs."""
+    IIA of B (probe subspace) and of A (own subspace and ``a_copies``; None where
+    A computes the s-op inside the operations of ``a_fused_in``) with the number
+    of pairs."""
 
     name: str
     encoding: str
@@ -96,11 +108,14 @@ class VariableReport:
     b_iia: float | None
     a_iia: float | None
     pairs: int
+    a_copies: tuple[str, ...] = ()
+    a_fused_in: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {"name": self.name, "encoding": self.encoding, "writer": self.writer,
                 "probe": _finite(self.probe), "control": _finite(self.control),
-                "b_iia": _number(self.b_iia), "a_iia": _number(self.a_iia), "pairs": self.pairs}
+                "b_iia": _number(self.b_iia), "a_iia": _number(self.a_iia), "pairs": self.pairs,
+                "a_copies": list(self.a_copies), "a_fused_in": list(self.a_fused_in)}
 
 
 @dataclass(frozen=True)
@@ -210,6 +225,16 @@ def fit_all_probes(variables: Sequence[Variable], traced: Trace,
     return found
 
 
+def own_patches(a: Model, points: Sequence[str], variable: Variable) -> list[Patch]:
+    """A's own subspace for ``variable`` and its copies, each at the point where it
+    is written (the coordinates of one point joined, shared ones once)."""
+    at: dict[str, set[int]] = {}
+    for subspace in (variable.subspace,) + variable.copies:
+        at.setdefault(subspace.writer, set()).update(range(subspace.start, subspace.stop))
+    return [Patch(points.index(point), subspace_basis(a.config.d_model, sorted(coordinates)))
+            for point, coordinates in at.items()]
+
+
 def _pair_ids(model: Model, change: Interchange) -> tuple[np.ndarray, np.ndarray]:
     return encode_all(model, change.bases), encode_all(model, change.sources)
 
@@ -242,14 +267,14 @@ def compare(a: Model, b: Model, evidence: Evidence, seed: int = 0) -> Comparison
             base_ids, source_ids = _pair_ids(a, change)
             where = point_index(b_trace.points, variable.writer)
             if where is not None:
-                b_iia = interchange_accuracy(b, base_ids, source_ids, fitted[variable.writer].basis(), where,
+                b_iia = interchange_accuracy(b, base_ids, source_ids, [Patch(where, fitted[variable.writer].basis())],
                                              change.expected, tolerance)
-            if variable.subspace is not None:
-                basis = subspace_basis(a.config.d_model, variable.subspace.start, variable.subspace.stop)
-                a_iia = interchange_accuracy(a, base_ids, source_ids, basis,
-                                             a_trace.points.index(variable.writer), change.expected, tolerance)
+            if variable.subspace is not None and not variable.fused_in:
+                a_iia = interchange_accuracy(a, base_ids, source_ids, own_patches(a, a_trace.points, variable),
+                                             change.expected, tolerance)
         reports.append(VariableReport(variable.name, variable.encoding, variable.writer, scores, control_scores,
-                                      b_iia, a_iia, len(change.expected) if change else 0))
+                                      b_iia, a_iia, len(change.expected) if change else 0,
+                                      tuple(c.name for c in variable.copies), variable.fused_in))
     a_rows = [position_rows(r, ids) for r in a_trace.residuals]
     b_rows = [position_rows(r, ids) for r in b_trace.residuals]
     example = max(range(len(inputs)), key=lambda k: len(inputs[k]))
@@ -262,12 +287,16 @@ def compare(a: Model, b: Model, evidence: Evidence, seed: int = 0) -> Comparison
 
 
 def variables_of(a: Model, values: dict[str, tuple[list, ...]]) -> tuple[Variable, ...]:
-    """A Variable for every s-op of A's layout whose values the caller gives."""
+    """A Variable for every s-op of A's layout whose values the caller gives, with
+    the copies and fusions A's source names record for it."""
+    reach = {n.subspace: n for n in a.source_names if n.subspace}
     found = []
     for subspace in a.layout.subspaces:
         if subspace.name in values:
+            named = reach.get(subspace.name)
+            copies = tuple(a.layout[c] for c in named.copies) if named is not None else ()
             found.append(Variable(subspace.name, subspace.encoding, subspace.writer, subspace,
-                                  tuple(values[subspace.name])))
+                                  tuple(values[subspace.name]), copies, named.fused_in if named is not None else ()))
     return tuple(found)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from runtime.compare.comparison import Comparison
+from runtime.compare.comparison import Comparison, VariableReport
 from runtime.io import write_atomically
 
 
@@ -45,6 +45,33 @@ def best_probe(scores: dict[str, float]) -> tuple[str, float | None]:
     return point, finite[point]
 
 
+def _a_iia(variable: VariableReport) -> str:
+    """A's IIA, or ``fused`` where A computes the s-op inside other operations."""
+    return "fused" if variable.a_fused_in else _pct(variable.a_iia)
+
+
+def reach_notes(variables: Sequence[VariableReport]) -> list[str]:
+    """What A's IIA patched besides the s-op's own subspace, and why it is missing
+    for the s-ops A computes again inside other operations."""
+    notes = []
+    fused = [v for v in variables if v.a_fused_in]
+    if fused:
+        notes += ["fused: A computes these s-ops again inside operations that also read other values, so no patch "
+                  "of their subspaces gives the program's intervention; A's IIA is not measured for them:"]
+        notes += [f"  {v.name}: computed again in {', '.join(v.a_fused_in)}" for v in fused]
+    copied = [v for v in variables if v.a_copies and not v.a_fused_in]
+    if copied:
+        notes += ["A's IIA also patched, each at the point where it is written, the subspaces where A holds a "
+                  "function of the s-op alone that readers read in its place:"]
+        notes += [f"  {v.name}: {_listed(v.a_copies)}" for v in copied]
+    return [""] + notes if notes else []
+
+
+def _listed(names: Sequence[str], most: int = 6) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def format_text(result: Comparison, a_name: str, b_name: str) -> str:
     b = result.behaviour
     lines = [f"A: {a_name}", f"B: {b_name}", "", "behaviour (against the interpreter):"]
@@ -65,9 +92,10 @@ def format_text(result: Comparison, a_name: str, b_name: str) -> str:
             point, score = best_probe(v.probe)
             at_writer = v.probe.get(v.writer)
             rows.append([v.name, v.writer, _score(at_writer, v.encoding), point, _score(score, v.encoding),
-                         _score(v.control.get(point), v.encoding), _pct(v.b_iia), _pct(v.a_iia), str(v.pairs)])
+                         _score(v.control.get(point), v.encoding), _pct(v.b_iia), _a_iia(v), str(v.pairs)])
         lines += _table(["s-op", "A writes at", "B probe there", "B best at", "B best", "control",
                          "B IIA", "A IIA", "pairs"], rows)
+        lines += reach_notes(result.variables)
     lines += ["", "linear CKA of the residual streams, point by point:"]
     lines += _table(["point", "CKA"], [[p, _num(c)] for p, c in result.layer_cka().items()])
     return "\n".join(lines)
@@ -171,8 +199,11 @@ def render_html(result: Comparison, a_name: str, b_name: str) -> str:
         for v in result.variables:
             rows.append([v.name, v.writer] + [f"{_score(v.probe.get(p), v.encoding)} "
                                               f"({_score(v.control.get(p), v.encoding)})" for p in points]
-                        + [_pct(v.b_iia), _pct(v.a_iia), str(v.pairs)])
+                        + [_pct(v.b_iia), _a_iia(v), str(v.pairs)])
         out.append(_html_table(["s-op", "A writes at"] + points + ["B IIA", "A IIA", "pairs"], rows))
+        notes = [html.escape(line.strip()) for line in reach_notes(result.variables) if line]
+        if notes:
+            out.append("<p class=note>" + "<br>".join(notes) + "</p>")
     out += ["<h2>Similarity: linear CKA of the residual streams</h2>", _cka_table(result), "</body></html>"]
     return "\n".join(out)
 
