@@ -52,7 +52,7 @@ NONE = "-"
 #: frame in the tables is the names of its lists, sorted and joined by spaces (no name
 #: is part of another, so the program tests one by ``"name" in FRAME[c]``).
 ARGUMENT_KINDS = ("no-object", "needs-object", "no-double-object", "needs-place", "middle", "no-bare-infinitive",
-                  "controls-subject", "controls-object")
+                  "controls-subject", "controls-object", "takes-there")
 
 
 @dataclass
@@ -121,7 +121,7 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
     for word in open_words:
         lexicon.kind[word] = "open"
     for kind, words in lists.items():
-        if kind.startswith("phi ") or kind in ARGUMENT_KINDS or kind in ("participle-too", "mass", "named"):
+        if kind.startswith("phi ") or kind in ARGUMENT_KINDS or kind in ("participle-too", "mass", "collective", "named"):
             continue
         for word in words:
             lexicon.kind[word] = kind
@@ -161,6 +161,9 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
         lexicon.frame[form] = " ".join(sorted(kinds))
     for lemma in lists.get("mass", []):
         mark_mass(lexicon, lemma)
+    for noun in lists.get("collective", []):
+        if lexicon.kind.get(noun) == "open" and lexicon.noun.get(noun, NONE) == "s":
+            lexicon.noun[noun] = "c"
     return lexicon
 
 
@@ -212,7 +215,8 @@ def main() -> int:
     write_table("words.tsv", "class", classes, "each word's class (the words the tables say the same of)", both)
     for name, column, about in (
             ("kind", "kind", "each class's kind: a closed class, a name, or open"),
-            ("noun", "noun", "readings as a noun: s singular, p plural, m mass, q plural of a mass noun, - none"),
+            ("noun", "noun", "readings as a noun: s singular, p plural, m mass, q plural of a mass noun, "
+                             "c collective (singular, with a verb of either number), - none"),
             ("verb", "verb", "readings as a verb: b base, s third singular, d past, n past participle, g -ing"),
             ("selected", "selected", "the verb forms an auxiliary selects that the class can be: "
                                      "b base, g -ing, n past participle (- none)"),

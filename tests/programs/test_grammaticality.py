@@ -96,6 +96,8 @@ REJECTED = [
     ("she does n't believe much story .", "determiner"),
     ("mary is fond him .", "arguments"),
     ("this building is than that one .", "missing"),
+    ("there danced three men at the palace .", "case"),
+    ("there tried to be a fountain in the park .", "case"),
 ]
 
 #: Sentences no rule may reject, many of them near misses of a rule above.
@@ -195,6 +197,12 @@ ACCEPTED = [
     "mary is fond of him .",
     "john is unlike him .",
     "this building is taller than that one .",
+    "there seems to be a problem .",
+    "there darted into the room a little boy .",
+    "the committee have resigned .",
+    "the committee has resigned .",
+    "five pounds is a lot of money .",
+    "bill believes that anna and he are similar .",
 ]
 
 
