@@ -12,7 +12,11 @@ Two sources:
 * lemminflect (MIT licence), for every other word: its readings as a noun (singular,
   plural), a verb (base, third singular, past, past participle, -ing form), an
   adjective and an adverb, from lemminflect's lemma and inflection tables. The verb
-  lists of the hand-written file name lemmas; lemminflect gives their forms.
+  lists of the hand-written file name lemmas; lemminflect gives their forms;
+* the ``names`` package (MIT licence), which ships the 1990 United States census's
+  lists of first names (by sex) and surnames (public domain): the first names and the
+  commonest surnames that are no word lemminflect or the hand-written lists know
+  become names (a first name only men or only women bear, of that gender).
 
 The tables go under ``programs/nlp/grammaticality/``, tab-separated with a header
 comment, each read by a two-column ``@table`` as a dict: ``words.tsv`` gives each word
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+import names
 from lemminflect import Lemmatizer, getAllLemmas, getInflection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +56,9 @@ NONE = "-"
 #: The hand-written lists of verbs by their arguments. A verb may be in several; its
 #: frame in the tables is the names of its lists, sorted and joined by spaces (no name
 #: is part of another, so the program tests one by ``"name" in FRAME[c]``).
+#: The census's surnames taken, commonest first (the rest are rare enough to leave out
+#: and would each cost the model a row of its token table).
+SURNAMES = 1000
 ARGUMENT_KINDS = ("no-object", "needs-object", "no-double-object", "needs-place", "middle", "no-bare-infinitive",
                   "controls-subject", "controls-object", "takes-there")
 
@@ -111,6 +119,23 @@ def readings(word: str) -> tuple[str, str, str]:
     return noun or NONE, verb or NONE, modifier or NONE
 
 
+def _census(file_name: str, limit: int | None = None) -> list[str]:
+    """The names of one of the census lists the ``names`` package ships, lower-cased,
+    commonest first."""
+    lines = (Path(names.__file__).parent / file_name).read_text(encoding="ascii").splitlines()
+    return [line.split()[0].lower() for line in lines[:limit] if line.strip()]
+
+
+def census_names() -> dict[str, str]:
+    """{name: its kind} for the census's first names and its commonest surnames."""
+    female, male = set(_census("dist.female.first")), set(_census("dist.male.first"))
+    kinds = {name: "name" for name in _census("dist.all.last", SURNAMES)}
+    for name in female | male:
+        kinds[name] = "name" if name in female and name in male else (
+            "name-feminine" if name in female else "name-masculine")
+    return {name: kind for name, kind in kinds.items() if PLAIN_WORD.fullmatch(name)}
+
+
 def verb_forms(lemma: str) -> set[str]:
     return {form for tag in VERB_LETTERS for form in getInflection(lemma, tag)} | {lemma}
 
@@ -125,6 +150,8 @@ def build(lists: dict[str, list[str]]) -> Lexicon:
             continue
         for word in words:
             lexicon.kind[word] = kind
+    for word, kind in census_names().items():
+        lexicon.kind.setdefault(word, kind)
     for word, kind in lexicon.kind.items():
         if kind == "open" or kind in OPEN_TOO:
             lexicon.noun[word], lexicon.verb[word], lexicon.modifier[word] = readings(word)
