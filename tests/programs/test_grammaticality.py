@@ -98,6 +98,7 @@ REJECTED = [
     ("this building is than that one .", "missing"),
     ("there danced three men at the palace .", "case"),
     ("there tried to be a fountain in the park .", "case"),
+    ("gwen hurt himself .", "reflexive"),
 ]
 
 #: Sentences no rule may reject, many of them near misses of a rule above.
@@ -202,6 +203,8 @@ ACCEPTED = [
     "the committee have resigned .",
     "the committee has resigned .",
     "five pounds is a lot of money .",
+    "gwen hurt herself .",
+    "tessa and norris met .",
     "bill believes that anna and he are similar .",
 ]
 
