@@ -121,10 +121,24 @@ def probed_lens(args: argparse.Namespace, model: Model, tokens: tuple) -> LensRe
     return probed_report(model, fitted_probes(load_task(args, args.program), model, seed=0), tokens)
 
 
+def non_finite_tensor(model: Model) -> str | None:
+    """The name of the first weight tensor holding NaN or an infinity, or None."""
+    layers = {f"layers.{k}.{name}": array for k, layer in enumerate(model.params["layers"])
+              for name, array in layer.items()}
+    tensors = {**{name: array for name, array in model.params.items() if name != "layers"}, **layers}
+    return next((name for name, array in tensors.items()
+                 if np.asarray(array).dtype.kind == "f" and not np.isfinite(array).all()), None)
+
+
 def compare_command(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     task = load_task(args)
     b = load_model(args.other) if is_model_file(args.other) else load_task(args, args.other).model
+    for path, model in ((args.file, task.model), (args.other, b)):
+        broken = non_finite_tensor(model)
+        if broken is not None:
+            raise InputError(f"{path}: weight {broken} holds NaN or infinite values (a training run that "
+                             f"diverged?); compare needs a model whose weights are numbers")
     evidence = gather_evidence(task, task.model, args.inputs, args.pairs, args.seed, corpus_inputs(args, task))
     result = compare(task.model, b, evidence, seed=args.seed)
     if args.html:

@@ -1,6 +1,7 @@
 """``raspc compare`` and ``raspc lens --program`` in process: a compiled model
 against itself (known answers), a trained file, the HTML page (opened in headless
-Chromium where it is installed), and a foreign model refused."""
+Chromium where it is installed), and a foreign model or one whose weights are not
+numbers refused."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime.io import load_model, save_model
 from tests.support.cli import cli, HIST, REVERSE, write_program
 
 QUICK = ["--inputs", "80", "--pairs", "20"]
@@ -80,3 +82,15 @@ def test_lens_reads_a_trained_model_through_probes(capsys, tmp_path, hist):
     assert any(name.startswith("tokens (probe 100.0% at embed)") for name in names)
     tokens = next(s for s in report["points"][0]["subspaces"] if s["name"].startswith("tokens"))
     assert tokens["values"] == ["a", "b", "c", "a"]
+
+
+def test_a_model_whose_weights_are_not_numbers_is_refused_in_one_line(capsys, tmp_path, hist):
+    compiled = tmp_path / "hist.safetensors"
+    assert cli(capsys, "compile", hist, "-o", compiled)[0] == 0
+    broken = load_model(str(compiled))
+    broken.params["layers"][0]["w_in"][0, 0] = float("nan")
+    diverged = tmp_path / "diverged.safetensors"
+    save_model(broken, str(diverged))
+    status, stdout, stderr = cli(capsys, "compare", hist, diverged, *QUICK)
+    assert status == 2 and stdout == ""
+    assert stderr.strip().count("\n") == 0 and "layers.0.w_in" in stderr and "NaN" in stderr

@@ -1,7 +1,7 @@
 """programs/nlp/grammaticality.rasp, rule by rule, on sentences written for the test:
 for each rule, sentences it must reject (and name) and sentences it must let be, each
 judged by hand. The interpreter runs them all; the compiled model (slow: compiling
-the 64,000-word lexicon takes about 25 s) must give the same verdict and rule."""
+the 69,000-word lexicon takes about 25 s) must give the same verdict and rule."""
 from __future__ import annotations
 
 from pathlib import Path
