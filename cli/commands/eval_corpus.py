@@ -151,12 +151,13 @@ def evaluate_corpus(model: Model, program, encoder, lines: list[CorpusLine],
     covered = [line for line in lines if line.tokens is not None]
     runner = Runner(model)
     started = time.perf_counter()
-    outputs = runner.run([line.tokens for line in covered]) if covered else []
-    found.model_seconds = time.perf_counter() - started
     if shown and covered:
-        readings = runner.read([line.tokens for line in covered], shown)
+        outputs, readings = runner.run_and_read([line.tokens for line in covered], shown)
         found.shown = {line.number: {name: sentence_answer(values[name]) for name in shown}
                        for line, values in zip(covered, readings)}
+    else:
+        outputs = runner.run([line.tokens for line in covered]) if covered else []
+    found.model_seconds = time.perf_counter() - started
     answer = encoder.tokenizer.detokenized if encoder.tokenizer.joins else sentence_answer
     found.answers = {line.number: answer(out) for line, out in zip(covered, outputs)}
     if program is None:

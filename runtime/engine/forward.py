@@ -155,6 +155,27 @@ class Runner:
         return [{s.name: list(decode_subspace(s, rows)[0]) for s in packed}
                 for rows in self.residuals(batch, columns)]
 
+    def run_and_read(self, batch: Sequence[Sequence[Any]],
+                     names: Sequence[str]) -> tuple[list[list[Any]], list[dict[str, list[Any]]]]:
+        """``run`` and ``read`` of the same inputs from one forward pass: each batch
+        keeps the directions the unembedding reads and the named s-ops' directions, the
+        outputs are decoded from the first, the s-ops from the second. (A model with a
+        final layer norm, which reads every direction, takes the two passes.)"""
+        if "ln_final_w" in self.model.params:
+            return self.run(batch), self.read(batch, names)
+        unembed = np.asarray(self.model.params["unembed"], np.float64)
+        used = np.flatnonzero(np.any(unembed != 0, axis=1))
+        subspaces = [self.model.layout[name] for name in names]
+        columns = np.unique(np.concatenate([used] + [np.arange(s.start, s.stop) for s in subspaces]))
+        at_used = np.searchsorted(columns, used)
+        packed = [replace(s, start=int(np.searchsorted(columns, s.start)),
+                          stop=int(np.searchsorted(columns, s.start)) + s.width) for s in subspaces]
+        outputs, readings = [], []
+        for rows in self.residuals(batch, columns):
+            outputs.append(self._decode_logits(np.asarray(rows, np.float64)[:, at_used] @ unembed[used]))
+            readings.append({s.name: list(decode_subspace(s, rows)[0]) for s in packed})
+        return outputs, readings
+
     def _small(self, ids: np.ndarray) -> SmallPass:
         if self._float64_params is None:
             self._float64_params = as_float64(self.model.params)
