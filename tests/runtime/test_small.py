@@ -64,7 +64,7 @@ def test_runner_answers_alike_below_and_above_the_small_batch(name):
         assert same_output(expected, small) and same_output(expected, large)
 
 
-def test_runner_reads_kept_s_ops_alike_on_both_sides_of_the_threshold():
+def test_runner_reads_kept_s_ops_alike_on_both_sides_of_the_threshold_with_or_without_the_output():
     program = load_file(str(ROOT / "programs" / "sort.rasp")).program
     names = ["smaller", "first_copy"]
     model = compile_program(program, max_len=6, keep=tuple(names))
@@ -72,23 +72,11 @@ def test_runner_reads_kept_s_ops_alike_on_both_sides_of_the_threshold():
     inputs = [tuple(rng.choice(model.config.vocab[1:]) for _ in range(rng.randint(1, 6)))
               for _ in range(SMALL_BATCH + 3)]
     runner = Runner(model)
+    output = program.output_expr(model.config.output)
     for batch in (inputs[:2], inputs):
-        for tokens, read in zip(batch, runner.read(batch, names)):
+        outputs, readings = runner.run_and_read(batch, names)         # one pass
+        for tokens, read, out, read_too in zip(batch, runner.read(batch, names), outputs, readings):
+            assert same_output(evaluate(output, tokens), out), tokens
             for name in names:
-                assert same_output(evaluate(program.names[name], tokens), read[name]), (name, tokens)
-
-
-def test_one_pass_gives_the_outputs_and_the_kept_s_ops_as_two_passes_do():
-    program = load_file(str(ROOT / "programs" / "sort.rasp")).program
-    names = ["smaller", "first_copy"]
-    model = compile_program(program, max_len=6, keep=tuple(names))
-    rng = random.Random(4)
-    inputs = [tuple(rng.choice(model.config.vocab[1:]) for _ in range(rng.randint(1, 6)))
-              for _ in range(SMALL_BATCH + 3)]
-    runner = Runner(model)
-    for batch in (inputs[:2], inputs):
-        outputs, readings = runner.run_and_read(batch, names)
-        for tokens, out, read in zip(batch, outputs, readings):
-            assert same_output(evaluate(program.output_expr(model.config.output), tokens), out), tokens
-            for name in names:
-                assert same_output(evaluate(program.names[name], tokens), read[name]), (name, tokens)
+                expected = evaluate(program.names[name], tokens)
+                assert same_output(expected, read[name]) and same_output(expected, read_too[name]), (name, tokens)
