@@ -28,11 +28,13 @@ from runtime.outputs import same_output
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = ("reverse", "sort", "hist", "most_freq")
 LENS_PROGRAM, LENS_INPUT = "reverse", "abcd"
-#: Each language program with the sentences the demo gives it.
+#: Each language program with the sentences the demo gives it, and the s-ops it shows
+#: beside the output (kept by the compiler, read from the same forward pass).
 LANGUAGE_PROGRAMS = (
-    ("nlp/sentiment", ("Not bad at all!", "The ending was SO BAD!!", "I love this movie :)")),
-    ("nlp/grammaticality", ("The dogs are barking.", "The dogs is barking.", "Mary said that John hurt herself.")),
-    ("nlp/translate_en_fr", ("She is not hungry.", "We are very tired.", "I'm at home.")),
+    ("nlp/sentiment", ("Not bad at all!", "The ending was SO BAD!!", "I love this movie :)"), ()),
+    ("nlp/grammaticality", ("The dogs are barking.", "The dogs is barking.", "Mary said that John hurt herself.",
+                            "What did John wonder who would win?"), ("rule",)),
+    ("nlp/translate_en_fr", ("She is not hungry.", "We are very tired.", "I'm at home."), ()),
 )
 OUT_DIR = Path("demo_out")
 
@@ -69,31 +71,33 @@ def run_program(name: str) -> Outcome:
     return Outcome(name, model_facts(model), matched, len(examples), tuple(lines))
 
 
-def run_language_program(name: str, sentences: tuple[str, ...]) -> tuple[str, ...]:
+def run_language_program(name: str, sentences: tuple[str, ...], shown: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Lines showing each sentence's tokens and the compiled model's answer beside
-    the interpreter's."""
+    the interpreter's, and each ``shown`` s-op's value at the sentence's end."""
     path = ROOT / "programs" / f"{name}.rasp"
     if not path.exists():
         return (f"{name}: skipped: programs/{name}.rasp is not there",)
     try:
         program = load_program(str(path))
         started = time.perf_counter()
-        model = compile_program(program)
+        model = compile_program(program, keep=shown)
         seconds = time.perf_counter() - started
         encoder = program.tokenizer.encoder(program.vocab)
         inputs = [encoder.encode(text, model.config.max_len).tokens for text in sentences]
-        outputs = Runner(model).run(inputs)
+        outputs, readings = Runner(model).run_and_read(inputs, shown)
     except RaspcError as error:
         return (f"{name}: failed: {error.message}",)
     facts = model_facts(model)
     lines = [f"{name}: {facts.layers} layers, {facts.params:,} parameters, compiled in {seconds:.0f} s"]
     output = program.output_expr()
-    for text, tokens, answer in zip(sentences, inputs, outputs):
+    for text, tokens, answer, read in zip(sentences, inputs, outputs, readings):
         reference = evaluate(output, tokens)
         same = same_output(reference, answer, float(model.stats.get("output_tolerance") or 1e-4))
+        beside = "".join(f", {sop} {read[sop][-1]}" for sop in shown)
+        expected = "".join(f", {sop} {evaluate(program.names[sop], tokens)[-1]}" for sop in shown)
         lines.append(f"  {text!r} -> {shown_sequence(list(tokens))}: {program.output} "
-                     f"{_answer(program, answer)}   interpreter: {_answer(program, reference)}  "
-                     f"{'ok' if same else 'DIFFERENT'}" + _vader_beside(name, text))
+                     f"{_answer(program, answer)}{beside}   interpreter: {_answer(program, reference)}{expected}  "
+                     f"{'ok' if same and beside == expected else 'DIFFERENT'}" + _vader_beside(name, text))
     return tuple(lines)
 
 
@@ -177,7 +181,8 @@ def main(out=None, out_dir: Path = OUT_DIR) -> int:
     for line in table(outcomes):
         print(line, file=out)
     print("", file=out)
-    language = [line for name, sentences in LANGUAGE_PROGRAMS for line in run_language_program(name, sentences)]
+    language = [line for name, sentences, shown in LANGUAGE_PROGRAMS
+                for line in run_language_program(name, sentences, shown)]
     for line in language:
         print(line, file=out)
     if language:

@@ -17,9 +17,13 @@ def test_demo_runs_and_writes_the_lens_report(tmp_path):
     present = [name for name in demo.PROGRAMS if (demo.ROOT / "programs" / f"{name}.rasp").exists()]
     for name in present:
         assert f"{name} " in text and "match" in text
-    for name, sentences in demo.LANGUAGE_PROGRAMS:
+    for name, sentences, _ in demo.LANGUAGE_PROGRAMS:
         if (demo.ROOT / "programs" / f"{name}.rasp").exists():
             assert all(repr(sentence) in text for sentence in sentences)
+    assert "DIFFERENT" not in text
+    if (demo.ROOT / "programs" / "nlp" / "grammaticality.rasp").exists():
+        # judged by hand: a plural subject with "is"; a wh-word moved out of a wh-clause
+        assert "acceptable 0, rule agreement" in text and "acceptable 0, rule island" in text
     if "reverse" in present:
         report = tmp_path / "demo_out" / "lens_reverse.html"
         assert f"open {report}" in text
@@ -30,7 +34,7 @@ def test_demo_runs_and_writes_the_lens_report(tmp_path):
 def test_demo_skips_a_missing_program(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "PROGRAMS", ("no_such_program",))
     monkeypatch.setattr(demo, "LENS_PROGRAM", "no_such_program")
-    monkeypatch.setattr(demo, "LANGUAGE_PROGRAMS", (("nlp/no_such_program", ("a sentence",)),))
+    monkeypatch.setattr(demo, "LANGUAGE_PROGRAMS", (("nlp/no_such_program", ("a sentence",), ()),))
     out = io.StringIO()
     assert demo.main(out=out, out_dir=tmp_path) == 0
     text = out.getvalue()
