@@ -215,9 +215,14 @@ def score(found: Evaluation, threshold: float, worst: int, categorical: bool = F
     labels = [line.label for line, _ in pairs]
     if not categorical and all(_is_number(a) for a in answers) and all(_is_number(x) for x in labels):
         return _score_numbers(pairs, answers, labels, threshold, worst)
-    answers_text = [a if not isinstance(a, list) else str(a) for a in answers]
+    answers_text = [a if not isinstance(a, list) else MIXED for a in answers]
     labels_text = [label if isinstance(label, str) else _category(label) for label in labels]
     return _score_categories(pairs, answers_text, labels_text, worst)
+
+
+#: The confusion matrix's column for a sentence whose answer differs across its
+#: positions (a trained model's can), counted wrong whatever the label.
+MIXED = "mixed"
 
 
 def _category(label: float) -> Any:
@@ -245,6 +250,10 @@ def _score_categories(pairs, answers, labels, worst: int) -> Scored:
     table = ["  " + "label \\ answer".ljust(width + 4) + " ".join(str(c).rjust(width) for c in classes)]
     table += ["  " + str(c).ljust(width + 4) + " ".join(str(n).rjust(width) for n in row)
               for c, row in zip(classes, matrix)]
+    mixed = answers.count(MIXED)
+    if mixed:
+        table.append(f"  ({MIXED}: the answer differs across the sentence's positions, on {mixed:,} "
+                     f"sentence{'s' if mixed != 1 else ''}; counted wrong)")
     wrong = [(line, answer) for (line, _), answer, label in zip(pairs, answers, labels) if answer != label]
     summary = {"accuracy": accuracy(answers, labels), "mcc": mcc(answers, labels), "scored": len(pairs)}
     return Scored("categories", summary, wrong[:worst], table)

@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+from cli.commands.eval_corpus import MIXED, Evaluation, score
+from cli.corpus import CorpusLine
 from cli.main import main
 from runtime.scores import mcc, pearson
 
@@ -184,3 +186,15 @@ def test_keeping_a_name_that_is_no_s_op_is_one_line_naming_it(tmp_path, capsys):
     assert "cannot keep 'nothing_here'" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "v.safetensors").exists()
 
+
+
+def test_a_sentence_whose_answer_differs_across_positions_is_one_mixed_column_counted_wrong():
+    lines = [CorpusLine(k + 1, f"line {k + 1}", label) for k, label in enumerate([1.0, 0.0, 1.0, 0.0])]
+    answers = {1: 1, 2: [0, 1, 0], 3: [1, 1, 0], 4: 0}
+    scored = score(Evaluation(lines, answers), threshold=0.05, worst=5, categorical=True)
+    # by hand: right on lines 1 and 4; lines 2 and 3 mixed, so wrong
+    assert scored.summary["accuracy"] == pytest.approx(0.5)
+    assert scored.summary["mcc"] == pytest.approx(mcc([1, MIXED, MIXED, 0], [1, 0, 1, 0]))
+    header, *rows = scored.table
+    assert header.split()[-3:] == ["0", "1", MIXED] and len(rows) == 4
+    assert "2 sentences" in rows[-1] and "counted wrong" in rows[-1]
