@@ -110,11 +110,17 @@ class VariableReport:
     pairs: int
     a_copies: tuple[str, ...] = ()
     a_fused_in: tuple[str, ...] = ()
+    #: The share of pairs where B, not patched at all, already gives the
+    #: counterfactual output: the floor B's IIA is read against (a model that
+    #: answers the same whatever the input scores this on every pair whose
+    #: counterfactual is that answer).
+    b_unpatched: float | None = None
 
     def to_json(self) -> dict:
         return {"name": self.name, "encoding": self.encoding, "writer": self.writer,
                 "probe": _finite(self.probe), "control": _finite(self.control),
-                "b_iia": _number(self.b_iia), "a_iia": _number(self.a_iia), "pairs": self.pairs,
+                "b_iia": _number(self.b_iia), "b_unpatched": _number(self.b_unpatched),
+                "a_iia": _number(self.a_iia), "pairs": self.pairs,
                 "a_copies": list(self.a_copies), "a_fused_in": list(self.a_fused_in)}
 
 
@@ -262,19 +268,20 @@ def compare(a: Model, b: Model, evidence: Evidence, seed: int = 0) -> Comparison
         _, control_scores = control_probes[variable.name]
         probes[variable.name] = fitted
         change = changes.get(variable.name)
-        b_iia = a_iia = None
+        b_iia = a_iia = b_unpatched = None
         if change is not None and change.expected:
             base_ids, source_ids = _pair_ids(a, change)
             where = point_index(b_trace.points, variable.writer)
             if where is not None:
                 b_iia = interchange_accuracy(b, base_ids, source_ids, [Patch(where, fitted[variable.writer].basis())],
                                              change.expected, tolerance)
+                b_unpatched = interchange_accuracy(b, base_ids, source_ids, [], change.expected, tolerance)
             if variable.subspace is not None and not variable.fused_in:
                 a_iia = interchange_accuracy(a, base_ids, source_ids, own_patches(a, a_trace.points, variable),
                                              change.expected, tolerance)
         reports.append(VariableReport(variable.name, variable.encoding, variable.writer, scores, control_scores,
                                       b_iia, a_iia, len(change.expected) if change else 0,
-                                      tuple(c.name for c in variable.copies), variable.fused_in))
+                                      tuple(c.name for c in variable.copies), variable.fused_in, b_unpatched))
     a_rows = [position_rows(r, ids) for r in a_trace.residuals]
     b_rows = [position_rows(r, ids) for r in b_trace.residuals]
     example = max(range(len(inputs)), key=lambda k: len(inputs[k]))

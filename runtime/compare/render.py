@@ -86,15 +86,17 @@ def format_text(result: Comparison, a_name: str, b_name: str) -> str:
                      for h in result.heads])
     if result.variables:
         lines += ["", "variables (linear probe on B's residual: best point; control: a random model of B's shape;",
-                  "IIA: interchange interventions at the point where A writes the s-op):"]
+                  "IIA: interchange interventions at the point where A writes the s-op; B unpatched: the share",
+                  "of pairs where B gives the counterfactual output with no patch at all, the floor of B's IIA):"]
         rows = []
         for v in result.variables:
             point, score = best_probe(v.probe)
             at_writer = v.probe.get(v.writer)
             rows.append([v.name, v.writer, _score(at_writer, v.encoding), point, _score(score, v.encoding),
-                         _score(v.control.get(point), v.encoding), _pct(v.b_iia), _a_iia(v), str(v.pairs)])
+                         _score(v.control.get(point), v.encoding), _pct(v.b_iia), _pct(v.b_unpatched), _a_iia(v),
+                         str(v.pairs)])
         lines += _table(["s-op", "A writes at", "B probe there", "B best at", "B best", "control",
-                         "B IIA", "A IIA", "pairs"], rows)
+                         "B IIA", "B unpatched", "A IIA", "pairs"], rows)
         lines += reach_notes(result.variables)
     lines += ["", "linear CKA of the residual streams, point by point:"]
     lines += _table(["point", "CKA"], [[p, _num(c)] for p, c in result.layer_cka().items()])
@@ -193,14 +195,16 @@ def render_html(result: Comparison, a_name: str, b_name: str) -> str:
         out.append("<h2>Variables</h2><p class=note>Linear probes on B's residual after each step (held-out "
                    "accuracy, or R<sup>2</sup> for numerical s-ops), control in brackets: the same probe on a "
                    "random model of B's shape. IIA: interchange-intervention accuracy at the point where A "
-                   "writes the s-op (B on its probe's subspace, A on its own layout subspace).</p>")
+                   "writes the s-op (B on its probe's subspace, A on its own layout subspace); B unpatched: the "
+                   "share of pairs where B gives the counterfactual output with no patch at all, the floor of "
+                   "B's IIA.</p>")
         points = list(result.b_points)
         rows = []
         for v in result.variables:
             rows.append([v.name, v.writer] + [f"{_score(v.probe.get(p), v.encoding)} "
                                               f"({_score(v.control.get(p), v.encoding)})" for p in points]
-                        + [_pct(v.b_iia), _a_iia(v), str(v.pairs)])
-        out.append(_html_table(["s-op", "A writes at"] + points + ["B IIA", "A IIA", "pairs"], rows))
+                        + [_pct(v.b_iia), _pct(v.b_unpatched), _a_iia(v), str(v.pairs)])
+        out.append(_html_table(["s-op", "A writes at"] + points + ["B IIA", "B unpatched", "A IIA", "pairs"], rows))
         notes = [html.escape(line.strip()) for line in reach_notes(result.variables) if line]
         if notes:
             out.append("<p class=note>" + "<br>".join(notes) + "</p>")

@@ -47,6 +47,14 @@ def test_a_compiled_model_against_itself_is_perfect():
         if variable.pairs:
             assert variable.b_iia == 1.0 and variable.a_iia == 1.0
     assert sum(v.pairs > 0 for v in result.variables) >= 4
+    # Unpatched, B gives each base's own output: the counterfactual exactly where the
+    # interpreter says the intervention leaves the base's output as it is.
+    truth = dict(zip(evidence("sort").inputs, evidence("sort").truth))
+    for change in evidence("sort").interchanges:
+        if change.expected:
+            unchanged = np.mean([list(want) == list(truth[base]) for base, want in zip(change.bases, change.expected)])
+            variable = next(v for v in result.variables if v.name == change.name)
+            assert variable.b_unpatched == pytest.approx(unchanged), change.name
     assert all(value == pytest.approx(1.0) for value in result.layer_cka().values())
 
 

@@ -81,6 +81,9 @@ def test_the_worked_pair_needs_the_folded_copy_patched_too(program):
     alone = [Patch(points.index(own.writer), subspace_basis(model.config.d_model, range(own.start, own.stop)))]
     assert interchange_accuracy(model, base, source, alone, [[1, 2]], 0.0) == 1.0
     assert interchange_accuracy(model, base, source, alone, [[2, 1]], 0.0) == 0.0
+    # no patch at all: the base's own output, [1, 12]
+    assert interchange_accuracy(model, base, source, [], [[1, 12]], 0.0) == 1.0
+    assert interchange_accuracy(model, base, source, [], [[2, 1]], 0.0) == 0.0
     (variable,) = variables_of(model, {"a": ([True],)})
     assert [c.name for c in variable.copies] == ["b"]
     assert interchange_accuracy(model, base, source, own_patches(model, points, variable), [[2, 1]], 0.0) == 1.0
