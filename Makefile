@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m cli.demo
 
-# Every test: what CI runs (.ci/run).
+# Every test, on two workers (pytest-xdist): what CI runs (.ci/run).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # A quick answer while developing: the tests not marked slow, up to the first failure.
 test-fast: $(STAMP)
