@@ -18,7 +18,7 @@ from runtime.compare.comparison import (Evidence, Interchange, compare, encode_a
 from runtime.compare.lens import FittedProbes, probed_report
 from runtime.compare.render import format_text, write_html
 from runtime.engine.dense import trace
-from runtime.io import is_model_file, load_model
+from runtime.io import flatten_params, is_model_file, load_model
 from runtime.lens import LensReport
 from runtime.model import Model
 from runtime.train.data import sample_inputs
@@ -123,11 +123,8 @@ def probed_lens(args: argparse.Namespace, model: Model, tokens: tuple) -> LensRe
 
 def non_finite_tensor(model: Model) -> str | None:
     """The name of the first weight tensor holding NaN or an infinity, or None."""
-    layers = {f"layers.{k}.{name}": array for k, layer in enumerate(model.params["layers"])
-              for name, array in layer.items()}
-    tensors = {**{name: array for name, array in model.params.items() if name != "layers"}, **layers}
-    return next((name for name, array in tensors.items()
-                 if np.asarray(array).dtype.kind == "f" and not np.isfinite(array).all()), None)
+    return next((name for name, array in flatten_params(model.params).items()
+                 if array.dtype.kind == "f" and not np.isfinite(array).all()), None)
 
 
 def compare_command(args: argparse.Namespace, out=None) -> int:

@@ -260,6 +260,10 @@ def compare(a: Model, b: Model, evidence: Evidence, seed: int = 0) -> Comparison
     control_trace = trace(control.params, ids, control.config)
     heads = match_heads(a_trace.patterns, b_trace.patterns, query_mask(ids))
     changes = {change.name: change for change in evidence.interchanges}
+    b_output_of = dict(zip(inputs, b_out))
+    other_bases = list(dict.fromkeys(base for change in evidence.interchanges for base in change.bases
+                                     if base not in b_output_of))
+    b_output_of.update(zip(other_bases, Runner(b).run(other_bases) if other_bases else []))
     reports, probes = [], {}
     b_probes = fit_all_probes(evidence.variables, b_trace, ids)
     control_probes = fit_all_probes(evidence.variables, control_trace, ids)
@@ -275,7 +279,8 @@ def compare(a: Model, b: Model, evidence: Evidence, seed: int = 0) -> Comparison
             if where is not None:
                 b_iia = interchange_accuracy(b, base_ids, source_ids, [Patch(where, fitted[variable.writer].basis())],
                                              change.expected, tolerance)
-                b_unpatched = interchange_accuracy(b, base_ids, source_ids, [], change.expected, tolerance)
+                b_unpatched = float(np.mean([same_output(want, b_output_of[base], tolerance)
+                                             for base, want in zip(change.bases, change.expected)]))
             if variable.subspace is not None and not variable.fused_in:
                 a_iia = interchange_accuracy(a, base_ids, source_ids, own_patches(a, a_trace.points, variable),
                                              change.expected, tolerance)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import accumulate
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -148,10 +147,7 @@ class Runner:
         """Per input, the values of the named s-ops at positions 1..n, decoded from the
         residual after the last layer (every s-op keeps its subspace to the end); only
         their directions are kept from each batch."""
-        subspaces = [self.model.layout[name] for name in names]
-        starts = accumulate((s.width for s in subspaces), initial=0)
-        columns = np.concatenate([np.arange(s.start, s.stop) for s in subspaces] + [np.zeros(0, np.int64)])
-        packed = [replace(s, start=start, stop=start + s.width) for s, start in zip(subspaces, starts)]
+        columns, packed = self._read_columns(names)
         return [{s.name: list(decode_subspace(s, rows)[0]) for s in packed}
                 for rows in self.residuals(batch, columns)]
 
@@ -165,16 +161,22 @@ class Runner:
             return self.run(batch), self.read(batch, names)
         unembed = np.asarray(self.model.params["unembed"], np.float64)
         used = np.flatnonzero(np.any(unembed != 0, axis=1))
-        subspaces = [self.model.layout[name] for name in names]
-        columns = np.unique(np.concatenate([used] + [np.arange(s.start, s.stop) for s in subspaces]))
+        columns, packed = self._read_columns(names, used)
         at_used = np.searchsorted(columns, used)
-        packed = [replace(s, start=int(np.searchsorted(columns, s.start)),
-                          stop=int(np.searchsorted(columns, s.start)) + s.width) for s in subspaces]
         outputs, readings = [], []
         for rows in self.residuals(batch, columns):
             outputs.append(self._decode_logits(np.asarray(rows, np.float64)[:, at_used] @ unembed[used]))
             readings.append({s.name: list(decode_subspace(s, rows)[0]) for s in packed})
         return outputs, readings
+
+    def _read_columns(self, names: Sequence[str], also: np.ndarray | None = None) -> tuple[np.ndarray, list]:
+        """The residual columns to keep for the named s-ops (and ``also``), sorted, and
+        each s-op's subspace moved to where its directions sit among those columns."""
+        subspaces = [self.model.layout[name] for name in names]
+        parts = [np.arange(s.start, s.stop) for s in subspaces] + [np.zeros(0, np.int64) if also is None else also]
+        columns = np.unique(np.concatenate(parts))
+        starts = [int(np.searchsorted(columns, s.start)) for s in subspaces]
+        return columns, [replace(s, start=start, stop=start + s.width) for s, start in zip(subspaces, starts)]
 
     def _small(self, ids: np.ndarray) -> SmallPass:
         if self._float64_params is None:
