@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from runtime.errors import ModelFileError
-from runtime.model import HeadLabel, Layout, Model, ModelConfig, SourceName
+from runtime.model import CATEGORICAL, HeadLabel, Layout, Model, ModelConfig, SourceName, grid_width
 
 FORMAT_KEY = "raspc_format"
 DIGEST_KEY = "raspc_sha256"
@@ -372,6 +372,11 @@ def check_shapes(model: Model, path: str) -> None:
             raise ModelFileError(
                 f"{path} does not match its config: subspace {subspace.name} "
                 f"[{subspace.start}, {subspace.stop}) lies outside d_model {model.config.d_model}")
+        if subspace.grid_rows and (subspace.encoding != CATEGORICAL or subspace.width != grid_width(
+                len(subspace.values), subspace.grid_rows)):
+            raise ModelFileError(
+                f"{path} does not match its config: subspace {subspace.name} is not a grid of "
+                f"{subspace.grid_rows} rows for its {len(subspace.values)} values")
     if model.neuron_labels:
         for index, (labels, layer) in enumerate(zip(model.neuron_labels, model.params["layers"])):
             if len(labels) != layer["b_in"].shape[0]:

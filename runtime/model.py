@@ -31,6 +31,7 @@ temperature into ``w_q`` and uses ``attn_scale = 1``; a trained model uses
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -54,6 +55,11 @@ class Subspace:
     direction whose coordinate is the value itself, and ``values`` lists the values
     it can take where they are known (may be empty). ``writer`` says who writes it:
     ``"embed"``, or ``"L{layer}.attn"`` / ``"L{layer}.mlp"``.
+
+    A categorical subspace with ``grid_rows`` > 0 holds its values on a grid instead
+    of one direction each (``grid_code``): value k is its row's direction plus its
+    column's, ``grid_rows + ceil(n / grid_rows)`` directions for n values. The
+    compiler writes a large output this way, which only the unembedding reads.
     """
 
     name: str
@@ -62,19 +68,55 @@ class Subspace:
     encoding: str
     values: tuple[Value, ...] = ()
     writer: str = "embed"
+    grid_rows: int = 0
 
     @property
     def width(self) -> int:
         return self.stop - self.start
 
+    def code(self) -> np.ndarray:
+        """Each value's vector in the subspace, (values, width): the identity for a
+        one-hot, ``grid_code`` for a grid."""
+        if self.grid_rows:
+            return grid_code(len(self.values), self.grid_rows)
+        return np.eye(len(self.values), self.width)
+
     def to_json(self) -> dict:
-        return {"name": self.name, "start": self.start, "stop": self.stop,
+        data = {"name": self.name, "start": self.start, "stop": self.stop,
                 "encoding": self.encoding, "values": list(self.values), "writer": self.writer}
+        if self.grid_rows:
+            data["grid_rows"] = self.grid_rows
+        return data
 
     @staticmethod
     def from_json(data: dict) -> "Subspace":
         return Subspace(data["name"], int(data["start"]), int(data["stop"]), data["encoding"],
-                        tuple(data.get("values", ())), data.get("writer", "embed"))
+                        tuple(data.get("values", ())), data.get("writer", "embed"),
+                        int(data.get("grid_rows", 0)))
+
+
+def grid_rows_for(n_values: int) -> int:
+    """The rows of the narrowest grid that holds ``n_values``: ceil(sqrt(n))."""
+    return math.isqrt(n_values - 1) + 1 if n_values > 1 else 1
+
+
+def grid_width(n_values: int, rows: int) -> int:
+    """Directions of a grid of ``rows`` rows holding ``n_values``: its rows and columns."""
+    return rows + -(-n_values // rows)
+
+
+def grid_code(n_values: int, rows: int) -> np.ndarray:
+    """The grid's vectors, (n_values, rows + columns): value k is a 1 at its row, k //
+    columns, and a 1 at its column, rows + k % columns. The unembedding scores value j
+    by the dot product with j's vector: 2 for the value held, at most 1 for any other
+    (two values differ in their row or their column), the same margin of 1 a one-hot
+    gives."""
+    columns = -(-n_values // rows)
+    code = np.zeros((n_values, rows + columns))
+    k = np.arange(n_values)
+    code[k, k // columns] = 1.0
+    code[k, rows + k % columns] = 1.0
+    return code
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,8 @@ def same_output(expected: Sequence[Any], got: Sequence[Any], tolerance: float = 
 
 
 def decode_subspace(subspace: Subspace, rows: np.ndarray) -> tuple[tuple, tuple]:
-    """The values a subspace holds in ``rows`` (positions, d_model), with confidences."""
+    """The values a subspace holds in ``rows`` (positions, d_model), with confidences
+    (the top score less the runner-up's; a grid's values scored through its code)."""
     block = np.asarray(rows, np.float64)[:, subspace.start:subspace.stop]
     if subspace.encoding != CATEGORICAL:
         values = tuple(float(v) for v in block[:, 0]) if block.shape[1] else ()
@@ -99,6 +100,8 @@ def decode_subspace(subspace: Subspace, rows: np.ndarray) -> tuple[tuple, tuple]
     if block.shape[1] == 0:
         return (), ()
     labels = subspace.values or tuple(range(block.shape[1]))
+    if subspace.grid_rows:
+        block = block @ subspace.code().T
     top = np.argmax(block, axis=1)
     ordered = np.sort(block, axis=1)
     runner_up = ordered[:, -2] if block.shape[1] > 1 else np.zeros(len(block))

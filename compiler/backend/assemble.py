@@ -339,7 +339,7 @@ def place_head(head: HeadBlock, plan: Plan) -> PlacedHead:
         else:
             qk[plan.slice(term.query), plan.slice(term.key)] += term.matrix
     for term in head.ov:
-        ov[plan.slice(term.source), plan.slice(head.output)] += term.matrix
+        ov[plan.slice(term.source), plan.slice(head.output)] += plan.written(head.output, term.matrix)
     return PlacedHead(qk, ov, [head], kept)
 
 
@@ -426,8 +426,8 @@ def place_layer(built: LayerBlocks, plan: Plan, layer: int, share: bool) -> Plac
         for space, matrix in zip(block.inputs, block.w_in):
             w_in[plan.slice(space), start:stop] += matrix
         b_in[start:stop] = block.b_in
-        w_out[start:stop, plan.slice(block.output)] += block.w_out
-        b_out[plan.slice(block.output)] += block.b_out
+        w_out[start:stop, plan.slice(block.output)] += plan.written(block.output, block.w_out)
+        b_out[plan.slice(block.output)] += plan.written(block.output, block.b_out)
         neuron_labels.extend(block.neuron_labels)
         start = stop
     if np.any(b_out != 0):
@@ -487,6 +487,7 @@ def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.nda
             continue
         space = plan.spaces[node.id]
         start = plan.layout[space.name].start
+        grid = plan.subspace(space).code() if plan.subspace(space).grid_rows else None
         if isinstance(node, ir.Constant):
             rows, table, fn = range(1, len(vocab) + 1), token_embed, lambda _: node.value
             args = vocab
@@ -502,7 +503,9 @@ def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.nda
                 value = fn(arg)
             except Exception:  # outside the function's domain: no input reaches it
                 continue
-            if space.encoding == CATEGORICAL:
+            if grid is not None:
+                table[row, plan.slice(space)] = grid[space.index_of(value)]
+            elif space.encoding == CATEGORICAL:
                 table[row, start + space.index_of(value)] = 1.0
             else:
                 table[row, start] = float(value)
@@ -511,10 +514,14 @@ def embeddings(lowered: Lowered, schedule: Schedule, plan: Plan) -> tuple[np.nda
 
 
 def unembedding(plan: Plan, output: Space) -> np.ndarray:
-    d = plan.layout.d_model
-    sub = plan.layout[output.name]
-    matrix = np.zeros((d, output.width), np.float32)
-    matrix[np.arange(sub.start, sub.stop), np.arange(output.width)] = 1.0
+    """Each output value's column: its vector in the output's subspace (a one-hot's
+    direction, or a grid's row and column)."""
+    sub = plan.subspace(output)
+    matrix = np.zeros((plan.layout.d_model, output.width), np.float32)
+    if sub.grid_rows:
+        matrix[sub.start:sub.stop] = sub.code().T
+    else:
+        matrix[np.arange(sub.start, sub.stop), np.arange(output.width)] = 1.0
     return matrix
 
 

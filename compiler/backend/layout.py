@@ -8,10 +8,20 @@ that MLPs decode).
 With ``reuse_residual``, a scratch direction is shared by selector widths in
 different layers: the MLP of the layer where its last reader runs erases it (one
 ReLU subtracts the value), so that the next width finds the direction clean.
+
+With ``grid_output``, a categorical output of GRID_MIN_VALUES values or more that no
+operation reads (only the unembedding does) is held on a grid
+(``runtime.model.grid_code``): its value's row and column, about 2 sqrt(n)
+directions instead of n. Every layer's matrices span the whole residual, so a
+translator's 2,400 output chunks cost millions of zero weights as a one-hot; the
+blocks that write it are built for the one-hot as usual and ``Plan.written`` carries
+what they write onto the grid, which is linear, so the output is exactly as before.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from compiler.constructions.blocks import BOS, ONE, Space
 from compiler.analysis.operands import operands
@@ -19,7 +29,11 @@ from compiler.passes.nodes import WidthScratch
 from compiler.passes.pipeline import Lowered
 from compiler.backend.schedule import ATTN, EMBED, MLP, Schedule
 from rasp import ir
-from runtime.model import CATEGORICAL, NUMERICAL, Layout, Subspace
+from runtime.model import CATEGORICAL, NUMERICAL, Layout, Subspace, grid_rows_for, grid_width
+
+#: The fewest values of an output held on a grid: below it a one-hot costs little and
+#: reads plainly in the lens.
+GRID_MIN_VALUES = 256
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,13 @@ class Plan:
 
     def subspace(self, space: Space) -> Subspace:
         return self.layout[space.name]
+
+    def written(self, space: Space, matrix: np.ndarray) -> np.ndarray:
+        """What a block writes into ``space`` (its last axis one entry per value of the
+        space) in the residual's directions of it: the same for a one-hot, through
+        the code for a grid."""
+        sub = self.layout[space.name]
+        return matrix @ sub.code() if sub.grid_rows else matrix
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,10 @@ def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] 
             continue  # only folded maps read it, and they are computed in the table
         space = space_for(node, _unique_name(node.label, taken), lowered)
         spaces[node.id] = space
+        grid_rows = grid_rows_for(space.width) if (
+            node.id in outputs and not read_by.get(node.id) and "grid_output" not in disabled
+            and space.encoding == CATEGORICAL and space.width >= GRID_MIN_VALUES) else 0
+        width = grid_width(space.width, grid_rows) if grid_rows else space.width
         start = None
         reusable = (isinstance(node, WidthScratch) and node.id not in outputs
                     and "reuse_residual" not in disabled
@@ -120,13 +145,13 @@ def plan_layout(lowered: Lowered, schedule: Schedule, disabled: tuple[str, ...] 
                 start = free.pop(slot).start
         if start is None:
             start = cursor
-            cursor += space.width
+            cursor += width
         if reusable and read_by.get(node.id):
             last = max(schedule.layer[r.id] for r in read_by[node.id])
             free.append(_ScratchSlot(start, last))
             erase[node.id] = last
-        subspaces.append(Subspace(space.name, start, start + space.width, space.encoding,
-                                  space.values, writer(kind, layer)))
+        subspaces.append(Subspace(space.name, start, start + width, space.encoding,
+                                  space.values, writer(kind, layer), grid_rows))
     return Plan(Layout(cursor, tuple(subspaces)), spaces, erase)
 
 

@@ -39,7 +39,7 @@ or a length becomes a head writing ``1/(w+1)`` and a map decoding it
 
 The other names in ``PASSES`` switch off choices made later: ``dead_code``
 (``compiler.compile_program`` keeps every named s-op), ``share_heads`` and
-``narrow_equalities`` (assembly), ``reuse_residual`` (layout). One list of names
+``narrow_equalities`` (assembly), ``reuse_residual`` and ``grid_output`` (layout). One list of names
 covers them all.
 """
 from __future__ import annotations
@@ -66,10 +66,10 @@ from rasp import ir
 #: Every name ``--no-opt`` accepts, in the order ``raspc compile --help`` lists them.
 PASSES = ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
           "compact_numerical", "split_lexicographic", "count_means", "simplify_selects", "maps_into_selects",
-          "constant_tests", "narrow_equalities")
+          "constant_tests", "narrow_equalities", "grid_output")
 
 #: The names in PASSES that no graph pass answers to: read by later stages.
-LATER_SWITCHES = ("share_heads", "dead_code", "reuse_residual", "narrow_equalities")
+LATER_SWITCHES = ("share_heads", "dead_code", "reuse_residual", "narrow_equalities", "grid_output")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,11 @@ import json
 
 import pytest
 
-from runtime.model import BOS, CATEGORICAL, NUMERICAL, HeadLabel, Layout, ModelConfig, Subspace, same_token
+import numpy as np
+
+from runtime.model import (BOS, CATEGORICAL, NUMERICAL, HeadLabel, Layout, ModelConfig, Subspace, grid_code,
+                           grid_rows_for, grid_width, same_token)
+from runtime.outputs import decode_subspace
 from tests.support.hand_models import identity_model, random_model
 
 LAYOUT = Layout(7, (Subspace("one", 0, 1, NUMERICAL, (1,)),
@@ -43,6 +47,37 @@ def test_layout_round_trips_through_json_text():
 def test_a_subspace_without_values_or_writer_reads_with_the_defaults():
     read = Subspace.from_json({"name": "x", "start": "2", "stop": 3, "encoding": NUMERICAL})
     assert read == Subspace("x", 2, 3, NUMERICAL, (), "embed")
+
+
+def test_a_grid_of_five_values_worked_by_hand():
+    """Five values on 3 rows of 2 columns (3 * 2 >= 5 > 2 * 2): value k sits at row
+    k // 2 and column k % 2, directions row and 3 + column."""
+    assert grid_rows_for(5) == 3 and grid_width(5, 3) == 5
+    assert grid_code(5, 3).tolist() == [[1, 0, 0, 1, 0],
+                                         [1, 0, 0, 0, 1],
+                                         [0, 1, 0, 1, 0],
+                                         [0, 1, 0, 0, 1],
+                                         [0, 0, 1, 1, 0]]
+
+
+@pytest.mark.parametrize("n", [2, 7, 256, 300, 2395])
+def test_on_a_grid_the_value_held_scores_two_and_every_other_at_most_one(n):
+    code = grid_code(n, grid_rows_for(n))
+    scores = code @ code.T
+    assert np.all(np.diag(scores) == 2)
+    assert np.all(scores[~np.eye(n, dtype=bool)] <= 1)
+    assert code.shape[1] == grid_width(n, grid_rows_for(n)) <= 2 * int(np.ceil(np.sqrt(n)))
+
+
+def test_a_grid_subspace_round_trips_and_decodes():
+    grid = Subspace("word", 1, 6, CATEGORICAL, ("p", "q", "r", "s", "t"), "L0.mlp", grid_rows=3)
+    assert Subspace.from_json(json.loads(json.dumps(grid.to_json()))) == grid
+    assert "grid_rows" not in LAYOUT["tokens"].to_json()  # a one-hot's JSON is as before
+    rows = np.zeros((2, 6))
+    rows[0, [1 + 2, 1 + 3 + 0]] = 1.0  # row 2, column 0: value 4, "t"
+    rows[1, [1 + 0, 1 + 3 + 1]] = 1.0  # row 0, column 1: value 1, "q"
+    values, confidences = decode_subspace(grid, rows)
+    assert values == ("t", "q") and confidences == (1.0, 1.0)
 
 
 def test_head_label_round_trip():

@@ -63,7 +63,7 @@ def test_switch_names_are_the_ones_users_know():
     # As `raspc compile --help` has always listed them.
     assert PASSES == ("fuse_maps", "fold_embeddings", "share_heads", "dead_code", "reuse_residual",
                       "compact_numerical", "split_lexicographic", "count_means", "simplify_selects",
-                      "maps_into_selects", "constant_tests", "narrow_equalities")
+                      "maps_into_selects", "constant_tests", "narrow_equalities", "grid_output")
     assert compiler.PASSES == PASSES
 
 
