@@ -143,7 +143,11 @@ def load_file(path: str, search_path: tuple[str, ...] = ()) -> StagedFile:
         source = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RaspNameError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as failure:
+    except UnicodeDecodeError:
+        raise RaspNameError(f"{path} is not a RASP program: it is not UTF-8 text"
+                            + (" (a model file; this command reads the .rasp file it was compiled from)"
+                               if path.endswith(".safetensors") else "")) from None
+    except OSError as failure:
         raise RaspNameError(f"cannot read {path}: {failure}") from None
     return stage_file(parse(source, path), search_path)
 

@@ -218,6 +218,14 @@ def test_verify_exhaustive_passes(tmp_path, capsys):
     assert record["min_margin"] > 0.5
 
 
+def test_verify_of_a_model_file_says_it_reads_the_program(tmp_path, capsys):
+    model_path = str(tmp_path / "reverse.safetensors")
+    assert cli(capsys, "compile", write(tmp_path, REVERSE), "-o", model_path)[0] == 0
+    status, _, err = cli(capsys, "verify", model_path)
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "is not a RASP program" in err and "model file" in err and "Traceback" not in err
+
+
 def test_verify_text_report(tmp_path, capsys):
     status, out, _ = cli(capsys, "verify", write(tmp_path, REVERSE))
     assert status == 0
