@@ -343,17 +343,54 @@ def place_head(head: HeadBlock, plan: Plan) -> PlacedHead:
     return PlacedHead(qk, ov, [head], kept)
 
 
-def share_heads(heads: list[PlacedHead]) -> list[PlacedHead]:
-    """Heads with the same attention pattern become one head writing every output."""
-    merged: list[PlacedHead] = []
+def _rank(matrix: np.ndarray) -> int:
+    """The rank of a mostly zero (d, d) table, from its nonzero rows and columns."""
+    rows = np.flatnonzero(np.any(matrix != 0, axis=1))
+    if rows.size == 0:
+        return 0
+    cols = np.flatnonzero(np.any(matrix != 0, axis=0))
+    return int(np.linalg.matrix_rank(matrix[np.ix_(rows, cols)]))
+
+
+def _head_width(qk_rank: int, head: PlacedHead, ov_rank: int) -> int:
+    """What ``HeadWeights.width`` will be: the wider of its factored tables (the kept
+    score terms beside the query-key table)."""
+    return max(qk_rank + sum(term.rank for term in head.qk_factors), ov_rank)
+
+
+def _merged(heads: list[PlacedHead], limit: int | None) -> tuple[list[PlacedHead], int]:
+    """Heads of the same pattern merged in order, each into the first earlier head
+    whose merged width stays within ``limit`` (None: no limit); with the widest
+    head's width."""
+    merged: list[tuple[PlacedHead, int, int]] = []  # a head, its query-key rank, its value-output rank
     for head in heads:
-        twin = next((m for m in merged if m.same_pattern(head)), None)
-        if twin is None:
-            merged.append(PlacedHead(head.qk, head.ov.copy(), list(head.labels), head.qk_factors))
+        qk_rank, ov_rank = _rank(head.qk), _rank(head.ov)
+        for k, (twin, twin_qk, twin_ov) in enumerate(merged):
+            if not twin.same_pattern(head):
+                continue
+            rank = _rank(twin.ov + head.ov)
+            if limit is None or _head_width(twin_qk, twin, rank) <= limit:
+                merged[k] = (PlacedHead(twin.qk, twin.ov + head.ov, twin.labels + head.labels, twin.qk_factors),
+                             twin_qk, rank)
+                break
         else:
-            twin.ov += head.ov
-            twin.labels.extend(head.labels)
-    return merged
+            merged.append((PlacedHead(head.qk, head.ov.copy(), list(head.labels), head.qk_factors),
+                           qk_rank, ov_rank))
+    width = max([1] + [_head_width(qk, head, ov) for head, qk, ov in merged])
+    return [head for head, _, _ in merged], width
+
+
+def share_heads(heads: list[PlacedHead]) -> list[PlacedHead]:
+    """Heads with the same attention pattern become one head writing every output,
+    as far as that makes the layer smaller. Every head of a layer is as wide as its
+    widest, so a merged head wider than the layer's other heads widens them all: the
+    layer takes whichever costs fewer head dimensions (heads x width), every head of a
+    pattern merged into one, or merged only up to the width of the layer's widest
+    head alone; fewer heads where the two cost the same."""
+    alone = max([1] + [_head_width(_rank(h.qk), h, _rank(h.ov)) for h in heads])
+    options = [_merged(heads, None), _merged(heads, alone)]
+    chosen, _ = min(options, key=lambda option: (len(option[0]) * option[1], len(option[0])))
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from tests.compiler.backend.stages import run_stages
 from tests.support import compile_cases as cases
 from tests.support.block_reference import Residual, apply_head, apply_mlp
-from compiler.backend.assemble import assemble, build_blocks
+from compiler.backend.assemble import PlacedHead, assemble, build_blocks, share_heads
 from compiler.constructions.blocks import FactoredQKTerm, HeadBlock
 from compiler.errors import CompileError
 from rasp import ir
@@ -210,6 +210,43 @@ def test_heads_with_one_pattern_are_one_head():
     assert model.n_params == _expected_params(stages, built, [[[0, 1]]])
     _, _, apart = assembled("two_means")
     assert apart.params["layers"][0]["w_q"].shape[0] == 2
+
+
+def _hand_head(pattern: int, sources: list[int], outputs: list[int], d: int = 40) -> PlacedHead:
+    """A head attending by the score table with one entry, (pattern, pattern), and
+    copying each source direction to its output direction: value-output rank
+    len(sources)."""
+    qk, ov = np.zeros((d, d)), np.zeros((d, d))
+    qk[pattern, pattern] = 1.0
+    ov[sources, outputs] = 1.0
+    return PlacedHead(qk, ov, [])
+
+
+def test_heads_of_one_pattern_merge_only_where_the_layer_gets_smaller():
+    """A head 4 wide (pattern 0) and four heads 2 wide of one pattern (1). Merged
+    into one, those four are 8 wide, and every head takes the widest's width: 2 heads
+    x 8 = 16 head dimensions. Merged two by two up to the wide head's 4: 3 heads x 4
+    = 12. The second is chosen."""
+    wide = _hand_head(0, [2, 3, 4, 5], [20, 21, 22, 23])
+    narrow = [_hand_head(1, [6 + 2 * k, 7 + 2 * k], [24 + 2 * k, 25 + 2 * k]) for k in range(4)]
+    shared = share_heads([wide] + narrow)
+    assert len(shared) == 3
+    ranks = sorted(int(np.linalg.matrix_rank(h.ov)) for h in shared)
+    assert ranks == [4, 4, 4]
+    # Every output direction is still written once, by a head of the right pattern.
+    total = sum(h.ov for h in shared)
+    assert total.sum() == 12 and all(total[source, output] == 1 for source, output in
+                                     [(2, 20), (5, 23), (6, 24), (13, 31)])
+
+
+def test_heads_of_one_pattern_merge_into_one_where_that_costs_no_more():
+    """Three heads 2 wide of one pattern beside a head 2 wide: merged into one, 2
+    heads x 6 = 12; kept apart, 4 x 2 = 8: apart. Without the fourth head, one head 6
+    wide (6) against three 2 wide (6): the same cost, so the fewer heads."""
+    other = _hand_head(0, [2, 3], [20, 21])
+    narrow = [_hand_head(1, [6 + 2 * k, 7 + 2 * k], [24 + 2 * k, 25 + 2 * k]) for k in range(3)]
+    assert len(share_heads([other] + narrow)) == 4
+    assert len(share_heads(narrow)) == 1
 
 
 def test_the_bound_names_the_largest_block():
