@@ -60,7 +60,7 @@ NONE = "-"
 #: and would each cost the model a row of its token table).
 SURNAMES = 1000
 ARGUMENT_KINDS = ("no-object", "needs-object", "no-double-object", "needs-place", "middle", "no-bare-infinitive",
-                  "controls-subject", "controls-object", "takes-there")
+                  "controls-subject", "controls-object", "takes-there", "conative")
 
 
 @dataclass

@@ -99,6 +99,13 @@ REJECTED = [
     ("there danced three men at the palace .", "case"),
     ("there tried to be a fountain in the park .", "case"),
     ("gwen hurt himself .", "reflexive"),
+    ("nora carried at the box .", "arguments"),
+    ("the boy touched at the dog .", "arguments"),
+    ("mary brought at the cake to the party .", "arguments"),
+    ("ate mary the apple ?", "order"),
+    ("talked john with the teacher .", "order"),
+    ("poems will i write .", "order"),
+    ("john enough eats cake .", "order"),
 ]
 
 #: Sentences no rule may reject, many of them near misses of a rule above.
@@ -206,6 +213,19 @@ ACCEPTED = [
     "gwen hurt herself .",
     "tessa and norris met .",
     "bill believes that anna and he are similar .",
+    "paula hit at the fence .",
+    "the boy kicked at the ball .",
+    "she grabbed at the rope .",
+    "she looked at the cat .",
+    "the cat was touched at the zoo .",
+    "what did nora carry at the party ?",
+    "the box she carried at the party was heavy .",
+    "eat your dinner .",
+    "give mary the book .",
+    "never have i seen such a thing .",
+    "which poems will you write ?",
+    "john eats enough cake .",
+    "he is old enough .",
 ]
 
 
