@@ -372,6 +372,11 @@ PROGRAM_DETERMINERS = {"my": ["mon", "ma", "mon", "mon"], "your": ["ton", "ta", 
                        "this": ["ce", "cette", "cet", "cette"], "that": ["ce", "cette", "cet", "cette"]}
 # Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
 # the nouns table marks (at the hospital = à l'hôpital).
+# The stressed pronouns (moi, toi, lui ...) after than and of: I'm taller than you = je suis
+# plus grand que toi, proud of him = fier de lui. The subject pronouns' take their own table
+# (their chunk is otherwise the subject's), the object pronouns are words of their own.
+PROGRAM_STRESSED = {"i": "moi", "you": "toi", "he": "lui", "she": "elle", "we": "nous", "they": "eux",
+                    "me": "moi", "him": "lui", "her": "elle", "us": "nous", "them": "eux"}
 PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
                        "house", "car", "bed", "classroom", "shop", "store", "city", "village", "castle",
                        "country", "forest", "lake", "river", "garage", "street", "building", "apartment")
@@ -388,9 +393,11 @@ def write_program_tables() -> None:
     readings = {row[0]: [r.split(" ") for r in row[1].split(";")] for row in read_table("english_words.tsv")}
     bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
     cities = {row[0][2:] for row in read_table("bilingual.tsv") if row[0].startswith("P ") and "city" in row[2:][:1][0]}
+    bilingual_flags = {row[0]: (row[2] if len(row) > 2 else "") for row in read_table("bilingual.tsv")}
     adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
     adjective_rows = {row[0]: row for row in read_table("french_adjectives.tsv")}
     before_noun: dict[str, str] = {}  # an adjective French puts before its noun: its ms before a vowel
+    takes_of: dict[str, str] = {}  # an adjective that takes of + a pronoun or a name (proud of you)
     nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
     noun_classes: dict[str, str] = {}
     verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
@@ -462,6 +469,12 @@ def write_program_tables() -> None:
             add(form, "mark", [form])
         elif function and function[1] == "and":
             add(form, "and", ["et"])
+        elif function and function[1] == "than":
+            add(form, "than", ["que"])
+        elif form == "of":
+            add(form, "of", ["de"])
+        elif function and function[1] == "object" and form in PROGRAM_STRESSED:
+            add(form, "stressed", [PROGRAM_STRESSED[form]])
         elif function and function[1] == "years":
             add(form, form, [bilingual["N year"] + ("s" if form == "years" else "")])
         elif "I" in by_category:
@@ -475,9 +488,15 @@ def write_program_tables() -> None:
         elif "A" in by_category and by_category["A"][2] == "JJ":
             french_adjective = bilingual["A " + by_category["A"][1]]
             add(form, "old" if form == "old" else "adjective", adjectives[french_adjective])
+            if bilingual_flags.get("A " + by_category["A"][1]) == "of":
+                takes_of[form] = "1"
             row = adjective_rows[french_adjective]
             if row[5] == "1" and row[6] == "0" and "N" not in by_category:
                 before_noun[form] = row[4]
+        elif "A" in by_category and by_category["A"][2] == "JJR" and "N" not in by_category:
+            # a comparative (taller = plus grand), before than
+            first = next(r for r in options if r[0] == "A")  # worse: bad, not ill
+            add(form, "comparative", ["plus " + f for f in adjectives[bilingual["A " + first[1]]]])
         elif "D" in by_category:
             add(form, "one" if form == "one" else "number", [bilingual["D " + form]])
         elif "L" in by_category:
@@ -536,6 +555,13 @@ def write_program_tables() -> None:
           "(a good friend = un bon ami), with its masculine singular before a vowel (un bel homme); '-' "
           f"for the other forms. {source}", ["form", "ms before a vowel"],
           [[f, before_noun.get(f, "-")] for f in rows])
+    write("program_stressed.tsv", "translate_en_fr.rasp: the stressed pronoun of a subject pronoun or "
+          "of her, after than and of (taller than you = plus grand que toi); '-' for the other forms. "
+          f"{source}", ["form", "stressed"], [[f, PROGRAM_STRESSED.get(f, "-") if roles[f] in
+                                              ("subject", "determiner") else "-"] for f in rows])
+    write("program_takes_of.tsv", "translate_en_fr.rasp: 1 for an adjective that takes of + a pronoun or "
+          f"a name (proud of you = fier de toi), else 0. {source}", ["form", "takes of"],
+          [[f, takes_of.get(f, "0")] for f in rows])
     write("program_idioms.tsv", "translate_en_fr.rasp: the avoir idiom's noun of an English adjective "
           f"that is also an idiom (cold = froid: avoir froid). {source}",
           ["form", "noun"], [[f, n] for f, n in sorted(idiom_nouns.items())])
@@ -556,7 +582,7 @@ def write_program_tables() -> None:
           "person. Derived from french_verbs.tsv.", ["verb person", "form"],
           [[k, v] for k, v in conjugation.items()])
     words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"} \
-        | set(present_ils.values())
+        | set(present_ils.values()) | set(PROGRAM_STRESSED.values())
     write("program_vowels.tsv", "translate_en_fr.rasp: 1 where a French word elides je, ne, de, le "
           "before it (a vowel or a mute h), else 0.", ["french", "elides"],
           [[w, str(int(elides(w)))] for w in sorted(words)])

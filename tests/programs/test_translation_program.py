@@ -8,10 +8,12 @@ The program covers a subject pronoun and be with an adjective, an avoir idiom, a
 in words, a place (here, at home, in Paris, at the station, in the kitchen ...), a
 profession (a doctor, doctors: no article in French), a determiner, an adjective French
 puts before the noun and a singular person noun (my friend, a good teacher, the boss),
-well / fine (aller bien) or a verb in -ing without an object (the French present), with
-their negations, a time adverb and a name after a comma. Ages in digits, plural noun
-phrases after be, and a verb in -ing with an object are outside it: the model refuses
-them (every position says UNTRANSLATABLE), which the test checks too."""
+well / fine (aller bien), a verb in -ing without an object (the French present), or a
+comparative before than and a pronoun or a name (taller than me), with their negations,
+of and a pronoun or a name after an adjective or an idiom (proud of you), a time adverb
+and a name after a comma. Ages in digits, plural noun phrases after be, a verb in -ing
+with an object, better than and a noun phrase after than are outside it: the model
+refuses them (every position says UNTRANSLATABLE), which the test checks too."""
 from __future__ import annotations
 
 import json
@@ -32,19 +34,21 @@ from tests.support.french_corpus import UNTRANSLATABLE, join_chunks
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
-CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "progressive")
-GENERATED = 9000  # sentences from the generator, all constructions in turn: about 2,700 of the six above
+CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "progressive", "comparison")
+GENERATED = 9000  # sentences from the generator, all constructions in turn: about 3,100 of the seven above
 
 pytestmark = pytest.mark.slow  # compiling and running the model take about a minute
 
 
 def outside_the_program(construction: str, english: str) -> bool:
-    """The generator's sentences of the six constructions that the program leaves out:
+    """The generator's sentences of the seven constructions that the program leaves out:
     ages in digits, a plural noun phrase after be (the generator's plural nouns go with
-    we and they), and a verb in -ing with an object (the verb is then not the last word)."""
+    we and they), a verb in -ing with an object (the verb is then not the last word),
+    better than, and a noun phrase after than (than my brother)."""
     words = english.rstrip(".!?").lower().replace("'", " ").split()
     return any(w.isdigit() for w in words) or construction == "be_noun" and words[0] in ("we", "they") or \
-        construction == "progressive" and not words[-1].endswith("ing")
+        construction == "progressive" and not words[-1].endswith("ing") or \
+        construction == "comparison" and ("better" in words or words[-1] == "brother")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +83,7 @@ def test_model_french_equals_the_reference_translators(sample):
     covered = [(english, join_chunks(got)) for construction, english, _, _, got in sample
                if not outside_the_program(construction, english)]
     assert len(covered) >= 2000
-    for construction in ("be_noun", "progressive"):
+    for construction in ("be_noun", "progressive", "comparison"):
         assert sum(c == construction for c, english, _, _, _ in sample if not outside_the_program(c, english)) >= 150
     wrong = [(english, ours, translate(english)) for english, ours in covered if ours != translate(english)]
     assert wrong == []
@@ -136,6 +140,16 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("He is an old man.", "C'est un vieil homme."),                # vieil before a vowel
     ("She's my new friend.", "C'est ma nouvelle amie."),           # ma before a consonant
     ("I'm a little boy.", "Je suis un petit garçon."),             # little before a noun: petit
+    ("You are taller than I am.", "Tu es plus grand que moi."),    # than I am: the stressed pronoun alone
+    ("He is taller than her.", "Il est plus grand qu'elle."),      # que elided before elle
+    ("We're older than them.", "Nous sommes plus vieux qu'eux."),
+    ("She is smarter than Alice.", "Elle est plus intelligente qu'Alice."),
+    ("He's not stronger than me!", "Il n'est pas plus fort que moi !"),
+    ("I am proud of you.", "Je suis fier de toi."),
+    ("They are jealous of them.", "Ils sont jaloux d'eux."),       # de elided before eux
+    ("He is never afraid of them.", "Il n'a jamais peur d'eux."),  # avoir peur de
+    ("We are all proud of you.", "Nous sommes tous fiers de toi."),
+    ("I'm tired of Boston.", "Je suis fatigué de Boston."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -150,7 +164,9 @@ def test_worked_sentences(program, model, english, french):
                                      "We're all right now.", "We're together.", "We're my friend.",
                                      "He's a friends.", "He's a happy man.", "He's the.",
                                      "She's at the boss.", "He's my.", "I'm hungry here.", "I'm never lying.",
-                                     "I'm always lying.", "I'm lying here.", "I'm happy yet."])
+                                     "I'm always lying.", "I'm lying here.", "I'm happy yet.",
+                                     "I'm taller.", "I'm taller than you is.", "I'm taller than my brother.",
+                                     "I'm happy of you.", "I'm proud of.", "It's cold of me.", "I'm very taller than you."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
