@@ -248,8 +248,9 @@ def _score_categories(pairs, answers, labels, worst: int) -> Scored:
     classes, matrix = confusion(answers, labels)
     width = max(len(str(c)) for c in classes + ["label"]) + 1
     table = ["  " + "label \\ answer".ljust(width + 4) + " ".join(str(c).rjust(width) for c in classes)]
+    seen = set(labels)  # a row for each label that occurs: never one for "mixed", an answer only
     table += ["  " + str(c).ljust(width + 4) + " ".join(str(n).rjust(width) for n in row)
-              for c, row in zip(classes, matrix)]
+              for c, row in zip(classes, matrix) if c in seen]
     mixed = answers.count(MIXED)
     if mixed:
         table.append(f"  ({MIXED}: the answer differs across the sentence's positions, on {mixed:,} "

@@ -196,5 +196,8 @@ def test_a_sentence_whose_answer_differs_across_positions_is_one_mixed_column_co
     assert scored.summary["accuracy"] == pytest.approx(0.5)
     assert scored.summary["mcc"] == pytest.approx(mcc([1, MIXED, MIXED, 0], [1, 0, 1, 0]))
     header, *rows = scored.table
-    assert header.split()[-3:] == ["0", "1", MIXED] and len(rows) == 4
+    assert header.split()[-3:] == ["0", "1", MIXED] and len(rows) == 3
+    # rows for the labels 0 and 1 only (no label is mixed): label 0 answered 0 once and
+    # mixed once, label 1 answered 1 once and mixed once
+    assert rows[0].split() == ["0", "1", "0", "1"] and rows[1].split() == ["1", "0", "1", "1"]
     assert "2 sentences" in rows[-1] and "counted wrong" in rows[-1]
