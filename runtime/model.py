@@ -111,7 +111,7 @@ def grid_code(n_values: int, rows: int) -> np.ndarray:
     by the dot product with j's vector: 2 for the value held, at most 1 for any other
     (two values differ in their row or their column), the same margin of 1 a one-hot
     gives."""
-    columns = -(-n_values // rows)
+    columns = grid_width(n_values, rows) - rows
     code = np.zeros((n_values, rows + columns))
     k = np.arange(n_values)
     code[k, k // columns] = 1.0

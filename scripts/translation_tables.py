@@ -370,13 +370,14 @@ PROGRAM_DETERMINERS = {"my": ["mon", "ma", "mon", "mon"], "your": ["ton", "ta", 
                        "his": ["son", "sa", "son", "son"], "her": ["son", "sa", "son", "son"],
                        "its": ["son", "sa", "son", "son"], "our": ["notre"] * 4, "their": ["leur"] * 4,
                        "this": ["ce", "cette", "cet", "cette"], "that": ["ce", "cette", "cet", "cette"]}
-# Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
-# the nouns table marks (at the hospital = à l'hôpital).
 # The stressed pronouns (moi, toi, lui ...) after than and of: I'm taller than you = je suis
-# plus grand que toi, proud of him = fier de lui. The subject pronouns' take their own table
-# (their chunk is otherwise the subject's), the object pronouns are words of their own.
+# plus grand que toi, proud of him = fier de lui. The subject pronouns' stressed forms take a
+# table of their own (their chunk is otherwise the subject's); the object pronouns are words
+# of their own.
 PROGRAM_STRESSED = {"i": "moi", "you": "toi", "he": "lui", "she": "elle", "we": "nous", "they": "eux",
                     "me": "moi", "him": "lui", "her": "elle", "us": "nous", "them": "eux"}
+# Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
+# the nouns table marks (at the hospital = à l'hôpital).
 PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
                        "house", "car", "bed", "classroom", "shop", "store", "city", "village", "castle",
                        "country", "forest", "lake", "river", "garage", "street", "building", "apartment")
@@ -391,9 +392,10 @@ def write_program_tables() -> None:
     """Flat tables for translate_en_fr.rasp: each English form's role in the sentence and
     its French forms, the present of être, avoir and aller, and the French words that elide."""
     readings = {row[0]: [r.split(" ") for r in row[1].split(";")] for row in read_table("english_words.tsv")}
-    bilingual = {row[0]: row[1] for row in read_table("bilingual.tsv")}
-    cities = {row[0][2:] for row in read_table("bilingual.tsv") if row[0].startswith("P ") and "city" in row[2:][:1][0]}
-    bilingual_flags = {row[0]: (row[2] if len(row) > 2 else "") for row in read_table("bilingual.tsv")}
+    bilingual_rows = read_table("bilingual.tsv")
+    bilingual = {row[0]: row[1] for row in bilingual_rows}
+    cities = {row[0][2:] for row in bilingual_rows if row[0].startswith("P ") and "city" in row[2:][:1][0]}
+    bilingual_flags = {row[0]: (row[2] if len(row) > 2 else "") for row in bilingual_rows}
     adjectives = {row[0]: row[0:4] for row in read_table("french_adjectives.tsv")}
     adjective_rows = {row[0]: row for row in read_table("french_adjectives.tsv")}
     before_noun: dict[str, str] = {}  # an adjective French puts before its noun: its ms before a vowel

@@ -358,13 +358,13 @@ def _head_width(qk_rank: int, head: PlacedHead, ov_rank: int) -> int:
     return max(qk_rank + sum(term.rank for term in head.qk_factors), ov_rank)
 
 
-def _merged(heads: list[PlacedHead], limit: int | None) -> tuple[list[PlacedHead], int]:
+def _merged(heads: list[PlacedHead], ranks: list[tuple[int, int]], limit: int | None
+            ) -> tuple[list[PlacedHead], int]:
     """Heads of the same pattern merged in order, each into the first earlier head
     whose merged width stays within ``limit`` (None: no limit); with the widest
-    head's width."""
+    head's width. ``ranks``: each head's query-key and value-output ranks."""
     merged: list[tuple[PlacedHead, int, int]] = []  # a head, its query-key rank, its value-output rank
-    for head in heads:
-        qk_rank, ov_rank = _rank(head.qk), _rank(head.ov)
+    for head, (qk_rank, ov_rank) in zip(heads, ranks):
         for k, (twin, twin_qk, twin_ov) in enumerate(merged):
             if not twin.same_pattern(head):
                 continue
@@ -387,8 +387,9 @@ def share_heads(heads: list[PlacedHead]) -> list[PlacedHead]:
     layer takes whichever costs fewer head dimensions (heads x width), every head of a
     pattern merged into one, or merged only up to the width of the layer's widest
     head alone; fewer heads where the two cost the same."""
-    alone = max([1] + [_head_width(_rank(h.qk), h, _rank(h.ov)) for h in heads])
-    options = [_merged(heads, None), _merged(heads, alone)]
+    ranks = [(_rank(h.qk), _rank(h.ov)) for h in heads]
+    alone = max([1] + [_head_width(qk, h, ov) for h, (qk, ov) in zip(heads, ranks)])
+    options = [_merged(heads, ranks, None), _merged(heads, ranks, alone)]
     chosen, _ = min(options, key=lambda option: (len(option[0]) * option[1], len(option[0])))
     return chosen
 
