@@ -34,7 +34,8 @@ LANGUAGE_PROGRAMS = (
     ("nlp/sentiment", ("Not bad at all!", "The ending was SO BAD!!", "I love this movie :)"), ()),
     ("nlp/grammaticality", ("The dogs are barking.", "The dogs is barking.", "Mary said that John hurt herself.",
                             "What did John wonder who would win?"), ("rule",)),
-    ("nlp/translate_en_fr", ("She is not hungry.", "We are very tired.", "I'm at home.", "He is taller than her."), ()),
+    ("nlp/translate_en_fr", ("She is not hungry.", "We are very tired.", "I'm at home.", "He is taller than her.",
+                            "We're going to the park."), ()),
 )
 OUT_DIR = Path("demo_out")
 

@@ -406,6 +406,7 @@ def write_program_tables() -> None:
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
     present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
+    infinitives: dict[str, str] = {}  # a verb's base form: its French infinitive, whatever its role
     french: dict[str, list[str]] = {}  # form -> [ms, fs, mp, fp]
 
     def add(form: str, role: str, forms: list[str]) -> None:
@@ -417,6 +418,11 @@ def write_program_tables() -> None:
             continue  # the tokenizer's words are written with '
         by_category = {r[0]: r for r in options}
         function = by_category.get("F")
+        # a verb's base form after going to: the French infinitive (je vais dormir); read
+        # without an object, so without a particle, and only where no other role claims it
+        infinitive = [r for r in options if r[0] == "V" and r[2] == "VB" and " " not in r[1]]
+        if infinitive:
+            infinitives[form] = bilingual["V " + infinitive[0][1]]
         if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
             # a verb in -ing after be is the progressive: the French present (je mens), its
             # forms for je, tu, il, nous (and ils in a table of its own). Read without an
@@ -424,7 +430,10 @@ def write_program_tables() -> None:
             # left out); left out too where the present's forms do not all elide je and ne
             # alike.
             plain = [r for r in options if r[0] == "V" and r[2] == "VBG" and " " not in r[1]]
-            if form == "going" or not plain:
+            if form == "going":  # going to + a verb or a place, going home: aller
+                add(form, "going", ["-"])
+                continue
+            if not plain:
                 continue
             present = verbs[bilingual["V " + plain[0][1]]]
             forms = [present[0], present[1], present[2], present[3], present[5]]
@@ -435,7 +444,9 @@ def write_program_tables() -> None:
             continue
         if function and function[1] == "unsupported":
             continue
-        if function and function[1] == "aller":  # well, fine, OK: aller bien
+        if form == "to":  # after going: nothing before a verb, à before a place
+            add(form, "to", ["à"])
+        elif function and function[1] == "aller":  # well, fine, OK: aller bien
             add(form, "well", [function[2]])
         elif form == "better":  # without than: aller mieux
             add(form, "well", [PROGRAM_BETTER])
@@ -530,11 +541,14 @@ def write_program_tables() -> None:
                 # a person noun after a determiner: the subject's gender where it has a feminine
                 add(form, "person", [french_noun, row[2] or french_noun, row[1], row[3] or row[1]])
                 continue
-            if row is None or (lemma not in PROGRAM_PLACE_NOUNS and row[10] != "1"):
+            if row is not None and (lemma in PROGRAM_PLACE_NOUNS or row[10] == "1"):
+                add(form, "noun", [row[1] if plural else french_noun])
+                if plural:
+                    noun_classes[form] = "p" + (" à" if row[10] == "1" else "")
                 continue
-            add(form, "noun", [row[1] if plural else french_noun])
-            if plural:
-                noun_classes[form] = "p" + (" à" if row[10] == "1" else "")
+        if infinitive and form not in roles:
+            add(form, "infinitive", [infinitives[form]])
+    add("be", "be", ["-"])  # after going to: être, or avoir before an idiom or an age (the program's)
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
     # "idiom or adjective": the idiom's noun where the adjective's ms form would be
     idiom_nouns = {form: forms[0] for form, forms in french.items() if roles[form] == "idiom or adjective"}
@@ -553,6 +567,9 @@ def write_program_tables() -> None:
     write("program_present_ils.tsv", "translate_en_fr.rasp: the French present for ils of a verb in -ing "
           f"(they're lying = ils mentent; '-' for the other forms). {source}", ["form", "present ils"],
           [[f, present_ils.get(f, "-")] for f in rows])
+    write("program_infinitives.tsv", "translate_en_fr.rasp: the French infinitive of a verb's base form, "
+          "whatever the form's role (cook = cuisiner after going to, a cook otherwise); '-' for the other "
+          f"forms. {source}", ["form", "infinitive"], [[f, infinitives.get(f, "-")] for f in rows])
     write("program_before_noun.tsv", "translate_en_fr.rasp: an adjective French puts before its noun "
           "(a good friend = un bon ami), with its masculine singular before a vowel (un bel homme); '-' "
           f"for the other forms. {source}", ["form", "ms before a vowel"],
