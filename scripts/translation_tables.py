@@ -407,6 +407,7 @@ def write_program_tables() -> None:
     persons: dict[str, str] = {}
     present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
     infinitives: dict[str, str] = {}  # a verb's base form: its French infinitive, whatever its role
+    modals: dict[str, str] = {}  # can, must, want (and their negations): the French verb
     french: dict[str, list[str]] = {}  # form -> [ms, fs, mp, fp]
 
     def add(form: str, role: str, forms: list[str]) -> None:
@@ -446,6 +447,12 @@ def write_program_tables() -> None:
             continue
         if form == "to":  # after going: nothing before a verb, à before a place
             add(form, "to", ["à"])
+        elif function and function[1] in ("modal", "modal+not"):  # can, can't, must, want(s): pouvoir ...
+            third = "3s" in function[3:]
+            add(form, ("want 3s" if third else "want") if function[2] == "vouloir" else function[1], ["-"])
+            modals[form] = function[2]
+        elif function and function[1] == "do+not" and "past" not in function[2:]:  # don't, doesn't (want): ne ... pas
+            add(form, "do+not 3s" if "3s" in function[2:] else "do+not", ["-"])
         elif function and function[1] == "aller":  # well, fine, OK: aller bien
             add(form, "well", [function[2]])
         elif form == "better":  # without than: aller mieux
@@ -570,6 +577,9 @@ def write_program_tables() -> None:
     write("program_infinitives.tsv", "translate_en_fr.rasp: the French infinitive of a verb's base form, "
           "whatever the form's role (cook = cuisiner after going to, a cook otherwise); '-' for the other "
           f"forms. {source}", ["form", "infinitive"], [[f, infinitives.get(f, "-")] for f in rows])
+    write("program_modals.tsv", "translate_en_fr.rasp: the French verb of can, must and want and their "
+          f"negations (can't = pouvoir: je ne peux pas); none for the other forms. {source}", ["form", "verb"],
+          [[f, modals.get(f, "none")] for f in rows])
     write("program_before_noun.tsv", "translate_en_fr.rasp: an adjective French puts before its noun "
           "(a good friend = un bon ami), with its masculine singular before a vowel (un bel homme); '-' "
           f"for the other forms. {source}", ["form", "ms before a vowel"],
@@ -592,12 +602,12 @@ def write_program_tables() -> None:
           f"which never takes an avoir idiom). {source}", ["form", "person"],
           [[f, persons.get(f, "none")] for f in rows])
     conjugation = {}
-    for verb in ("être", "avoir", "aller"):
+    for verb in ("être", "avoir", "aller", "pouvoir", "devoir", "vouloir"):
         for person, form in zip(PERSONS, verbs[verb]):
             conjugation[f"{verb} {person}"] = form
         for person, same in (("elle", "il"), ("it", "il")):
             conjugation[f"{verb} {person}"] = conjugation[f"{verb} {same}"]
-    write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être, avoir and aller by "
+    write("program_conjugation.tsv", "translate_en_fr.rasp: the present of être, avoir, aller and the modals by "
           "person. Derived from french_verbs.tsv.", ["verb person", "form"],
           [[k, v] for k, v in conjugation.items()])
     words = set(conjugation.values()) | {f for forms in french.values() for f in forms if f != "-"} \
