@@ -403,6 +403,17 @@ def write_program_tables() -> None:
     nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
     noun_classes: dict[str, str] = {}
     verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
+    verb_rows = {row[0]: row for row in read_table("french_verbs.tsv")}
+
+    def participle(french_verb: str) -> list[str]:
+        """A verb's past participle as it agrees with the subject (ms fs mp fp): with être
+        it agrees, with avoir (and no object before it) it does not."""
+        row = verb_rows[french_verb]
+        ms, mp, fs, fp, auxiliary = row[13:18]
+        return [ms, fs, mp, fp] if auxiliary == "être" else [ms] * 4
+
+    auxiliaries: dict[str, str] = {}  # a past form or a base form (after didn't): avoir or être
+    participles: dict[str, list[str]] = {}  # a base form: its participle (after didn't: je n'ai pas dormi)
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
     present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
@@ -424,6 +435,10 @@ def write_program_tables() -> None:
         infinitive = [r for r in options if r[0] == "V" and r[2] == "VB" and " " not in r[1]]
         if infinitive:
             infinitives[form] = bilingual["V " + infinitive[0][1]]
+            participles[form] = participle(infinitives[form])
+            auxiliaries[form] = verb_rows[infinitives[form]][17]
+        # a verb's past: the passé composé, its participle agreeing where the auxiliary is être
+        past = [r for r in options if r[0] == "V" and r[2] == "VBD" and " " not in r[1]]
         if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
             # a verb in -ing after be is the progressive: the French present (je mens), its
             # forms for je, tu, il, nous (and ils in a table of its own). Read without an
@@ -451,8 +466,9 @@ def write_program_tables() -> None:
             third = "3s" in function[3:]
             add(form, ("want 3s" if third else "want") if function[2] == "vouloir" else function[1], ["-"])
             modals[form] = function[2]
-        elif function and function[1] == "do+not" and "past" not in function[2:]:  # don't, doesn't (want): ne ... pas
-            add(form, "do+not 3s" if "3s" in function[2:] else "do+not", ["-"])
+        elif function and function[1] == "do+not":  # don't, doesn't (want), didn't (sleep): ne ... pas
+            add(form, "do+not past" if "past" in function[2:] else "do+not 3s" if "3s" in function[2:] else "do+not",
+                ["-"])
         elif function and function[1] == "aller":  # well, fine, OK: aller bien
             add(form, "well", [function[2]])
         elif form == "better":  # without than: aller mieux
@@ -555,6 +571,10 @@ def write_program_tables() -> None:
                 continue
         if infinitive and form not in roles:
             add(form, "infinitive", [infinitives[form]])
+        elif past and form not in roles:
+            french_verb = bilingual["V " + past[0][1]]
+            add(form, "past", participle(french_verb))
+            auxiliaries[form] = verb_rows[french_verb][17]
     add("be", "be", ["-"])  # after going to: être, or avoir before an idiom or an age (the program's)
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
     # "idiom or adjective": the idiom's noun where the adjective's ms form would be
@@ -577,6 +597,14 @@ def write_program_tables() -> None:
     write("program_infinitives.tsv", "translate_en_fr.rasp: the French infinitive of a verb's base form, "
           "whatever the form's role (cook = cuisiner after going to, a cook otherwise); '-' for the other "
           f"forms. {source}", ["form", "infinitive"], [[f, infinitives.get(f, "-")] for f in rows])
+    write("program_auxiliaries.tsv", "translate_en_fr.rasp: the auxiliary of the passé composé of a past form "
+          f"or a base form (slept = avoir: j'ai dormi; left = être: je suis parti); '-' for the other forms. {source}",
+          ["form", "auxiliary"], [[f, auxiliaries.get(f, "-") if roles[f] in ("past", "infinitive") else "-"]
+                                  for f in rows])
+    write("program_participles.tsv", "translate_en_fr.rasp: the past participle of a base form as it agrees "
+          f"with the subject (ms fs mp), after didn't (je n'ai pas dormi, elle n'est pas partie). {source}",
+          ["form agreement", "participle"],
+          [[f"{f} {a}", participles[f][i]] for f in rows if roles[f] == "infinitive" for i, a in enumerate(("ms", "fs", "mp"))])
     write("program_modals.tsv", "translate_en_fr.rasp: the French verb of can, must and want and their "
           f"negations (can't = pouvoir: je ne peux pas); none for the other forms. {source}", ["form", "verb"],
           [[f, modals.get(f, "none")] for f in rows])
