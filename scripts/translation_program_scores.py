@@ -39,7 +39,7 @@ from tests.support.french_corpus import join_chunks, read_corpus, score
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
 COVERED_CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "progressive", "comparison", "going_to", "modal",
-                         "past")
+                         "past", "present")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     answered = [(s, join_chunks(o)) for s, o in zip(generated, outputs) if join_chunks(o) is not None]
     agree = sum(french == translate(s) for s, french in answered)
     print(f"generated: {len(generated)} sentences of {', '.join(COVERED_CONSTRUCTIONS)}; the model translates "
-          f"{len(answered)} (it refuses ages in digits, plural noun phrases after be, objects after a verb in -ing, better than and a noun phrase after than, an object after going to, a modal or a past, did not), "
+          f"{len(answered)} (it refuses ages in digits, plural noun phrases after be, objects after a verb in -ing, better than and a noun phrase after than, an object after going to, a modal or a verb, did not, do not, I go), "
           f"{agree} as the reference translator does; "
           f"model and interpreter agree on {same}")
 

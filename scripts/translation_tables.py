@@ -414,6 +414,7 @@ def write_program_tables() -> None:
 
     auxiliaries: dict[str, str] = {}  # a past form or a base form (after didn't): avoir or être
     participles: dict[str, list[str]] = {}  # a base form: its participle (after didn't: je n'ai pas dormi)
+    ing_of_lemma: dict[str, str] = {}  # a verb's lemma: its form in -ing, where that is a progressive
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
     present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
@@ -439,6 +440,7 @@ def write_program_tables() -> None:
             auxiliaries[form] = verb_rows[infinitives[form]][17]
         # a verb's past: the passé composé, its participle agreeing where the auxiliary is être
         past = [r for r in options if r[0] == "V" and r[2] == "VBD" and " " not in r[1]]
+        third = [r for r in options if r[0] == "V" and r[2] == "VBZ" and " " not in r[1]]
         if "V" in by_category and any(r[0] == "V" and r[2] == "VBG" for r in options):
             # a verb in -ing after be is the progressive: the French present (je mens), its
             # forms for je, tu, il, nous (and ils in a table of its own). Read without an
@@ -456,6 +458,7 @@ def write_program_tables() -> None:
             if len({elides(f) for f in forms}) > 1:
                 continue
             add(form, "progressive", forms[:4])
+            ing_of_lemma[plain[0][1]] = form
             present_ils[form] = forms[4]
             continue
         if function and function[1] == "unsupported":
@@ -571,6 +574,8 @@ def write_program_tables() -> None:
                 continue
         if infinitive and form not in roles:
             add(form, "infinitive", [infinitives[form]])
+        elif third and form not in roles:  # she sleeps = elle dort
+            add(form, "present 3s", [verbs[bilingual["V " + third[0][1]]][2]])
         elif past and form not in roles:
             french_verb = bilingual["V " + past[0][1]]
             add(form, "past", participle(french_verb))
@@ -605,6 +610,12 @@ def write_program_tables() -> None:
           f"with the subject (ms fs mp), after didn't (je n'ai pas dormi, elle n'est pas partie). {source}",
           ["form agreement", "participle"],
           [[f"{f} {a}", participles[f][i]] for f in rows if roles[f] == "infinitive" for i, a in enumerate(("ms", "fs", "mp"))])
+    base_lemmas = {form: r[1] for form, options in readings.items() for r in options
+                   if r[0] == "V" and r[2] == "VB" and " " not in r[1]}
+    write("program_ing.tsv", "translate_en_fr.rasp: a base form's form in -ing, where that is read as the "
+          "progressive: both have the same present (I sleep = I'm sleeping = je dors), so the program gives them "
+          f"one code; '-' for the other forms. {source}", ["form", "in -ing"],
+          [[f, ing_of_lemma.get(base_lemmas.get(f, ""), "-") if roles[f] == "infinitive" else "-"] for f in rows])
     write("program_modals.tsv", "translate_en_fr.rasp: the French verb of can, must and want and their "
           f"negations (can't = pouvoir: je ne peux pas); none for the other forms. {source}", ["form", "verb"],
           [[f, modals.get(f, "none")] for f in rows])

@@ -35,20 +35,21 @@ from tests.support.french_corpus import UNTRANSLATABLE, join_chunks
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
 CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "progressive", "comparison", "going_to", "modal",
-                 "past")
-GENERATED = 9000  # sentences from the generator, all constructions in turn: about 5,200 of the ten above
+                 "past", "present")
+GENERATED = 9000  # sentences from the generator, all constructions in turn: about 5,800 of the eleven above
 
 pytestmark = pytest.mark.slow  # compiling and running the model take about a minute
 
 
 def outside_the_program(construction: str, english: str) -> bool:
-    """The generator's sentences of the ten constructions that the program leaves out:
+    """The generator's sentences of the eleven constructions that the program leaves out:
     ages in digits, a plural noun phrase after be (the generator's plural nouns go with
     we and they), a verb in -ing with an object (the verb is then not the last word),
     better than, a noun phrase after than (than my brother), and a verb with an object
     after going to, a modal or in the past (more than one word after going to, other
     than be + a complement or the + a place; more than one word after can, must or want
-    to; in the past, did not, or more than two words, three with never or didn't)."""
+    to; in the past, did not, or more than two words, three with never or didn't; in the
+    present, do not or does not, or more than two words, three with don't or doesn't)."""
     words = english.rstrip(".!?").lower().replace("'", " ").split()
     after_to = words[words.index("to") + 1:] if construction == "going_to" else []
     if construction == "modal":   # can't, mustn't: can t, mustn t
@@ -57,6 +58,10 @@ def outside_the_program(construction: str, english: str) -> bool:
     if construction == "past":   # the subject, never or didn t, the verb, then an object
         after_to = [""] + words[2 + (words[1] == "never") + 2 * (words[1] == "didn"):]
         if words[1] == "did":
+            return True
+    if construction == "present":   # the subject, don t / doesn t, the verb, then an object
+        after_to = [""] + words[2 + 2 * (words[1] in ("don", "doesn")):]
+        if words[1] in ("do", "does"):
             return True
     return any(w.isdigit() for w in words) or construction == "be_noun" and words[0] in ("we", "they") or \
         construction == "progressive" and not words[-1].endswith("ing") or \
@@ -96,7 +101,7 @@ def test_model_french_equals_the_reference_translators(sample):
     covered = [(english, join_chunks(got)) for construction, english, _, _, got in sample
                if not outside_the_program(construction, english)]
     assert len(covered) >= 2000
-    for construction in ("be_noun", "progressive", "comparison", "going_to", "modal", "past"):
+    for construction in ("be_noun", "progressive", "comparison", "going_to", "modal", "past", "present"):
         assert sum(c == construction for c, english, _, _, _ in sample if not outside_the_program(c, english)) >= 150
     wrong = [(english, ours, translate(english)) for english, ours in covered if ours != translate(english)]
     assert wrong == []
@@ -188,6 +193,11 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("We didn't come.", "Nous ne sommes pas venus."),
     ("He never ate!", "Il n'a jamais mangé !"),
     ("They arrived today.", "Ils sont arrivés aujourd'hui."),
+    ("I sleep.", "Je dors."),                                      # the present simple: the French present
+    ("She works now.", "Elle travaille maintenant."),
+    ("We don't eat.", "Nous ne mangeons pas."),                     # pas after the verb
+    ("He doesn't listen!", "Il n'écoute pas !"),                   # ne elided before its vowel
+    ("I like.", "J'aime."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -212,7 +222,8 @@ def test_worked_sentences(program, model, english, french):
                                      "He doesn't wants to eat.", "I want to the park.", "I can to swim.",
                                      "I want swim.", "I can swimming.", "I can't want to eat.", "I'm can swim.",
                                      "I never happy.", "I didn't slept.", "I didn't.", "I slept the bed.",
-                                     "It's twenty."])
+                                     "It's twenty.", "He sleep.", "I sleeps.", "I don't sleeps.", "She doesn't sleeps.",
+                                     "I never sleep.", "I go."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
