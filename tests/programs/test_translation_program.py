@@ -198,6 +198,12 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("We don't eat.", "Nous ne mangeons pas."),                     # pas after the verb
     ("He doesn't listen!", "Il n'écoute pas !"),                   # ne elided before its vowel
     ("I like.", "J'aime."),
+    ("I'm able to run.", "Je suis capable de courir."),            # to after an adjective: de + infinitive
+    ("They're happy to be here.", "Ils sont heureux d'être ici."),  # d' before être
+    ("She's ready to eat.", "Elle est prête à manger."),           # à after prêt
+    ("I'm too tired to walk.", "Je suis trop fatigué pour marcher."),  # pour after too
+    ("We're here to help.", "Nous sommes ici pour aider."),        # pour after here
+    ("I'm not ready to go yet.", "Je ne suis pas encore prêt à aller."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -223,7 +229,8 @@ def test_worked_sentences(program, model, english, french):
                                      "I want swim.", "I can swimming.", "I can't want to eat.", "I'm can swim.",
                                      "I never happy.", "I didn't slept.", "I didn't.", "I slept the bed.",
                                      "It's twenty.", "He sleep.", "I sleeps.", "I don't sleeps.", "She doesn't sleeps.",
-                                     "I never sleep.", "I go."])
+                                     "I never sleep.", "I go.", "I'm happy to Paris.", "I'm happy to the park.",
+                                     "I'm happy to.", "I'm glad to be hungry."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
