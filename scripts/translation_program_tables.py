@@ -67,8 +67,8 @@ def write_program_tables() -> None:
     takes_of: dict[str, str] = {}  # an adjective that takes of + a pronoun or a name (proud of you)
     nouns = {row[0]: row[1:] for row in read_table("french_nouns.tsv")}  # gender plural ... institution
     noun_classes: dict[str, str] = {}
-    verbs = {row[0]: row[1:7] for row in read_table("french_verbs.tsv")}
     verb_rows = {row[0]: row for row in read_table("french_verbs.tsv")}
+    verbs = {verb: row[1:7] for verb, row in verb_rows.items()}
 
     def participle(french_verb: str) -> list[str]:
         """A verb's past participle as it agrees with the subject (ms fs mp fp): with être
@@ -80,6 +80,7 @@ def write_program_tables() -> None:
     auxiliaries: dict[str, str] = {}  # a past form or a base form (after didn't): avoir or être
     participles: dict[str, list[str]] = {}  # a base form: its participle (after didn't: je n'ai pas dormi)
     ing_of_lemma: dict[str, str] = {}  # a verb's lemma: its form in -ing, where that is a progressive
+    base_lemmas: dict[str, str] = {}  # a verb's base form: its lemma
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
     present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
@@ -100,6 +101,7 @@ def write_program_tables() -> None:
         # without an object, so without a particle, and only where no other role claims it
         infinitive = [r for r in options if r[0] == "V" and r[2] == "VB" and " " not in r[1]]
         if infinitive:
+            base_lemmas[form] = infinitive[0][1]
             infinitives[form] = bilingual["V " + infinitive[0][1]]
             participles[form] = participle(infinitives[form])
             auxiliaries[form] = verb_rows[infinitives[form]][17]
@@ -245,7 +247,7 @@ def write_program_tables() -> None:
             french_verb = bilingual["V " + past[0][1]]
             add(form, "past", participle(french_verb))
             auxiliaries[form] = verb_rows[french_verb][17]
-    add("be", "be", ["-"])  # after going to: être, or avoir before an idiom or an age (the program's)
+    add("be", "be", ["être"])  # after going to: être, or avoir before an idiom or an age (the program's)
     add("<unk>", "unknown", ["-"])  # the tokenizer's token for a word outside the tables
     # "idiom or adjective": the idiom's noun where the adjective's ms form would be
     idiom_nouns = {form: forms[0] for form, forms in french.items() if roles[form] == "idiom or adjective"}
@@ -275,8 +277,6 @@ def write_program_tables() -> None:
           f"with the subject (ms fs mp), after didn't (je n'ai pas dormi, elle n'est pas partie). {source}",
           ["form agreement", "participle"],
           [[f"{f} {a}", participles[f][i]] for f in rows if roles[f] == "infinitive" for i, a in enumerate(("ms", "fs", "mp"))])
-    base_lemmas = {form: r[1] for form, options in readings.items() for r in options
-                   if r[0] == "V" and r[2] == "VB" and " " not in r[1]}
     write("program_ing.tsv", "translate_en_fr.rasp: a base form's form in -ing, where that is read as the "
           "progressive: both have the same present (I sleep = I'm sleeping = je dors), so the program gives them "
           f"one code; '-' for the other forms. {source}", ["form", "in -ing"],
