@@ -209,7 +209,9 @@ def english_forms(lemma: str, upos: str, irregular_plural: str | None = None) ->
             forms["NNS"] = irregular_plural
     if upos == "ADJ":
         forms = {"JJ": lemma}
-        comparative = lemminflect.getInflection(lemma, "JJR")
+        # Only a comparative lemminflect's dictionary knows: its rules would also make
+        # "carefuler" and "americaner".
+        comparative = lemminflect.getAllInflections(lemma, upos="ADJ").get("JJR")
         if comparative and " " not in lemma:
             forms["JJR"] = comparative[0]
     return forms
