@@ -27,6 +27,7 @@ PROGRAM_BE = {"1s": "am", "3s": "is", "2/p": "are"}
 PROGRAM_BETTER = "mieux"  # I'm better = je vais mieux
 VERB_ADVERBS = ("always", "often", "still", "already", "also")
 PROGRAM_MARKS = (".", "!", "?")
+VERB_ROLES = ("infinitive", "present 3s", "past", "progressive")
 # A determiner before a singular noun after be (he is my friend = c'est mon ami), in the four
 # columns of the French tables: before a masculine consonant, a feminine consonant, a
 # masculine vowel, a feminine vowel (ma amie = mon amie, ce ami = cet ami).
@@ -34,14 +35,20 @@ PROGRAM_DETERMINERS = {"my": ["mon", "ma", "mon", "mon"], "your": ["ton", "ta", 
                        "his": ["son", "sa", "son", "son"], "her": ["son", "sa", "son", "son"],
                        "its": ["son", "sa", "son", "son"], "our": ["notre"] * 4, "their": ["leur"] * 4,
                        "this": ["ce", "cette", "cet", "cette"], "that": ["ce", "cette", "cet", "cette"]}
+# The same determiners before a plural noun, an object (I'm washing my hands = je lave mes
+# mains); this and that take none.
+PROGRAM_PLURAL_DETERMINERS = {"my": "mes", "your": "tes", "his": "ses", "her": "ses", "its": "ses", "our": "nos",
+                              "their": "leurs"}
 # The stressed pronouns (moi, toi, lui ...) after than and of: I'm taller than you = je suis
 # plus grand que toi, proud of him = fier de lui. The subject pronouns' stressed forms take a
 # table of their own (their chunk is otherwise the subject's); the object pronouns are words
 # of their own.
 PROGRAM_STRESSED = {"i": "moi", "you": "toi", "he": "lui", "she": "elle", "we": "nous", "they": "eux",
                     "me": "moi", "him": "lui", "her": "elle", "us": "nous", "them": "eux"}
+
+
 # Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
-# the nouns table marks (at the hospital = à l'hôpital).
+# the nouns table marks (at the hospital = à l'hôpital): nouns even where they are verbs too.
 PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
                        "house", "car", "bed", "classroom", "shop", "store", "city", "village", "castle",
                        "country", "forest", "lake", "river", "garage", "street", "building", "apartment")
@@ -81,6 +88,7 @@ def write_program_tables() -> None:
     participles: dict[str, list[str]] = {}  # a base form: its participle (after didn't: je n'ai pas dormi)
     ing_of_lemma: dict[str, str] = {}  # a verb's lemma: its form in -ing, where that is a progressive
     base_lemmas: dict[str, str] = {}  # a verb's base form: its lemma
+    verb_keys: dict[str, str] = {}  # a verb's form (base, -s, -ing, past): its bilingual key, "V sleep"
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
     present_ils: dict[str, str] = {}  # a verb in -ing: its present for ils
@@ -102,6 +110,7 @@ def write_program_tables() -> None:
         infinitive = [r for r in options if r[0] == "V" and r[2] == "VB" and " " not in r[1]]
         if infinitive:
             base_lemmas[form] = infinitive[0][1]
+            verb_keys[form] = "V " + infinitive[0][1]
             infinitives[form] = bilingual["V " + infinitive[0][1]]
             participles[form] = participle(infinitives[form])
             auxiliaries[form] = verb_rows[infinitives[form]][17]
@@ -125,6 +134,7 @@ def write_program_tables() -> None:
             if len({elides(f) for f in forms}) > 1:
                 continue
             add(form, "progressive", forms[:4])
+            verb_keys[form] = "V " + plain[0][1]
             ing_of_lemma[plain[0][1]] = form
             present_ils[form] = forms[4]
             continue
@@ -229,12 +239,17 @@ def write_program_tables() -> None:
                 forms = [masculine[0], feminine[0], masculine[1], feminine[1]]
                 add(form, ("professions" if row[7] == "1" else "relations") if plural else "profession",
                     [f if not plural else f for f in forms])
+                if plural:  # an object after the or a determiner: les amis, mes médecins
+                    noun_classes[form] = "p"
                 continue
             if row is not None and not plural and row[5] == "1":
                 # a person noun after a determiner: the subject's gender where it has a feminine
                 add(form, "person", [french_noun, row[2] or french_noun, row[1], row[3] or row[1]])
                 continue
-            if row is not None and (lemma in PROGRAM_PLACE_NOUNS or row[10] == "1"):
+            verb_form = [r for r in options if r[0] == "V" and r[2] in ("VB", "VBD", "VBZ") and " " not in r[1]]
+            if row is not None and (not verb_form or lemma in PROGRAM_PLACE_NOUNS or row[10] == "1"):
+                # a thing: a place after at or in, an object after a verb (I'm reading a book);
+                # a form that is also a verb's is read as the verb, but for a place's
                 add(form, "noun", [row[1] if plural else french_noun])
                 if plural:
                     noun_classes[form] = "p" + (" à" if row[10] == "1" else "")
@@ -242,9 +257,11 @@ def write_program_tables() -> None:
         if infinitive and form not in roles:
             add(form, "infinitive", [infinitives[form]])
         elif third and form not in roles:  # she sleeps = elle dort
+            verb_keys[form] = "V " + third[0][1]
             add(form, "present 3s", [verbs[bilingual["V " + third[0][1]]][2]])
         elif past and form not in roles:
             french_verb = bilingual["V " + past[0][1]]
+            verb_keys[form] = "V " + past[0][1]
             add(form, "past", participle(french_verb))
             auxiliaries[form] = verb_rows[french_verb][17]
     add("be", "be", ["être"])  # after going to: être, or avoir before an idiom or an age (the program's)
@@ -302,6 +319,17 @@ def write_program_tables() -> None:
           "feminine: the subject's gender), after e where it elides le/la, or p (plural), with à where in "
           "the ... is à (an establishment). "
           "Derived from french_nouns.tsv.", ["form", "class"], [[f, noun_classes.get(f, "none")] for f in rows])
+    write("program_plural_determiners.tsv", "translate_en_fr.rasp: a determiner's form before a plural "
+          "noun, an object (my = mes); '-' for the other forms.", ["form", "plural"],
+          [[f, PROGRAM_PLURAL_DETERMINERS.get(f, "-")] for f in rows])
+    # A verb whose French takes a direct object: avoir in the passé composé (the verbs with
+    # être take places, not objects), not à before its object (answer = répondre à) and not
+    # intransitive (sleep = dormir).
+    takes_object = {f: "1" if verb_rows[bilingual[key]][17] == "avoir" and bilingual_flags.get(key) not in ("indirect", "intransitive")
+                    else "0" for f, key in verb_keys.items() if roles.get(f) in VERB_ROLES}
+    write("program_objects.tsv", "translate_en_fr.rasp: 1 for a verb's form (base, -s, -ing, past) whose "
+          "French verb takes a direct object (avoir in the passé composé, no à before the object), else 0. "
+          f"{source}", ["form", "takes an object"], [[f, takes_object.get(f, "0")] for f in rows])
     write("program_persons.tsv", "translate_en_fr.rasp: the person of a subject pronoun (it: il, "
           f"which never takes an avoir idiom). {source}", ["form", "person"],
           [[f, persons.get(f, "none")] for f in rows])

@@ -365,8 +365,8 @@ class Parser:
         words, negation = [], None
         flag = self.lexicon.french("V", lemma)[1]
         generic, indirect = flag == "generic", flag == "indirect"
-        if self.lexicon.verbs[self.french("V", lemma)[0]].auxiliary == "être":
-            # aller, venir, partir, entrer ...: no direct object in French, only places
+        if self.lexicon.verbs[self.french("V", lemma)[0]].auxiliary == "être" or flag == "intransitive":
+            # aller, venir, partir, entrer ..., dormir, rire: no direct object, only places
             place = self.place()
             return Complements(place or [])
         pronoun = self.object_pronoun(indirect)

@@ -125,7 +125,7 @@ class PredicateParser(Parser):
                 self.position += 1
                 other = self.lexicon.adjectives[self.french("A", others[0].lemma)[0]]
                 after += ["et"] + ([second] if second else []) + [other.forms[subject.agreement()]]
-            if self.peek() == "to" and not everyone:
+            if self.peek() == "to":
                 self.position += 1
                 infinitive, negation = self.infinitive_phrase(subject, negated)
                 if negation:
