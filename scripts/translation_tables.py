@@ -212,6 +212,8 @@ def english_forms(lemma: str, upos: str, irregular_plural: str | None = None) ->
         # Only a comparative lemminflect's dictionary knows: its rules would also make
         # "carefuler" and "americaner".
         comparative = lemminflect.getAllInflections(lemma, upos="ADJ").get("JJR")
+        if comparative and comparative[0] == lemma + "er" and lemma.endswith("e"):
+            comparative = None  # blueer, freeer, trueer: misspelt in its dictionary
         if comparative and " " not in lemma:
             forms["JJR"] = comparative[0]
     return forms
@@ -267,6 +269,8 @@ def main() -> int:
     for entry in sections["nouns"]:
         english, french, gender = entry.columns[:3]
         for tag, form in english_forms(english, "NOUN", entry.flags.get("enpl")).items():
+            if tag == "NNS" and "language" in entry.flags:
+                continue  # French, English: no plural (frenches)
             read_as(form, f"N {english} {tag}")
         bilingual.append([f"N {english}", french, ""])
         if french in seen_nouns:
