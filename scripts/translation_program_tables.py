@@ -88,6 +88,7 @@ def write_program_tables() -> None:
     participles: dict[str, list[str]] = {}  # a base form: its participle (after didn't: je n'ai pas dormi)
     ing_of_lemma: dict[str, str] = {}  # a verb's lemma: its form in -ing, where that is a progressive
     base_lemmas: dict[str, str] = {}  # a verb's base form: its lemma
+    languages: dict[str, str] = {}  # an adjective that is also a language: the language with its article
     verb_keys: dict[str, str] = {}  # a verb's form (base, -s, -ing, past): its bilingual key, "V sleep"
     roles: dict[str, str] = {}
     persons: dict[str, str] = {}
@@ -209,6 +210,10 @@ def write_program_tables() -> None:
             row = adjective_rows[french_adjective]
             if row[5] == "1" and row[6] == "0" and "N" not in by_category:
                 before_noun[form] = row[4]
+            noun_row = nouns.get(bilingual.get("N " + by_category["N"][1], "")) if "N" in by_category else None
+            if noun_row is not None and noun_row[9] == "1":  # French, a language: le français as an object
+                french_noun = bilingual["N " + by_category["N"][1]]
+                languages[form] = ("l'" if noun_row[4] == "1" else "le ") + french_noun
         elif "A" in by_category and by_category["A"][2] == "JJR" and "N" not in by_category:
             # a comparative (taller = plus grand), before than
             first = next(r for r in options if r[0] == "A")  # worse: bad, not ill
@@ -319,6 +324,9 @@ def write_program_tables() -> None:
           "feminine: the subject's gender), after e where it elides le/la, or p (plural), with à where in "
           "the ... is à (an establishment). "
           "Derived from french_nouns.tsv.", ["form", "class"], [[f, noun_classes.get(f, "none")] for f in rows])
+    write("program_languages.tsv", "translate_en_fr.rasp: a language with its article, as a verb's object "
+          f"(I'm learning French = j'apprends le français); '-' for the other forms. {source}",
+          ["form", "language"], [[f, languages.get(f, "-")] for f in rows])
     write("program_plural_determiners.tsv", "translate_en_fr.rasp: a determiner's form before a plural "
           "noun, an object (my = mes); '-' for the other forms.", ["form", "plural"],
           [[f, PROGRAM_PLURAL_DETERMINERS.get(f, "-")] for f in rows])

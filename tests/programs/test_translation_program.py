@@ -52,12 +52,12 @@ VERB_TAGS = ("VB", "VBD", "VBZ")
 
 
 def object_outside(verb: str, words: list[str]) -> bool:
-    """Whether the program leaves out a verb's object: a verb whose French takes none (être
-    in the passé composé, à before its object, or intransitive), a verb form that is also a person noun,
-    an adjective or a grammar word (read as that, but -ing forms), or an object that is not a name or a
-    determiner (the, a, a possessive, this, that), at most one adjective French puts before
-    the noun and a noun that is no verb form; a plural only after the or a possessive and
-    without an adjective."""
+    """Whether the program leaves out a verb's object: a verb whose French takes none
+    (être in the passé composé, à before its object, or intransitive), a verb form that
+    is also a person noun, an adjective or a grammar word (read as that, but -ing forms),
+    or an object that is not a name, a language or a determiner (the, a, a possessive,
+    this, that), at most one adjective French puts before the noun and a noun that is no
+    verb form; a plural only after the or a possessive and without an adjective."""
     if not words:
         return False
     readings = LEXICON.readings
@@ -69,8 +69,9 @@ def object_outside(verb: str, words: list[str]) -> bool:
     infinitive, flag = LEXICON.french("V", verb_reading.lemma)
     if LEXICON.verbs[infinitive].auxiliary != "avoir" or flag in ("indirect", "intransitive"):
         return True
-    if len(words) == 1:
-        return not any(r.category == "P" for r in readings.get(words[0], ()))
+    if len(words) == 1:   # a name, or a language (French)
+        return not any(r.category == "P" or r.category == "N" and LEXICON.nouns[LEXICON.french("N", r.lemma)[0]].language
+                       for r in readings.get(words[0], ()))
     determiner, *adjectives, noun = words
     nouns = [r for r in readings.get(noun, ()) if r.category == "N"]
     if determiner not in OBJECT_DETERMINERS or not nouns or len(adjectives) > 1 \
@@ -267,6 +268,10 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("He calls my friends.", "Il appelle mes amis."),              # a plural person noun: mes amis
     ("I'm reading an old book.", "Je lis un vieux livre."),
     ("She is a cat.", "C'est un chat."),
+    ("I'm studying French.", "J'étudie le français."),           # a language: le français
+    ("We're not learning English.", "Nous n'apprenons pas l'anglais."),
+    ("He speaks Chinese.", "Il parle chinois."),                 # parler takes it bare
+    ("I don't speak French.", "Je ne parle pas français."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)

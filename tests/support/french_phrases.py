@@ -381,7 +381,12 @@ class Parser:
             negation = "rien"
         else:
             names = self.readings(self.peek(), "P")
-            if names and self.peek(1) != "is":
+            languages = [r for r in self.readings(self.peek(), "N")
+                         if self.lexicon.nouns[self.french("N", r.lemma)[0]].language]
+            if languages and self.french("V", lemma)[0] == "parler":  # speak French = parler français
+                self.position += 1
+                words.append(self.french("N", languages[0].lemma)[0])
+            elif names and self.peek(1) != "is":
                 self.position += 1
                 words += (["à"] if indirect else []) + [self.french("P", names[0].lemma)[0]]
             elif self.peek() not in PREPOSITIONS and self.peek() is not None \
