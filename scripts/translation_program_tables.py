@@ -190,6 +190,8 @@ def write_program_tables() -> None:
             add(form, "than", ["que"])
         elif form == "of":
             add(form, "of", ["de"])
+        elif form == "with":  # with me, with my friends: avec
+            add(form, "with", [function[2]])
         elif function and function[1] == "object" and form in PROGRAM_STRESSED:
             add(form, "stressed", [PROGRAM_STRESSED[form]])
         elif function and function[1] == "years":

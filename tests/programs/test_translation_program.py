@@ -282,6 +282,10 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("We're all cowards.", "Nous sommes tous des lâches."),
     ("They're my friends.", "Ce sont mes amis."),
     ("They're a family.", "C'est une famille."),                  # a singular noun: c'est
+    ("He's with his parents.", "Il est avec ses parents."),       # with: avec, not c'est
+    ("I'm not playing with him.", "Je ne joue pas avec lui."),    # pas before avec
+    ("They are running in the park.", "Ils courent dans le parc."),  # a place after a verb
+    ("I'm studying in the library.", "J'étudie à la bibliothèque."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -313,7 +317,8 @@ def test_worked_sentences(program, model, english, french):
                                      "I'm answering the question.", "He left the house.", "She's my friends.",
                                      "I'm not eating the cake anymore.", "I'm eating the.", "I'm eating the cake the.",
                                      "I'm afraid of water.", "I'm afraid of the old dog.", "I'm proud of a friend.",
-                                     "She's cops.", "It's my books.", "We're old friends.", "I'm eating apples."])
+                                     "She's cops.", "It's my books.", "We're old friends.", "I'm eating apples.",
+                                     "I'm playing with you.", "I'm not running in the park.", "I'm with a friend."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
