@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     answered = [(s, join_chunks(o)) for s, o in zip(generated, outputs) if join_chunks(o) is not None]
     agree = sum(french == translate(s) for s, french in answered)
     print(f"generated: {len(generated)} sentences of {', '.join(COVERED_CONSTRUCTIONS)}; the model translates "
-          f"{len(answered)} (it refuses ages in digits, plural noun phrases after be, better than and a noun "
-          f"phrase after than, did not, do not, I go, and objects with a number, these, those, an adjective "
-          f"after the noun or a noun that is also a verb), "
+          f"{len(answered)} (it refuses ages in digits, an adjective before a plural noun after be, better "
+          f"than, did not, do not, I go, and objects with a number, these, those, an adjective after the noun "
+          f"or a noun that is also a verb), "
           f"{agree} as the reference translator does; "
           f"model and interpreter agree on {same}")
 
