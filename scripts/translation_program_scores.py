@@ -39,7 +39,7 @@ from tests.support.french_corpus import join_chunks, read_corpus, score
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
 COVERED_CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "progressive", "comparison", "going_to", "modal",
-                         "past", "present")
+                         "past", "present", "tag_question")
 
 
 def main(argv: list[str] | None = None) -> int:

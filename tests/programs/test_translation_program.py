@@ -12,7 +12,7 @@ puts before the noun and a singular noun (my friend, a good teacher, a cat), wel
 in -ing, in the present or the past, or after going to, can, must or want to, with or
 without an object (a name, or a determiner, an adjective French puts before the noun and
 a noun); with their negations, of and a pronoun or a name after an adjective or an idiom
-(proud of you), a time adverb and a name after a comma. Ages in digits, plural noun
+(proud of you), a time adverb, a name after a comma and a tag question (, aren't you?). Ages in digits, plural noun
 phrases after be, better than, a noun phrase after than and the objects object_outside
 names are outside it: the model
 refuses them (every position says UNTRANSLATABLE), which the test checks too."""
@@ -38,8 +38,8 @@ from tests.support.french_lexicon import load_lexicon
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "programs" / "nlp" / "translate_en_fr.rasp"
 CONSTRUCTIONS = ("be_adjective", "be_idiom", "be_age", "be_place", "be_noun", "progressive", "comparison", "going_to", "modal",
-                 "past", "present")
-GENERATED = 9000  # sentences from the generator, all constructions in turn: about 5,800 of the eleven above
+                 "past", "present", "tag_question")
+GENERATED = 9000  # sentences from the generator, all constructions in turn: about 6,200 of the twelve above
 
 LEXICON = load_lexicon()
 
@@ -89,7 +89,7 @@ def object_outside(verb: str, words: list[str]) -> bool:
 
 
 def outside_the_program(construction: str, english: str) -> bool:
-    """The generator's sentences of the eleven constructions that the program leaves out:
+    """The generator's sentences of the twelve constructions that the program leaves out:
     ages in digits, an adjective before a plural noun after be (we are good friends: de
     bons amis), better than, did not and do not spelt out, a past that is also a base
     form after he or she (he read: a base form that disagrees), and the objects
@@ -286,6 +286,9 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("I'm not playing with him.", "Je ne joue pas avec lui."),    # pas before avec
     ("They are running in the park.", "Ils courent dans le parc."),  # a place after a verb
     ("I'm studying in the library.", "J'étudie à la bibliothèque."),
+    ("You're alone, aren't you?", "Tu es seul, n'est-ce pas ?"),   # a tag question
+    ("I'm not late, am I?", "Je ne suis pas en retard, n'est-ce pas ?"),  # am negates nothing
+    ("They're cops, aren't they?", "Ce sont des flics, n'est-ce pas ?"),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -318,7 +321,8 @@ def test_worked_sentences(program, model, english, french):
                                      "I'm not eating the cake anymore.", "I'm eating the.", "I'm eating the cake the.",
                                      "I'm afraid of water.", "I'm afraid of the old dog.", "I'm proud of a friend.",
                                      "She's cops.", "It's my books.", "We're old friends.", "I'm eating apples.",
-                                     "I'm playing with you.", "I'm not running in the park.", "I'm with a friend."])
+                                     "I'm playing with you.", "I'm not running in the park.", "I'm with a friend.",
+                                     "He is happy, isn't he.", "I'm late, aren't.", "I'm late, aren't I Tom?"])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
