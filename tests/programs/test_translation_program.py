@@ -7,14 +7,15 @@ the model equals the interpreter on every sentence, refused ones included.
 The program covers a subject pronoun and be with an adjective, an avoir idiom, an age
 in words, a place (here, at home, in Paris, at the station, in the kitchen ...), a
 profession (a doctor, doctors: no article in French), a determiner, an adjective French
-puts before the noun and a singular noun (my friend, a good teacher, a cat), well / fine
-(aller bien), a comparative before than and a pronoun or a name (taller than me); a verb
-in -ing, in the present or the past, or after going to, can, must or want to, with or
-without an object (a name, or a determiner, an adjective French puts before the noun and
-a noun); with their negations, of and a pronoun or a name after an adjective or an idiom
-(proud of you), a time adverb, a name after a comma and a tag question (, aren't you?). Ages in digits, plural noun
-phrases after be, better than, a noun phrase after than and the objects object_outside
-names are outside it: the model
+puts before the noun and a noun (my friend, a good teacher, a cat; with we and they a
+plural: des hommes, mes amis), well / fine (aller bien), a comparative before than and a
+pronoun, a name or a noun phrase (taller than me, than my brother); a verb in -ing, in
+the present or the past, or after going to, can, must or want to, with or without an
+object (a name, a language, or a determiner, an adjective French puts before the noun
+and a noun); with their negations, of or with and a pronoun, a name or a noun phrase, a
+time adverb, a name after a comma and a tag question (, aren't you?). Ages in digits, an
+adjective before a plural noun after be, better than and the objects object_outside names
+are outside it: the model
 refuses them (every position says UNTRANSLATABLE), which the test checks too."""
 from __future__ import annotations
 
