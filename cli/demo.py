@@ -35,7 +35,8 @@ LANGUAGE_PROGRAMS = (
     ("nlp/grammaticality", ("The dogs are barking.", "The dogs is barking.", "Mary said that John hurt herself.",
                             "What did John wonder who would win?"), ("rule",)),
     ("nlp/translate_en_fr", ("She is not hungry.", "We are very tired.", "I'm at home.", "He is taller than her.",
-                            "We're going to the park.", "She can't swim."), ()),
+                            "We're going to the park.", "She can't swim.", "He isn't drinking a beer.",
+                            "You're alone, aren't you?"), ()),
 )
 OUT_DIR = Path("demo_out")
 
