@@ -45,8 +45,6 @@ PROGRAM_PLURAL_DETERMINERS = {"my": "mes", "your": "tes", "his": "ses", "her": "
 # of their own.
 PROGRAM_STRESSED = {"i": "moi", "you": "toi", "he": "lui", "she": "elle", "we": "nous", "they": "eux",
                     "me": "moi", "him": "lui", "her": "elle", "us": "nous", "them": "eux"}
-
-
 # Nouns of places one is at or in (at the park, in the kitchen), beside the establishments
 # the nouns table marks (at the hospital = à l'hôpital): nouns even where they are verbs too.
 PROGRAM_PLACE_NOUNS = ("park", "beach", "kitchen", "garden", "office", "room", "bedroom", "bathroom",
