@@ -290,6 +290,8 @@ def test_sentences_outside_the_program_are_refused_never_half_translated(sample)
     ("You're alone, aren't you?", "Tu es seul, n'est-ce pas ?"),   # a tag question
     ("I'm not late, am I?", "Je ne suis pas en retard, n'est-ce pas ?"),  # am negates nothing
     ("They're cops, aren't they?", "Ce sont des flics, n'est-ce pas ?"),
+    ("You're in danger.", "Tu es en danger."),                     # in and a noun alone: en
+    ("I'm working in town.", "Je travaille en ville."),
 ])
 def test_worked_sentences(program, model, english, french):
     encoder = program.tokenizer.encoder(program.vocab)
@@ -323,7 +325,7 @@ def test_worked_sentences(program, model, english, french):
                                      "I'm afraid of water.", "I'm afraid of the old dog.", "I'm proud of a friend.",
                                      "She's cops.", "It's my books.", "We're old friends.", "I'm eating apples.",
                                      "I'm playing with you.", "I'm not running in the park.", "I'm with a friend.",
-                                     "He is happy, isn't he.", "I'm late, aren't.", "I'm late, aren't I Tom?"])
+                                     "He is happy, isn't he.", "I'm late, aren't.", "I'm late, aren't I Tom?", "We're in parks."])
 def test_sentences_outside_are_refused(program, model, english):
     encoder = program.tokenizer.encoder(program.vocab)
     tokens = encoder.encode(english, model.config.max_len).tokens
