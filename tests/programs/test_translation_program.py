@@ -44,12 +44,17 @@ GENERATED = 9000  # sentences from the generator, all constructions in turn: abo
 
 LEXICON = load_lexicon()
 
-pytestmark = pytest.mark.slow  # compiling and running the model take about a minute
+pytestmark = pytest.mark.slow  # compiling and running the model take about two minutes
 
 
 OBJECT_DETERMINERS = ("the", "a", "an", "my", "your", "his", "her", "its", "our", "their", "this", "that")
 PLURAL_DETERMINERS = ("the", "my", "your", "his", "her", "its", "our", "their")
 VERB_TAGS = ("VB", "VBD", "VBZ")
+
+
+def french_noun(reading):
+    """The lexicon's French noun of an English noun reading."""
+    return LEXICON.nouns[LEXICON.french("N", reading.lemma)[0]]
 
 
 def object_outside(verb: str, words: list[str]) -> bool:
@@ -63,15 +68,14 @@ def object_outside(verb: str, words: list[str]) -> bool:
         return False
     readings = LEXICON.readings
     verb_reading = next(r for r in readings[verb] if r.category == "V" and " " not in r.lemma)
-    person_noun = any(r.category == "N" and LEXICON.nouns[LEXICON.french("N", r.lemma)[0]].person
-                      for r in readings[verb])
+    person_noun = any(r.category == "N" and french_noun(r).person for r in readings[verb])
     if not verb.endswith("ing") and (person_noun or any(r.category not in ("V", "N") for r in readings[verb])):
         return True
     infinitive, flag = LEXICON.french("V", verb_reading.lemma)
     if LEXICON.verbs[infinitive].auxiliary != "avoir" or flag in ("indirect", "intransitive"):
         return True
     if len(words) == 1:   # a name, or a language (French)
-        return not any(r.category == "P" or r.category == "N" and LEXICON.nouns[LEXICON.french("N", r.lemma)[0]].language
+        return not any(r.category == "P" or r.category == "N" and french_noun(r).language
                        for r in readings.get(words[0], ()))
     determiner, *adjectives, noun = words
     nouns = [r for r in readings.get(noun, ()) if r.category == "N"]
